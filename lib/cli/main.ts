@@ -1,0 +1,30 @@
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { registerData } from './data';
+import { registerFeatures } from './features';
+import { registerPipeline } from './pipeline';
+import { registerSplit } from './split';
+import { packageRoot } from '../data/embedded';
+
+/** The `gatebook` program; each verb registers itself from its own file. */
+export function buildProgram(): Command {
+  const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  const program = new Command('gatebook')
+    .description('train, check and promote time-series classifiers through gates\nexit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 internal error')
+    .version(version)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride((error) => {
+      // commander's own usage errors exit 2 (ours), help and version exit 0
+      process.exit(error.exitCode === 0 ? 0 : 2);
+    });
+  registerData(program);
+  registerFeatures(program);
+  registerSplit(program);
+  registerPipeline(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

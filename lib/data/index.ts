@@ -1,0 +1,12 @@
+export { OHLCV_COLUMNS, ohlcvFrame, ohlcvArrays, requireOhlcv, symbolsOf, type OhlcvArrays } from './ohlcv';
+export { parseInterval, formatInterval, detectInterval } from './interval';
+export { generateSynthetic, generateSyntheticSeries, SyntheticOptions, weekdayOf, type SyntheticSeries } from './synthetic';
+export { importFile, type ImportOptions, type ImportResult } from './import';
+export { detectColumns, parseMapping, type ColumnMapping } from './columns';
+export { parseIsoTimestamp } from './timestamps';
+export { fetchExchangeCandles, type ExchangeOptions, type ExchangeResult, type CandleGap } from './exchange';
+export { validateOhlcv, RULES, type ValidationReport, type ValidationIssue, type Rule } from './validate';
+export { fixOhlcv, type FixOptions, type FixResult } from './fix';
+export { saveDataset, loadDataset, describeDataset, frameSha256, manifestPathOf, DatasetManifest } from './dataset';
+export { ensureEmbeddedDataset, readEmbeddedSpec, packageRoot } from './embedded';
+export { openOhlcv, type OpenedData } from './open';

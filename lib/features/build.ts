@@ -1,0 +1,85 @@
+import pl from 'nodejs-polars';
+import { InputError } from '../util/errors';
+import { OHLCV_COLUMNS, requireOhlcv, symbolsOf } from '../data/ohlcv';
+import { intermediates, regimeSeries } from './expressions';
+import { labelExpr, LabelOptions } from './label';
+import { numericFeatureNames, SEED_FEATURES, warmupBars, type FeatureSpec } from './registry';
+
+export interface BuildOptions extends LabelOptions {
+  /** The feature set (default: the seed's 31 numeric + 3 categorical). */
+  features?: readonly FeatureSpec[];
+}
+
+export interface BuildResult {
+  /** OHLCV, the features and `label`, warm-up and unlabeled rows removed. */
+  frame: pl.DataFrame;
+  numericFeatures: string[];
+  categoricalFeatures: string[];
+  warmupBars: number;
+  dropped: { warmup: number; unlabeled: number; nonFinite: number };
+}
+
+/** Every feature column next to the OHLCV columns, all rows kept (nulls in the warm-up). */
+export function computeFeatures(frame: pl.DataFrame, features: readonly FeatureSpec[] = SEED_FEATURES): pl.DataFrame {
+  return featuresLazy(frame, features).collectSync();
+}
+
+function featuresLazy(frame: pl.DataFrame, features: readonly FeatureSpec[]): pl.LazyDataFrame {
+  const staged = frame.lazy().withColumns(...intermediates()).collectSync();
+  const helpers = [...staged.columns.filter((c) => !frame.columns.includes(c)), '_regime'];
+  return staged
+    .withColumn(regimeSeries(staged))
+    .lazy()
+    .withColumns(...features.map((f) => f.expr().alias(f.name)))
+    .drop(helpers);
+}
+
+/**
+ * Features and label for each symbol, computed in time order; drops the warm-up rows, the
+ * rows whose label needs bars that do not exist (or fall in the dead zone), and any row a
+ * feature left non-finite — nothing is filled in.
+ */
+export function buildFeatures(frame: pl.DataFrame, options: BuildOptions = {}): BuildResult {
+  requireOhlcv(frame);
+  const features = options.features ?? SEED_FEATURES;
+  const label = LabelOptions.parse({ horizon: options.horizon, threshold: options.threshold, deadZone: options.deadZone });
+  const warmup = warmupBars(features);
+  const numeric = numericFeatureNames(features);
+  const columns = [...OHLCV_COLUMNS, ...features.map((f) => f.name), 'label'];
+  const symbols = symbolsOf(frame);
+  const parts = symbols.map((symbol) => {
+    const bars = symbols.length === 1 ? frame : frame.filter(pl.col('symbol').eq(pl.lit(symbol)));
+    requireIncreasing(bars, symbol);
+    return featuresLazy(bars, features)
+      .withColumns(labelExpr(label))
+      .slice(warmup, Math.max(0, bars.height - warmup))
+      .withColumns(pl.allHorizontal(numeric.map((c) => pl.col(c).isNotNull().and(pl.col(c).isFinite()))).alias('_finite'))
+      .collectSync();
+  });
+  const all = parts.length === 1 ? parts[0] : pl.concat(parts);
+  const labeled = all.filter(pl.col('label').isNotNull());
+  const kept = labeled.filter(pl.col('_finite'));
+  return {
+    frame: kept.select(...columns),
+    numericFeatures: numeric,
+    categoricalFeatures: features.filter((f) => f.kind === 'categorical').map((f) => f.name),
+    warmupBars: warmup,
+    dropped: {
+      warmup: frame.height - all.height,
+      unlabeled: all.height - labeled.height,
+      nonFinite: labeled.height - kept.height,
+    },
+  };
+}
+
+function requireIncreasing(bars: pl.DataFrame, symbol: string): void {
+  const t = bars.getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array;
+  for (let i = 1; i < t.length; i++) {
+    if (!(t[i] > t[i - 1])) {
+      throw new InputError(
+        `${symbol}: timestamps must increase to build features, but data row ${i + 1} (${new Date(t[i]).toISOString()}) ` +
+          `does not come after row ${i}; run \`gatebook data validate <file> --fix\` first`,
+      );
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import pl from 'nodejs-polars';
+import * as x from './expressions';
+
+/** One feature: its column name, kind, group, and how many bars it needs (lookback). */
+export interface FeatureSpec {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  group: 'session' | 'spread' | 'volume' | 'moving_average' | 'indicator' | 'volatility_regime' | 'custom';
+  /** Bars (the current one included) the value depends on; warm-up rows are dropped. */
+  lookback: number;
+  /** Over the OHLCV columns and the shared intermediates of `expressions.ts`. */
+  expr: () => pl.Expr;
+}
+
+const REGIME_LOOKBACK = 1 + x.RV_WINDOW + x.RANK_WINDOW - 1;
+const SMA_WINDOWS = [7, 14, 21, 50] as const;
+const col = pl.col;
+
+const numeric = (group: FeatureSpec['group'], name: string, lookback: number, expr: () => pl.Expr): FeatureSpec => ({
+  name, kind: 'numeric', group, lookback, expr,
+});
+const categorical = (group: FeatureSpec['group'], name: string, lookback: number, expr: () => pl.Expr): FeatureSpec => ({
+  name, kind: 'categorical', group, lookback, expr,
+});
+
+const session: FeatureSpec[] = [
+  numeric('session', 'tokyo_session', 1, () => x.inHours(0, 9)),
+  numeric('session', 'london_session', 1, () => x.inHours(7, 16)),
+  numeric('session', 'ny_session', 1, () => x.inHours(13, 22)),
+  numeric('session', 'day_of_week', 1, () => col('_dow')),
+  numeric('session', 'is_weekend', 1, () => col('_dow').gtEq(5).cast(pl.Float64)),
+];
+
+const spread: FeatureSpec[] = [
+  numeric('spread', 'spread', 1, () => col('_spread')),
+  numeric('spread', 'spread_pct', 1, () => col('_spread').div(x.close())),
+  numeric('spread', 'atr_14', 15, () => col('_atr_14')),
+  numeric('spread', 'spread_atr_ratio', 15, () => col('_spread').div(col('_atr_14'))),
+];
+
+const volume: FeatureSpec[] = [
+  numeric('volume', 'volume_ma', 20, () => col('_volume_ma')),
+  numeric('volume', 'volume_ratio', 20, () => col('volume').div(col('_volume_ma'))),
+  numeric('volume', 'volume_trend', 20, () => x.sma(col('volume'), 5).div(col('_volume_ma')).minus(1)),
+];
+
+const movingAverages: FeatureSpec[] = [
+  ...SMA_WINDOWS.map((w) => numeric('moving_average', `sma_${w}`, w, () => x.sma(x.close(), w))),
+  ...SMA_WINDOWS.map((w) => numeric('moving_average', `close_sma_${w}_ratio`, w, () => x.close().div(x.sma(x.close(), w)))),
+];
+
+const bb = () => x.bollinger(2);
+const indicators: FeatureSpec[] = [
+  numeric('indicator', 'rsi_14', 15, () => x.rsi(14)),
+  numeric('indicator', 'macd', 26, () => col('_macd')),
+  numeric('indicator', 'macd_signal', 34, () => col('_macd_signal')),
+  numeric('indicator', 'macd_hist', 34, () => col('_macd').minus(col('_macd_signal'))),
+  numeric('indicator', 'bb_upper', 20, () => bb().upper),
+  numeric('indicator', 'bb_lower', 20, () => bb().lower),
+  numeric('indicator', 'bb_width', 20, () => bb().upper.minus(bb().lower).div(col('_bb_mid'))),
+  numeric('indicator', 'bb_pct_b', 20, () => x.close().minus(bb().lower).div(bb().upper.minus(bb().lower))),
+];
+
+const regimeIs = (level: number) => col('_regime').eq(level).cast(pl.Float64);
+const volatilityRegime: FeatureSpec[] = [
+  numeric('volatility_regime', 'vol_regime_low', REGIME_LOOKBACK, () => regimeIs(0)),
+  numeric('volatility_regime', 'vol_regime_medium', REGIME_LOOKBACK, () => regimeIs(1)),
+  numeric('volatility_regime', 'vol_regime_high', REGIME_LOOKBACK, () => regimeIs(2)),
+];
+
+const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const labels: FeatureSpec[] = [
+  categorical('volatility_regime', 'vol_regime', REGIME_LOOKBACK, () =>
+    x.caseWhen(['low', 'medium', 'high'].map((name, i) => [col('_regime').eq(i), pl.lit(name)]), pl.lit(null).cast(pl.Utf8))),
+  categorical('session', 'session', 1, () =>
+    x.caseWhen([
+      [x.inHours(13, 22).eq(1), pl.lit('new_york')],
+      [x.inHours(7, 16).eq(1), pl.lit('london')],
+      [x.inHours(0, 9).eq(1), pl.lit('tokyo')],
+    ], pl.lit('off'))),
+  categorical('session', 'weekday', 1, () =>
+    x.caseWhen(WEEKDAYS.map((day, i) => [col('_dow').eq(i), pl.lit(day)]), pl.lit(null).cast(pl.Utf8))),
+];
+
+/** The seed feature set: 31 numeric and 3 categorical columns, in a stable order. */
+export const SEED_FEATURES: readonly FeatureSpec[] = [
+  ...session, ...spread, ...volume, ...movingAverages, ...indicators, ...volatilityRegime, ...labels,
+];
+
+export function numericFeatureNames(specs: readonly FeatureSpec[] = SEED_FEATURES): string[] {
+  return specs.filter((s) => s.kind === 'numeric').map((s) => s.name);
+}
+
+/** Rows to drop at the start so that every feature has its full lookback. */
+export function warmupBars(specs: readonly FeatureSpec[] = SEED_FEATURES): number {
+  return Math.max(0, ...specs.map((s) => s.lookback - 1));
+}

@@ -1,0 +1,5 @@
+export { SplitOptions, WalkForwardOptions } from './options';
+export { temporalSplit, type TemporalSplit } from './temporal';
+export { walkForward, type Fold } from './walkForward';
+export { SplitFile, splitFile, saveSplit, loadSplit } from './splitFile';
+export { type RowRange, gapBetween } from './ranges';

@@ -1,0 +1,86 @@
+/**
+ * Seeded pseudo-random numbers (xoshiro128**, seeded through splitmix32). Deterministic
+ * across machines: only integer arithmetic and V8's fdlibm-based Math.log/cos/sqrt.
+ */
+export class Random {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+  private spare: number | null = null;
+
+  constructor(seed: number) {
+    let x = seed >>> 0;
+    const next = () => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+  }
+
+  /** Uniform 32-bit unsigned integer. */
+  uint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3 >>> 0, 11);
+    this.s0 >>>= 0; this.s1 >>>= 0; this.s2 >>>= 0;
+    return result;
+  }
+
+  /** Uniform in (0, 1): never exactly 0, so log() is always finite. */
+  uniform(): number {
+    return (this.uint32() + 0.5) / 4294967296;
+  }
+
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.uniform() * n);
+  }
+
+  /** Standard normal (Box-Muller, the spare value kept for the next call). */
+  normal(): number {
+    if (this.spare !== null) {
+      const v = this.spare;
+      this.spare = null;
+      return v;
+    }
+    const r = Math.sqrt(-2 * Math.log(this.uniform()));
+    const theta = 2 * Math.PI * this.uniform();
+    this.spare = r * Math.sin(theta);
+    return r * Math.cos(theta);
+  }
+
+  /** Student-t with `dof` degrees of freedom (integer dof), scaled to unit variance. */
+  studentT(dof: number): number {
+    let chi2 = 0;
+    for (let i = 0; i < dof; i++) {
+      const z = this.normal();
+      chi2 += z * z;
+    }
+    return (this.normal() / Math.sqrt(chi2 / dof)) * Math.sqrt((dof - 2) / dof);
+  }
+
+  /** Fisher-Yates shuffle in place. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [items[i], items[j]] = [items[j], items[i]];
+    }
+    return items;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}

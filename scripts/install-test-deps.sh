@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs, when they are missing.
+# Used by `npm test`; safe to run again (it installs nothing when all are present).
+#   jupyter-nbconvert, python3-nbclient, jupyter-client, python3-ipykernel:
+#     run notebooks headlessly against the kernel (the notebook-import test)
+# Later pieces add openssh-server (remote runner) and chromium (static plots) here.
+set -euo pipefail
+
+packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-test-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "install-test-deps: need root and apt-get to install: ${missing[*]}" >&2
+  echo "  run: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-test-deps: done" >&2
