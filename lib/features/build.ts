@@ -25,13 +25,14 @@ export function computeFeatures(frame: pl.DataFrame, features: readonly FeatureS
 }
 
 function featuresLazy(frame: pl.DataFrame, features: readonly FeatureSpec[]): pl.LazyDataFrame {
-  const staged = frame.lazy().withColumns(...intermediates()).collectSync();
-  const helpers = [...staged.columns.filter((c) => !frame.columns.includes(c)), '_regime'];
-  return staged
-    .withColumn(regimeSeries(staged))
+  const shared = Object.entries(intermediates());
+  const closes = frame.getColumn('close').cast(pl.Float64).toTypedArray() as Float64Array;
+  return frame
+    .withColumn(regimeSeries(closes))
     .lazy()
+    .withColumns(...shared.map(([name, e]) => e.alias(name)))
     .withColumns(...features.map((f) => f.expr().alias(f.name)))
-    .drop(helpers);
+    .drop([...shared.map(([name]) => name), '_regime']);
 }
 
 /**
@@ -53,12 +54,14 @@ export function buildFeatures(frame: pl.DataFrame, options: BuildOptions = {}): 
     return featuresLazy(bars, features)
       .withColumns(labelExpr(label))
       .slice(warmup, Math.max(0, bars.height - warmup))
-      .withColumns(pl.allHorizontal(numeric.map((c) => pl.col(c).isNotNull().and(pl.col(c).isFinite()))).alias('_finite'))
+      .withColumns(pl.sumHorizontal(numeric.map((c) => pl.col(c))).isFinite().alias('_finite')) // NaN / ±Inf anywhere → not finite
       .collectSync();
   });
   const all = parts.length === 1 ? parts[0] : pl.concat(parts);
   const labeled = all.filter(pl.col('label').isNotNull());
-  const kept = labeled.filter(pl.col('_finite'));
+  let kept = labeled.filter(pl.col('_finite'));
+  // a null the horizontal sum skipped (only possible from a custom feature): drop the row too
+  if (numeric.some((c) => kept.getColumn(c).nullCount() > 0)) kept = kept.dropNulls(numeric);
   return {
     frame: kept.select(...columns),
     numericFeatures: numeric,

@@ -33,8 +33,8 @@ export function checkCausality(
   for (const row of rows) {
     const prefix = computeFeatures(frame.head(row + 1), features);
     for (const f of features) {
-      const onPrefix = prefix.getColumn(f.name).get(row);
-      const onAll = full.getColumn(f.name).get(row);
+      const onPrefix = valueAt(prefix, f.name, row);
+      const onAll = valueAt(full, f.name, row);
       if (!same(onPrefix, onAll)) violations.push({ feature: f.name, row, onPrefix, onAll });
     }
   }
@@ -46,6 +46,11 @@ function spread(from: number, to: number, count: number): number[] {
   if (to <= from) return [Math.max(0, to)];
   const n = Math.min(count, to - from + 1);
   return [...new Set(Array.from({ length: n }, (_, i) => from + Math.round((i * (to - from)) / Math.max(1, n - 1))))];
+}
+
+// Series.get() truncates Int64 values in nodejs-polars 0.24; toArray() does not.
+function valueAt(frame: pl.DataFrame, column: string, row: number): unknown {
+  return frame.getColumn(column).slice(row, 1).toArray()[0];
 }
 
 function same(a: unknown, b: unknown): boolean {

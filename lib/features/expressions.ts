@@ -47,34 +47,52 @@ export function atr(window: number): pl.Expr {
 export const RV_WINDOW = 20;
 export const RANK_WINDOW = 200;
 
-/** Intermediates computed by polars, all in one pass. */
-export function intermediates(): pl.Expr[] {
+/** Intermediates computed once per build and shared by the features, by column name. */
+export function intermediates(): Record<string, pl.Expr> {
   const t = pl.col('timestamp').cast(pl.Float64);
   const macd = ema(close(), 12).minus(ema(close(), 26)).div(close());
-  return [
-    t.div(3_600_000).floor().modulo(24).alias('_hour'),
-    t.div(86_400_000).floor().add(3).modulo(7).alias('_dow'), // 1970-01-01 was a Thursday: Monday = 0
-    pl.col('high').minus(pl.col('low')).alias('_spread'),
-    atr(14).alias('_atr_14'),
-    sma(pl.col('volume'), 20).alias('_volume_ma'),
-    macd.alias('_macd'),
-    ema(macd, 9).alias('_macd_signal'),
-    sma(close(), 20).alias('_bb_mid'),
-    rollingStd(close(), 20).alias('_bb_sd'),
-    rollingStd(close().div(close().shift(1)).log(), RV_WINDOW).alias('_rv'),
-  ];
+  return {
+    _hour: t.div(3_600_000).floor().modulo(24),
+    _dow: t.div(86_400_000).floor().add(3).modulo(7), // 1970-01-01 was a Thursday: Monday = 0
+    _spread: pl.col('high').minus(pl.col('low')),
+    _atr_14: atr(14),
+    _volume_ma: sma(pl.col('volume'), 20),
+    _macd: macd,
+    _macd_signal: ema(macd, 9),
+    _bb_mid: sma(close(), 20),
+    _bb_sd: rollingStd(close(), 20),
+  };
 }
 
 /**
- * Volatility regime: realized volatility against its own trailing terciles over
- * RANK_WINDOW bars → 0 low, 1 medium, 2 high, NaN until the window is full.
+ * Volatility regime: realized volatility (sample std of the last RV_WINDOW log returns)
+ * against its own trailing terciles over RANK_WINDOW bars → 0 low, 1 medium, 2 high, NaN
+ * until both windows are full (those rows are warm-up and dropped). Computed on typed
+ * arrays: polars' rolling quantile costs ~0.4 s per million rows and quantile.
  */
-export function regimeSeries(frame: pl.DataFrame): pl.Series {
-  const rv = frame.select(pl.col('_rv').fillNull(pl.lit(NaN))).getColumn('_rv').toTypedArray() as Float64Array;
+export function regimeSeries(closes: Float64Array): pl.Series {
+  const rv = realizedVolatility(closes, RV_WINDOW);
   const [q1, q2] = rollingQuantiles(rv, RANK_WINDOW, [1 / 3, 2 / 3]);
   const regime = new Float64Array(rv.length);
   for (let i = 0; i < rv.length; i++) regime[i] = Number.isNaN(q1[i]) ? NaN : rv[i] <= q1[i] ? 0 : rv[i] > q2[i] ? 2 : 1;
-  return pl.Series('_regime', regime); // NaN (not null) in the warm-up: those rows are dropped
+  return pl.Series('_regime', regime);
+}
+
+/** Sample std (ddof 1) of the `window` log returns ending at each bar; NaN before. */
+export function realizedVolatility(closes: Float64Array, window: number): Float64Array {
+  const n = closes.length;
+  const r = new Float64Array(n).fill(NaN);
+  for (let i = 1; i < n; i++) r[i] = Math.log(closes[i] / closes[i - 1]);
+  const out = new Float64Array(n).fill(NaN);
+  for (let i = window; i < n; i++) {
+    let mean = 0;
+    for (let k = i - window + 1; k <= i; k++) mean += r[k];
+    mean /= window;
+    let ss = 0;
+    for (let k = i - window + 1; k <= i; k++) ss += (r[k] - mean) ** 2;
+    out[i] = Math.sqrt(ss / (window - 1));
+  }
+  return out;
 }
 
 export function inHours(from: number, to: number): pl.Expr {
@@ -87,11 +105,11 @@ export function bollinger(k: number): { upper: pl.Expr; lower: pl.Expr } {
   return { upper: mid.add(sd.mul(k)), lower: mid.minus(sd.mul(k)) };
 }
 
-/** `CASE WHEN c1 THEN v1 WHEN c2 THEN v2 … ELSE otherwise END` over polars' when-chains. */
-export function caseWhen(cases: Array<[pl.Expr, pl.Expr]>, otherwise: pl.Expr): pl.Expr {
-  // polars' chain types differ per link (When → Then → ChainedWhen …); they share the calls used here.
-  type Link = { when(c: pl.Expr): Link; then(v: pl.Expr): Link; otherwise(v: pl.Expr): pl.Expr };
-  let chain = pl.when(cases[0][0]).then(cases[0][1]) as unknown as Link;
-  for (const [condition, value] of cases.slice(1)) chain = chain.when(condition).then(value);
-  return chain.otherwise(otherwise);
+/**
+ * Map numeric codes to names (null for any other value). polars' replaceStrict is a hash
+ * lookup: several times faster than a when/then chain on a million rows.
+ */
+export function lookup(expr: pl.Expr, names: Record<number, string>): pl.Expr {
+  const codes = Object.keys(names).map(Number);
+  return expr.replaceStrict(codes, codes.map((c) => names[c]), pl.lit(null).cast(pl.Utf8), pl.Utf8);
 }

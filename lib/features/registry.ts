@@ -68,18 +68,19 @@ const volatilityRegime: FeatureSpec[] = [
   numeric('volatility_regime', 'vol_regime_high', REGIME_LOOKBACK, () => regimeIs(2)),
 ];
 
-const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+/** The session a UTC hour belongs to; where sessions overlap, the later one. */
+function sessionOfHour(hour: number): string {
+  if (hour >= 13 && hour < 22) return 'new_york';
+  if (hour >= 7 && hour < 16) return 'london';
+  if (hour < 9) return 'tokyo';
+  return 'off';
+}
+const SESSION_BY_HOUR = Object.fromEntries(Array.from({ length: 24 }, (_, h) => [h, sessionOfHour(h)]));
+const WEEKDAYS = { 0: 'Mon', 1: 'Tue', 2: 'Wed', 3: 'Thu', 4: 'Fri', 5: 'Sat', 6: 'Sun' };
 const labels: FeatureSpec[] = [
-  categorical('volatility_regime', 'vol_regime', REGIME_LOOKBACK, () =>
-    x.caseWhen(['low', 'medium', 'high'].map((name, i) => [col('_regime').eq(i), pl.lit(name)]), pl.lit(null).cast(pl.Utf8))),
-  categorical('session', 'session', 1, () =>
-    x.caseWhen([
-      [x.inHours(13, 22).eq(1), pl.lit('new_york')],
-      [x.inHours(7, 16).eq(1), pl.lit('london')],
-      [x.inHours(0, 9).eq(1), pl.lit('tokyo')],
-    ], pl.lit('off'))),
-  categorical('session', 'weekday', 1, () =>
-    x.caseWhen(WEEKDAYS.map((day, i) => [col('_dow').eq(i), pl.lit(day)]), pl.lit(null).cast(pl.Utf8))),
+  categorical('volatility_regime', 'vol_regime', REGIME_LOOKBACK, () => x.lookup(col('_regime'), { 0: 'low', 1: 'medium', 2: 'high' })),
+  categorical('session', 'session', 1, () => x.lookup(col('_hour'), SESSION_BY_HOUR)),
+  categorical('session', 'weekday', 1, () => x.lookup(col('_dow'), WEEKDAYS)),
 ];
 
 /** The seed feature set: 31 numeric and 3 categorical columns, in a stable order. */

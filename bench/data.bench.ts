@@ -1,0 +1,39 @@
+/**
+ * Data-layer figures on this machine: generate 1M one-minute bars, write and read them as
+ * parquet, build every feature (target ≤ 1.0 s for 1M rows), and the peak RSS.
+ * Run: npm run bench
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pl from 'nodejs-polars';
+import { generateSynthetic } from '../lib/data/synthetic';
+import { buildFeatures } from '../lib/features/build';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+
+function time<T>(fn: () => T): [T, number] {
+  const started = performance.now();
+  const value = fn();
+  return [value, (performance.now() - started) / 1000];
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'gatebook-bench-'));
+const file = join(dir, 'bars.parquet');
+const [frame, generate] = time(() => generateSynthetic({ interval: '1m', bars: ROWS, seed: 1 }));
+const [, write] = time(() => frame.writeParquet(file, { compression: 'zstd' } as never));
+const [read, readSeconds] = time(() => pl.readParquet(file));
+const [built, features] = time(() => buildFeatures(read));
+const rssMb = process.resourceUsage().maxRSS / 1024;
+
+const rows = [
+  ['generate 1M 1m bars', `${generate.toFixed(3)} s`, `${Math.round(ROWS / generate).toLocaleString('en')} rows/s`],
+  ['write parquet (zstd)', `${write.toFixed(3)} s`, `${(statSync(file).size / 1e6).toFixed(1)} MB`],
+  ['read parquet', `${readSeconds.toFixed(3)} s`, `${Math.round(ROWS / readSeconds).toLocaleString('en')} rows/s`],
+  ['build all features + label', `${features.toFixed(3)} s`, `${Math.round(ROWS / features).toLocaleString('en')} rows/s (target ≤ 1.0 s per 1M rows: ${features * (1e6 / ROWS) <= 1 ? 'met' : 'MISSED'})`],
+  ['feature output', `${built.frame.height.toLocaleString('en')} rows`, `${built.frame.width} columns`],
+  ['peak RSS', `${rssMb.toFixed(0)} MB`, ''],
+];
+console.log(`gatebook data bench: ${ROWS.toLocaleString('en')} rows, node ${process.version}, nodejs-polars ${require('nodejs-polars/package.json').version}`);
+for (const [what, figure, note] of rows) console.log(`  ${what.padEnd(28)} ${figure.padStart(14)}  ${note}`);
+rmSync(dir, { recursive: true, force: true });
