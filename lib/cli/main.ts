@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerData } from './data';
 import { registerFeatures } from './features';
+import { registerGates } from './gates';
+import { registerVerify } from './verify';
 import { registerPipeline } from './pipeline';
 import { registerSplit } from './split';
 import { packageRoot } from '../data/embedded';
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerFeatures(program);
   registerSplit(program);
   registerPipeline(program);
+  registerGates(program);
+  registerVerify(program);
   return program;
 }
 

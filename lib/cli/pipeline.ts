@@ -1,22 +1,34 @@
 import type { Command } from 'commander';
 import { loadConfig, parseConfig } from '../experiments/config';
-import { formatSteps, runPipeline } from '../pipeline/run';
+import { verifyLedger } from '../gates/ledger';
+import { runPipeline } from '../pipeline/runner';
+import { formatGateTable, formatRunbookSummary } from '../pipeline/summary';
 import { action } from './action';
 
 /** `gatebook pipeline` (what `npm run pipeline` runs) */
 export function registerPipeline(program: Command): void {
   program.command('pipeline')
-    .description('run the phases in order on the configured data (default: the embedded dataset) and print a summary')
+    .description('run the gates in dependency order on the configured data (default: the embedded dataset),\n' +
+      'record each in the ledger, stop at the first failing gate, and print the gate table and runbook summary')
     .option('--config <yaml>', 'experiment config (default: the embedded default)')
+    .option('--from <gate>', 'first gate to run (its requirements need passing records)')
+    .option('--to <gate>', 'last gate to run')
+    .option('--force', 'rerun gates that already passed with the same inputs')
     .option('--artifacts <dir>', 'where outputs go', 'artifacts')
-    .action(action((flags: { config?: string; artifacts: string }) => {
+    .option('--ledger <file>', 'the gate ledger (default <artifacts>/gates.jsonl)')
+    .option('--runbooks <dir>', 'runbooks to summarize', 'runbooks')
+    .action(action(async (flags: { config?: string; from?: string; to?: string; force?: boolean; artifacts: string; ledger?: string; runbooks: string }) => {
       const config = flags.config ? loadConfig(flags.config) : parseConfig({}, 'the embedded default config');
-      console.log(`pipeline: ${config.name} (${flags.config ?? 'embedded default'}), artifacts in ${flags.artifacts}/`);
-      const result = runPipeline({ config, artifactsDir: flags.artifacts, log: (line) => console.log(line) });
-      console.log(`\n${formatSteps(result.steps)}`);
-      const failed = result.steps.find((s) => s.status !== 'pass');
-      if (failed) {
-        console.error(`\npipeline stopped: step ${failed.step} failed${failed.detail ? `:\n${failed.detail}` : ''}`);
+      const ledgerPath = flags.ledger ?? `${flags.artifacts}/gates.jsonl`;
+      console.log(`pipeline: ${config.name} (${flags.config ?? 'embedded default'}); ledger ${ledgerPath}`);
+      const result = await runPipeline({ config, artifactsDir: flags.artifacts, ledgerPath, from: flags.from, to: flags.to, force: flags.force, log: (l) => console.log(l) });
+      const records = verifyLedger(ledgerPath).records;
+      console.log(`\n${formatGateTable(records)}\n\nrunbooks:\n${formatRunbookSummary(flags.runbooks, records)}`);
+      if (result.stoppedAt) {
+        const s = result.stoppedAt;
+        const first = s.issues[0];
+        const what = first ? first.message : s.record?.error ?? 'error';
+        console.error(`\npipeline stopped at gate ${s.gate}: ${what}\nnext: fix the cause, then \`gatebook pipeline --from ${s.gate}\`; see ${first?.runbook ?? 'the runbook'} and \`gatebook gates show ${s.gate}\``);
         return 1;
       }
       return 0;

@@ -5,6 +5,8 @@ import { InputError } from '../util/errors';
 import { SyntheticOptions } from '../data/synthetic';
 import { LabelOptions } from '../features/label';
 import { SplitOptions } from '../split/options';
+import { GateThresholds } from '../gates/thresholds';
+import { canonicalJson, sha256 } from '../util/hash';
 
 const DataSource = z.discriminatedUnion('source', [
   z.object({ source: z.literal('embedded') }).strict(),
@@ -28,6 +30,9 @@ export const ExperimentConfig = z
       causalityPoints: z.number().int().positive().default(20),
     }).strict().default({}),
     split: SplitOptions.default({}),
+    gates: GateThresholds.default({}),
+    /** The 5-phase decision tree: at most this many optimization iterations. */
+    maxOptimizationIterations: z.number().int().min(1).max(10).default(3),
   })
   .strict();
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
@@ -60,4 +65,9 @@ export function loadConfig(path: string): ExperimentConfig {
     throw new InputError(`${path}: not valid YAML: ${(error as Error).message}`);
   }
   return parseConfig(value, path);
+}
+
+/** sha256 of a parsed config (defaults filled in), for provenance and resume. */
+export function configSha256(config: ExperimentConfig): string {
+  return sha256(canonicalJson(config));
 }

@@ -1,0 +1,67 @@
+import type { GateId, GateSpec } from './spec';
+
+/**
+ * Every gate, one declaration each. Thresholds named by string come from the config's
+ * `gates.<id>` section (see thresholds.ts); later phases add their declarations here.
+ */
+export const GATES: readonly GateSpec[] = [
+  {
+    id: 'env', phase: 'planning', title: 'environment recorded and usable', requires: [], runbook: 'runbooks/01_planning.md',
+    keyMetric: 'free_disk_gb',
+    checks: [
+      { metric: 'node_major', op: '>=', threshold: 'min_node_major' },
+      { metric: 'free_disk_gb', op: '>=', threshold: 'min_free_disk_gb' },
+      { metric: 'polars_ok', op: '==', threshold: 1 },
+    ],
+  },
+  {
+    id: 'data', phase: 'planning', title: 'data validated', requires: ['env'], runbook: 'runbooks/01_planning.md',
+    keyMetric: 'rows',
+    checks: [
+      { metric: 'errors', op: '<=', threshold: 'max_errors' },
+      { metric: 'rows', op: '>=', threshold: 'min_rows' },
+    ],
+  },
+  {
+    id: 'features', phase: 'planning', title: 'features causal, complete and balanced', requires: ['data'], runbook: 'runbooks/01_planning.md',
+    keyMetric: 'positive_rate',
+    checks: [
+      { metric: 'causality_violations', op: '==', threshold: 0 },
+      { metric: 'non_finite_after_warmup', op: '==', threshold: 0 },
+      { metric: 'positive_rate', op: 'between', threshold: ['min_positive_rate', 'max_positive_rate'] },
+    ],
+  },
+  {
+    id: 'split', phase: 'planning', title: 'split without overlap, purge respected', requires: ['features'], runbook: 'runbooks/01_planning.md',
+    keyMetric: 'train_rows',
+    checks: [
+      { metric: 'overlap_rows', op: '==', threshold: 0 },
+      { metric: 'min_gap_bars', op: '>=', ref: { gate: 'split', metric: 'purge_required' } },
+      { metric: 'val_rows', op: '>=', threshold: 'min_val_rows' },
+      { metric: 'test_rows', op: '>=', threshold: 'min_test_rows' },
+    ],
+  },
+];
+
+export function gateSpec(id: string): GateSpec | undefined {
+  return GATES.find((g) => g.id === id);
+}
+
+/** The declared gates in dependency order (each after everything it requires). */
+export function inDependencyOrder(gates: readonly GateSpec[] = GATES): GateSpec[] {
+  const byId = new Map(gates.map((g) => [g.id, g]));
+  const done = new Set<GateId>();
+  const order: GateSpec[] = [];
+  const visit = (g: GateSpec, path: GateId[]) => {
+    if (done.has(g.id)) return;
+    if (path.includes(g.id)) throw new Error(`gate requirements form a cycle: ${[...path, g.id].join(' → ')}`);
+    for (const r of g.requires) {
+      const req = byId.get(r);
+      if (req) visit(req, [...path, g.id]);
+    }
+    done.add(g.id);
+    order.push(g);
+  };
+  for (const g of gates) visit(g, []);
+  return order;
+}

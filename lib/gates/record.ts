@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { canonicalJson, sha256 } from '../util/hash';
+
+export const LEDGER_SCHEMA_VERSION = 1;
+export const GENESIS = '0'.repeat(64);
+
+const Sha = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const CheckResult = z.object({
+  metric: z.string(),
+  op: z.string(),
+  /** The threshold as judged: a number, a [low, high] pair, or another gate's metric plus an offset. */
+  threshold: z.union([z.number(), z.tuple([z.number(), z.number()]), z.null()]),
+  /** Where a threshold came from: "config gates.data.min_rows", or "majority.val_accuracy + 0.02". */
+  source: z.string(),
+  value: z.number().nullable(),
+  pass: z.boolean(),
+});
+export type CheckResult = z.infer<typeof CheckResult>;
+
+export const Provenance = z.object({
+  git: z.object({ commit: z.string().nullable(), dirty: z.boolean().nullable() }),
+  code_sha256: Sha,
+  config_sha256: Sha,
+  data_sha256: Sha.nullable(),
+  seed: z.number().int(),
+  backend: z.string(),
+  device: z.string(),
+  versions: z.record(z.string()),
+  host: z.string(),
+});
+export type Provenance = z.infer<typeof Provenance>;
+
+/** One line of artifacts/gates.jsonl. */
+export const GateRecord = z.object({
+  schema: z.literal(LEDGER_SCHEMA_VERSION),
+  gate: z.string(),
+  phase: z.string(),
+  run: z.string(),
+  experiment: z.string(),
+  status: z.enum(['pass', 'fail', 'error']),
+  metrics: z.record(z.number().nullable()),
+  checks: z.array(CheckResult),
+  artifacts: z.array(z.object({ path: z.string(), sha256: Sha })),
+  provenance: Provenance,
+  /** sha256 of (code, config, data): a passed gate with the same inputs need not run again. */
+  inputs_sha256: Sha,
+  /** The pipeline's decision after this gate, when it made one ("baseline passed → finalization"). */
+  decision: z.string().nullable(),
+  error: z.string().nullable(),
+  started: z.string(),
+  finished: z.string(),
+  duration_s: z.number(),
+  prev: Sha,
+  hash: Sha,
+});
+export type GateRecord = z.infer<typeof GateRecord>;
+export type UnsealedRecord = Omit<GateRecord, 'prev' | 'hash'>;
+
+/** The hash of a record: sha256 of its canonical JSON without the `hash` field. */
+export function hashRecord(record: Omit<GateRecord, 'hash'>): string {
+  return sha256(canonicalJson(record));
+}
+
+/** Chain a record to its predecessor and seal it with its hash. */
+export function sealRecord(record: UnsealedRecord, prev: string): GateRecord {
+  const chained = { ...record, prev };
+  return { ...chained, hash: hashRecord(chained) };
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * Gate thresholds, `gates:` in an experiment's config.yaml. Every key has a default;
+ * unknown keys and wrong types are errors that name the key.
+ */
+export const GateThresholds = z
+  .object({
+    env: z.object({
+      min_node_major: z.number().int().default(20),
+      min_free_disk_gb: z.number().nonnegative().default(1),
+    }).strict().default({}),
+    data: z.object({
+      min_rows: z.number().int().nonnegative().default(5000),
+      max_errors: z.number().int().nonnegative().default(0),
+    }).strict().default({}),
+    features: z.object({
+      min_positive_rate: z.number().min(0).max(1).default(0.3),
+      max_positive_rate: z.number().min(0).max(1).default(0.7),
+    }).strict().default({}),
+    split: z.object({
+      min_val_rows: z.number().int().nonnegative().default(500),
+      min_test_rows: z.number().int().nonnegative().default(500),
+    }).strict().default({}),
+  })
+  .strict();
+export type GateThresholds = z.infer<typeof GateThresholds>;
+
+/** The value of threshold `name` of `gate`, or undefined when the config has no such key. */
+export function thresholdOf(thresholds: GateThresholds, gate: string, name: string): number | undefined {
+  const group = (thresholds as Record<string, Record<string, unknown>>)[gate];
+  const value = group?.[name];
+  return typeof value === 'number' ? value : undefined;
+}

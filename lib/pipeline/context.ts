@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import type pl from 'nodejs-polars';
+import type { ColumnMapping } from '../data/columns';
+import { loadDataset, frameSha256 } from '../data/dataset';
+import { ensureEmbeddedDataset } from '../data/embedded';
+import { importFile } from '../data/import';
+import { generateSynthetic } from '../data/synthetic';
+import type { ExperimentConfig } from '../experiments/config';
+
+export interface LoadedData {
+  frame: pl.DataFrame;
+  sha256: string;
+  /** A name for messages: the file, or "synthetic". */
+  source: string;
+}
+
+/**
+ * What the phases of one pipeline run share: the config, where artifacts go, and data
+ * loaded once. A phase that needs an earlier phase's output reads it from memory when that
+ * phase ran in this process, else from its artifact (skipped gates leave them intact).
+ */
+export class RunContext {
+  private loaded: LoadedData | undefined;
+  private features: pl.DataFrame | undefined;
+
+  constructor(
+    readonly config: ExperimentConfig,
+    readonly artifactsDir: string,
+    readonly log: (line: string) => void,
+  ) {}
+
+  artifact(name: string): string {
+    return join(this.artifactsDir, name);
+  }
+
+  /** The configured dataset (embedded, synthetic or a file) and its content sha256. */
+  data(): LoadedData {
+    if (this.loaded) return this.loaded;
+    const source = this.config.data;
+    if (source.source === 'embedded') {
+      const embedded = ensureEmbeddedDataset(undefined, (done, total) => this.log(`  generating the embedded data: ${done}/${total} bars`));
+      if (embedded.generated) this.log(`  regenerated ${embedded.path} from its seed (sha256 ${embedded.manifest.sha256.slice(0, 12)}… as committed)`);
+      this.loaded = { frame: embedded.frame, sha256: embedded.manifest.sha256, source: embedded.path };
+    } else {
+      const frame = source.source === 'synthetic'
+        ? generateSynthetic(source.generator)
+        : importFile(source.path, { adjusted: source.adjusted, mapping: source.mapping as Partial<ColumnMapping> }).frame;
+      this.loaded = { frame, sha256: frameSha256(frame), source: source.source === 'file' ? source.path : 'synthetic' };
+    }
+    return this.loaded;
+  }
+
+  setFeatures(frame: pl.DataFrame): void {
+    this.features = frame;
+  }
+
+  /** The feature frame of this run, or of the features gate's artifact. */
+  featureFrame(): pl.DataFrame {
+    this.features ??= loadDataset(this.artifact('features.parquet')).frame;
+    return this.features;
+  }
+}

@@ -1,0 +1,37 @@
+import pl from 'nodejs-polars';
+import { saveDataset } from '../../data/dataset';
+import { buildFeatures } from '../../features/build';
+import { checkCausality } from '../../features/causality';
+import type { RunContext } from '../context';
+import type { PhaseOutput } from '../phase';
+
+/** Gate features: the seed features and label, proven causal, with no NaN after warm-up. */
+export function featuresPhase(ctx: RunContext): PhaseOutput {
+  const { frame } = ctx.data();
+  const { causalityPoints, ...label } = ctx.config.features;
+  const causality = checkCausality(frame, undefined, causalityPoints);
+  const built = buildFeatures(frame, label);
+  const path = ctx.artifact('features.parquet');
+  saveDataset(built.frame, path, { step: 'features', ...label });
+  ctx.setFeatures(built.frame);
+  const nonFinite = built.frame.select(
+    pl.sumHorizontal(built.numericFeatures.map((c) => pl.col(c).isNull().or(pl.col(c).isNan().or(pl.col(c).isInfinite())).cast(pl.Int32))).sum().alias('n'),
+  ).getColumn('n').toArray()[0] as number;
+  const v = causality.violations[0];
+  return {
+    metrics: {
+      rows: built.frame.height,
+      numeric_features: built.numericFeatures.length,
+      categorical_features: built.categoricalFeatures.length,
+      causality_violations: causality.violations.length,
+      causality_rows_checked: causality.rowsChecked.length,
+      non_finite_after_warmup: nonFinite,
+      positive_rate: built.frame.getColumn('label').mean() as number,
+      horizon: label.horizon,
+      window: ctx.config.split.window,
+      warmup_bars: built.warmupBars,
+    },
+    artifacts: [path],
+    note: v ? `causality violated: ${v.feature} at row ${v.row} is ${v.onPrefix} on data cut there, ${v.onAll} on all data` : undefined,
+  };
+}

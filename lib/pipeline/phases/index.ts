@@ -1,0 +1,22 @@
+import type { GateId } from '../../gates/spec';
+import type { Phase } from '../phase';
+import { dataPhase } from './data';
+import { envPhase } from './env';
+import { featuresPhase } from './features';
+import { splitPhase } from './split';
+
+const PHASES = new Map<GateId, Phase>([
+  ['env', envPhase],
+  ['data', dataPhase],
+  ['features', featuresPhase],
+  ['split', splitPhase],
+]);
+
+/** Register the phase that measures a gate (later issues add theirs; tests add toy ones). */
+export function registerPhase(gate: GateId, phase: Phase): void {
+  PHASES.set(gate, phase);
+}
+
+export function getPhase(gate: GateId): Phase | undefined {
+  return PHASES.get(gate);
+}
