@@ -12,7 +12,10 @@ const ledgerOption = ['--ledger <file>', 'the gate ledger', 'artifacts/gates.jso
 /** `gatebook gates [show <gate> | best --metric <m> | verify]` */
 export function registerGates(program: Command): void {
   const gates = program.command('gates')
-    .description('the gate ledger: latest record per gate (default), one gate, the best record, chain verification')
+    .description('the gate ledger: latest record per gate (default), one gate, the best record, chain verification');
+
+  gates.command('list', { isDefault: true })
+    .description('the latest record of each gate: status, key metric, when, duration')
     .option(...ledgerOption)
     .action(action((flags: { ledger: string }) => {
       const records = intactRecords(flags.ledger);

@@ -13,7 +13,7 @@ export interface CheckIssue {
   runbook: string;
 }
 
-/** A metric of another gate's latest passing record, or null when there is none. */
+/** A metric of another gate's latest (non-error) record, or null when there is none. */
 export type RefLookup = (gate: string, metric: string) => number | null;
 
 type Resolved = { value: number; source: string } | { value: null; source: string; problem: string };

@@ -2,7 +2,7 @@
 export const messages = {
   missingMetric: (gate: string, metric: string) => `${gate}: metric ${metric} was not measured`,
   missingThreshold: (gate: string, name: string) => `${gate}: no threshold gates.${gate}.${name} in the config`,
-  missingRef: (gate: string, metric: string) => `no passing record of gate ${gate} with metric ${metric} to compare with`,
+  missingRef: (gate: string, metric: string) => `no record of gate ${gate} with metric ${metric} to compare with`,
   failed: (gate: string, metric: string, expected: string, actual: number | null) =>
     `gate ${gate}: ${metric} = ${actual === null ? 'n/a' : formatNumber(actual)}, expected ${expected}`,
   nextStep: (runbook: string) => `see ${runbook} for why this matters and what to do`,

@@ -74,6 +74,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     if (!options.force && previous?.status === 'pass' && previous.inputs_sha256 === inputs && (await artifactsIntact(previous))) {
       log(`✓ ${spec.id}: skipped, passed with the same inputs at ${previous.finished} (record ${previous.hash.slice(0, 10)}…; --force reruns)`);
       outcomes.push({ gate: spec.id, action: 'skipped-same-inputs', record: previous, issues: [] });
+      for (const g of spec.skipOnPass ?? []) skipped.add(g); // the decision it made then still holds
       continue;
     }
     const outcome = await runGate(spec, ctx, { run, base, dataSha, inputs, latest, ledgerPath, log });
@@ -114,9 +115,11 @@ async function runGate(spec: GateSpec, ctx: RunContext, g: GateRun): Promise<Gat
     if (!(e instanceof GatebookError)) throw e;
     error = e.message;
   }
+  // another gate's latest measurement: a failed gate still measured (a baseline below target
+  // is still the baseline to beat); a gate that errored did not
   const lookup = (gate: string, metric: string) => {
     const r = g.latest.get(gate);
-    return r && r.status === 'pass' ? (r.metrics[metric] ?? null) : null;
+    return r && r.status !== 'error' ? (r.metrics[metric] ?? null) : null;
   };
   const judged = error ? { checks: [], issues: [] } : evaluateChecks(spec, metrics, ctx.config.gates, lookup);
   const status = error ? 'error' : judged.issues.length === 0 ? 'pass' : 'fail';

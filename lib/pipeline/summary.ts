@@ -17,15 +17,15 @@ export function formatGateTable(records: GateRecord[]): string {
 }
 
 /**
- * One line per runbook: whether it holds on the ledger; a runbook that reads gates with no
- * record yet says which it is waiting for instead.
+ * One line per runbook: whether it holds on the ledger; a runbook none of whose gates has
+ * a record yet says which it is waiting for instead.
  */
 export function formatRunbookSummary(dir: string, records: GateRecord[]): string {
   const ctx = contextOf(records);
   const lines = listRunbooks(dir).map((path) => {
     const runbook = readRunbook(path);
-    const waiting = gatesOfRunbook(runbook).filter((g) => !ctx.latest.has(g));
-    if (waiting.length > 0) return `  · ${path}: waiting for gate(s) ${waiting.join(', ')}`;
+    const gates = gatesOfRunbook(runbook);
+    if (gates.length > 0 && gates.every((g) => !ctx.latest.has(g))) return `  · ${path}: waiting for gate(s) ${gates.join(', ')}`;
     const result = verifyRunbook(runbook, ctx);
     const c = result.counts;
     return `  ${result.ok ? '✓' : '✗'} ${path}: ${c.holds} ✓, ${c.fails} ✗, ${c['manual-done']} manual done, ${c['manual-open']} manual open`;

@@ -47,7 +47,9 @@ function automatic(item: RunbookItem, ctx: EvaluationContext): ItemResult {
   try {
     const value = evaluate(item.expression!.node, ctx, evidence);
     if (typeof value !== 'boolean') return { item, status: 'fails', evidence, reason: `evaluates to ${value}, not true or false` };
-    return { item, status: value ? 'holds' : 'fails', evidence, reason: value ? null : 'does not hold' };
+    if (value) return { item, status: 'holds', evidence, reason: null };
+    const absent = [...new Set(evidence.filter((e) => e.hash === null).map((e) => e.ref.replace(/^\w+\((\w+)\)$/, '$1')))];
+    return { item, status: 'fails', evidence, reason: `does not hold${absent.length ? `: no record of gate ${absent.join(', ')}` : ''}` };
   } catch (error) {
     if (!(error instanceof EvaluationError)) throw error;
     return { item, status: 'fails', evidence, reason: error.message };

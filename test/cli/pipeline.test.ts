@@ -1,0 +1,61 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../lib/gates/ledger';
+import { gatebook, tempDir } from '../helpers/cli';
+
+function configFile(dir: string, extra = ''): string {
+  const path = join(dir, 'config.yaml');
+  writeFileSync(path, `name: cli-test\nfeatures:\n  causalityPoints: 4\n${extra}`);
+  return path;
+}
+
+describe('gatebook pipeline', () => {
+  it('records every gate, and a second run skips the unchanged passed gates', () => {
+    const dir = tempDir();
+    const args = ['pipeline', '--config', configFile(dir), '--artifacts', join(dir, 'artifacts')];
+    const first = gatebook(args);
+    expect(first.code, first.stderr).toBe(0);
+    for (const gate of ['env', 'data', 'features', 'split']) expect(first.stdout).toMatch(new RegExp(`✓ ${gate}: pass in`));
+    expect(first.stdout).toMatch(/✓ runbooks\/01_planning\.md: 15 ✓, 0 ✗/);
+    const second = gatebook(args);
+    expect(second.code).toBe(0);
+    for (const gate of ['env', 'data', 'features', 'split']) expect(second.stdout).toMatch(new RegExp(`✓ ${gate}: skipped, passed with the same inputs`));
+    const ledger = join(dir, 'artifacts', 'gates.jsonl');
+    expect(verifyLedger(ledger).records.map((r) => r.gate)).toEqual(['env', 'data', 'features', 'split']);
+    expect(gatebook(['gates', 'verify', '--ledger', ledger]).stdout).toContain('4 record(s), chain intact');
+    const split = JSON.parse(gatebook(['gates', 'show', 'split', '--ledger', ledger, '--json']).stdout);
+    expect(split.artifacts[0].path).toBe(join(dir, 'artifacts', 'split.json'));
+    expect(split.provenance.data_sha256).toBe(JSON.parse(readFileSync(join(__dirname, '..', '..', 'data', 'embedded.json'), 'utf8')).sha256);
+    // an edited artifact is not trusted: the gate that wrote it runs again
+    writeFileSync(join(dir, 'artifacts', 'split.json'), '{}');
+    expect(gatebook(args).stdout).toMatch(/✓ split: pass in/);
+  });
+
+  it('stops at a failing gate with exit 1, naming the check and the next step', () => {
+    const dir = tempDir();
+    const artifacts = join(dir, 'artifacts');
+    const r = gatebook(['pipeline', '--config', configFile(dir, 'gates:\n  data:\n    min_rows: 1000000\n'), '--artifacts', artifacts]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('pipeline stopped at gate data: gate data: rows = 35040, expected >= 1000000 (config gates.data.min_rows)');
+    expect(r.stderr).toContain('`gatebook pipeline --from data`; see runbooks/01_planning.md');
+    expect(r.stdout).toMatch(/✗ runbooks\/01_planning\.md/);
+    expect(verifyLedger(join(artifacts, 'gates.jsonl')).records.map((x) => `${x.gate}:${x.status}`)).toEqual(['env:pass', 'data:fail']);
+    const refused = gatebook(['pipeline', '--config', configFile(dir), '--artifacts', artifacts, '--from', 'features']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('gate features requires data, which has no passing record in the ledger');
+    expect(gatebook(['pipeline', '--artifacts', artifacts, '--to', 'bogus']).stderr).toContain('invalid --to: bogus');
+  });
+
+  it('refuses to run on a ledger whose chain is broken', () => {
+    const dir = tempDir();
+    const artifacts = join(dir, 'artifacts');
+    const args = ['pipeline', '--config', configFile(dir), '--artifacts', artifacts, '--to', 'data'];
+    expect(gatebook(args).code).toBe(0);
+    const ledger = join(artifacts, 'gates.jsonl');
+    writeFileSync(ledger, readFileSync(ledger, 'utf8').replace('"rows":35040', '"rows":35041'));
+    const r = gatebook(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/gates\.jsonl line 2: hash does not match the content/);
+  });
+});
