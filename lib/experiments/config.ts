@@ -24,6 +24,8 @@ export const ExperimentConfig = z
   .object({
     name: z.string().min(1).default('embedded-default'),
     seed: z.number().int().nonnegative().default(42),
+    /** Force a TensorFlow.js backend (else GATEBOOK_BACKEND, else the best that loads). */
+    backend: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
     data: DataSource.default({ source: 'embedded' }),
     features: LabelOptions.extend({
       /** Rows of the causality check (features on data cut at t vs all of it). */

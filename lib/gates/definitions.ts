@@ -12,6 +12,7 @@ export const GATES: readonly GateSpec[] = [
       { metric: 'node_major', op: '>=', threshold: 'min_node_major' },
       { metric: 'free_disk_gb', op: '>=', threshold: 'min_free_disk_gb' },
       { metric: 'polars_ok', op: '==', threshold: 1 },
+      { metric: 'data_present', op: '==', threshold: 1 },
     ],
   },
   {

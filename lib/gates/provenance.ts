@@ -53,7 +53,14 @@ export function versions(): Record<string, string> {
     }
   };
   const own = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
-  return { node: process.versions.node, gatebook: own.version, 'nodejs-polars': of('nodejs-polars') };
+  return {
+    node: process.versions.node,
+    gatebook: own.version,
+    'nodejs-polars': of('nodejs-polars'),
+    '@tensorflow/tfjs': of('@tensorflow/tfjs'),
+    '@tensorflow/tfjs-backend-wasm': of('@tensorflow/tfjs-backend-wasm'),
+    '@tensorflow/tfjs-node': of('@tensorflow/tfjs-node'),
+  };
 }
 
 /** The machine: CPU model and count (the training issue adds GPU and backend). */

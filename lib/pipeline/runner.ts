@@ -10,6 +10,7 @@ import { codeSha256, deviceName, gitState, host, versions } from '../gates/prove
 import type { GateRecord, Provenance } from '../gates/record';
 import type { GateId, GateSpec } from '../gates/spec';
 import { RunContext } from './context';
+import { deviceReport, selectBackend } from '../backend';
 import { getPhase } from './phases';
 
 export interface PipelineOptions {
@@ -58,7 +59,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   }
   const latest = latestByGate(ledger.records);
   const run = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-  const base = baseProvenance(options.config);
+  const base = await baseProvenance(options.config);
   const skipped = new Set<GateId>();
   const outcomes: GateOutcome[] = [];
   for (const spec of selected) {
@@ -175,14 +176,16 @@ async function artifactsIntact(record: GateRecord): Promise<boolean> {
   return true;
 }
 
-function baseProvenance(config: ExperimentConfig): Omit<Provenance, 'data_sha256'> {
+async function baseProvenance(config: ExperimentConfig): Promise<Omit<Provenance, 'data_sha256'>> {
+  const backend = await selectBackend(config.backend);
+  const gpu = deviceReport().gpu;
   return {
     git: gitState(),
     code_sha256: codeSha256(),
     config_sha256: configSha256(config),
     seed: config.seed,
-    backend: 'cpu',
-    device: deviceName(),
+    backend: backend.name,
+    device: gpu ? `${gpu.name} (${gpu.memoryGb} GB)` : deviceName(),
     versions: versions(),
     host: host(),
   };

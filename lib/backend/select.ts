@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { tf } from './tf';
+import { InputError } from '../util/errors';
+
+/** Backends in order of preference. */
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendChoice {
+  name: BackendName;
+  /** tf.getBackend() after selection: 'tensorflow', 'wasm' or 'cpu'. */
+  tfBackend: string;
+  /** Why the better backends were passed over. */
+  skipped: Array<{ name: BackendName; reason: string }>;
+  forced: boolean;
+}
+
+let current: BackendChoice | null = null;
+
+/**
+ * Pick the best backend that loads: tfjs-node-gpu (installed and a GPU seen), tfjs-node,
+ * wasm, cpu. `GATEBOOK_BACKEND` (or `forced`) names one; a forced backend that cannot load
+ * is an error, never a silent fallback — tfjs itself falls back to cpu without a word, so
+ * the active backend is read back and compared.
+ */
+export async function selectBackend(forced = process.env.GATEBOOK_BACKEND): Promise<BackendChoice> {
+  if (current && (!forced || current.name === forced)) return current;
+  if (forced && !(BACKENDS as readonly string[]).includes(forced)) {
+    throw new InputError(`invalid backend: ${forced} (expected one of ${BACKENDS.join(', ')}; set by GATEBOOK_BACKEND or the config's backend key)`);
+  }
+  const candidates = forced ? [forced as BackendName] : [...BACKENDS];
+  const skipped: BackendChoice['skipped'] = [];
+  for (const name of candidates) {
+    const problem = await tryBackend(name);
+    if (problem === null) {
+      current = { name, tfBackend: tf.getBackend(), skipped, forced: Boolean(forced) };
+      return current;
+    }
+    if (forced) throw new InputError(`backend ${forced} was asked for but cannot be used: ${problem}`);
+    skipped.push({ name, reason: problem });
+  }
+  throw new Error(`no TensorFlow.js backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+/** null when the backend is now active, else why not. */
+async function tryBackend(name: BackendName): Promise<string | null> {
+  try {
+    if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+      if (name === 'tensorflow-gpu' && !gpuVisible()) return 'no NVIDIA GPU visible (nvidia-smi)';
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+      return (await activate('tensorflow')) ? null : 'the tensorflow backend did not initialize';
+    }
+    if (name === 'wasm') require('@tensorflow/tfjs-backend-wasm');
+    return (await activate(name)) ? null : `tf.setBackend('${name}') failed`;
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0];
+    return /Cannot find module/.test(message) ? `package not installed (${message.replace(/^Cannot find module '([^']+)'.*/, '$1')})` : message;
+  }
+}
+
+async function activate(backend: string): Promise<boolean> {
+  const ok = await tf.setBackend(backend);
+  await tf.ready();
+  return ok && tf.getBackend() === backend;
+}
+
+function gpuVisible(): boolean {
+  try {
+    return execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).includes('GPU');
+  } catch {
+    return false;
+  }
+}
+
+/** The backend chosen so far in this process (null before selectBackend). */
+export function currentBackend(): BackendChoice | null {
+  return current;
+}

@@ -1,0 +1,12 @@
+export { type Classifier, type PreparedData, NotFittedError } from './classifier';
+export { NeuralModel, type FittedState } from './neural';
+export { MajorityModel, PersistenceModel } from './naive';
+export {
+  LstmModel, TcnModel, TransformerModel, LogisticModel, lstm, bilstm, tcn, transformer, logistic, majority, persistence,
+  MODEL_FAMILIES, createModel, loadModel, type ModelFamily,
+} from './families';
+export { LstmParams } from './lstm';
+export { TcnParams } from './tcn';
+export { TransformerParams } from './transformer';
+export { LogisticParams } from './logistic';
+export { type Net, WeightFactory } from './net';

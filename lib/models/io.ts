@@ -1,0 +1,71 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { InputError } from '../util/errors';
+import { sha256 } from '../util/hash';
+import type { Net } from './net';
+import type { FittedState } from './neural';
+
+export const MODEL_FORMAT = 'gatebook-model';
+
+interface SaveInput {
+  family: string;
+  params: Record<string, unknown>;
+  state: FittedState;
+  net: Net;
+  extra: Record<string, unknown>;
+}
+
+/**
+ * Write a model directory atomically: model.json (family, params, features, scaler,
+ * training history, weight layout and sha256) and weights.bin, into a temporary folder
+ * renamed into place, so a reader sees the old model or the new one, never half.
+ */
+export function saveModel(dir: string, input: SaveInput): void {
+  const layout: Array<{ name: string; shape: number[]; offset: number; length: number }> = [];
+  const chunks: Float32Array[] = [];
+  let offset = 0;
+  for (const [name, v] of input.net.variables) {
+    const values = v.dataSync() as Float32Array;
+    layout.push({ name, shape: v.shape, offset, length: values.length });
+    chunks.push(values);
+    offset += values.length;
+  }
+  const all = new Float32Array(offset);
+  chunks.forEach((c, i) => all.set(c, layout[i].offset));
+  const bytes = new Uint8Array(all.buffer);
+  const meta = {
+    format: MODEL_FORMAT, version: 1, family: input.family, params: input.params,
+    window: input.state.window, features: input.state.featureNames, scaler: input.state.scaler, seed: input.state.seed,
+    training: input.state.training, weights: layout, weightsSha256: sha256(bytes), saved: new Date().toISOString(), ...input.extra,
+  };
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp);
+  writeFileSync(join(tmp, 'weights.bin'), bytes);
+  writeFileSync(join(tmp, 'model.json'), JSON.stringify(meta, null, 2) + '\n');
+  const old = `${dir}.old-${process.pid}-${Date.now()}`;
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+export interface SavedModel {
+  meta: Record<string, unknown> & { family: string; params: Record<string, unknown>; window?: number; features?: string[] };
+  weights: Map<string, Float32Array>;
+}
+
+/** Read a model directory, checking the weights against their recorded sha256. */
+export function readModelDir(dir: string): SavedModel {
+  const metaPath = join(dir, 'model.json');
+  if (!existsSync(metaPath)) throw new InputError(`${dir}: not a saved model (no model.json)`);
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+  if (meta.format !== MODEL_FORMAT) throw new InputError(`${metaPath}: not a gatebook model (format ${meta.format})`);
+  const weights = new Map<string, Float32Array>();
+  if (Array.isArray(meta.weights)) {
+    const bytes = readFileSync(join(dir, 'weights.bin'));
+    if (sha256(bytes) !== meta.weightsSha256) throw new InputError(`${dir}/weights.bin does not match the sha256 in model.json: the file changed or is truncated`);
+    const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    for (const w of meta.weights) weights.set(w.name, all.slice(w.offset, w.offset + w.length));
+  }
+  return { meta, weights };
+}

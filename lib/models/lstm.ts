@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { tf } from '../backend/tf';
+import { dense3d, dropout, WeightFactory, type Net } from './net';
+
+export const LstmParams = z.object({
+  layers: z.number().int().min(1).max(8).default(2),
+  units: z.number().int().min(1).max(1024).default(64),
+  bidirectional: z.boolean().default(false),
+  dropout: z.number().min(0).lt(1).default(0.2),
+}).strict();
+export type LstmParams = z.infer<typeof LstmParams>;
+
+/**
+ * Stacked LSTM (optionally bidirectional): one input projection for all steps, then one
+ * matMul per step for the recurrent part of all four gates; a dense head on the last step
+ * (on the concatenated last steps of both directions).
+ */
+export function buildLstm(params: LstmParams, features: number, _window: number, seed: number): Net {
+  const w = new WeightFactory(seed);
+  const directions = params.bidirectional ? ['fw', 'bw'] : ['fw'];
+  const cells = Array.from({ length: params.layers }, (_, l) => {
+    const inputSize = l === 0 ? features : params.units * directions.length;
+    return directions.map((d) => ({
+      kernel: w.glorot(`lstm${l}_${d}_kernel`, inputSize, 4 * params.units),
+      recurrent: w.glorot(`lstm${l}_${d}_recurrent`, params.units, 4 * params.units),
+      // forget-gate bias 1 (Jozefowicz et al.): remember by default
+      bias: w.add1d(`lstm${l}_${d}_bias`, 4 * params.units, (i) => (i >= params.units && i < 2 * params.units ? 1 : 0)),
+    }));
+  });
+  const headW = w.glorot('head_kernel', params.units * directions.length, 1);
+  const headB = w.fill('head_bias', [1], 0);
+  return {
+    variables: w.variables,
+    forward(x, training) {
+      let seq = x;
+      let last: tf.Tensor2D | null = null;
+      cells.forEach((layer, l) => {
+        const outs = layer.map((cell, d) => runDirection(seq, cell, params.units, d === 1, l === params.layers - 1));
+        seq = outs.length === 1 ? outs[0].sequence : tf.concat(outs.map((o) => o.sequence), 2);
+        last = outs.length === 1 ? outs[0].last : tf.concat(outs.map((o) => o.last), 1);
+        if (l < params.layers - 1) seq = dropout(seq, params.dropout, training, w);
+      });
+      const h = dropout(last!, params.dropout, training, w);
+      return tf.matMul(h, headW).add(headB).reshape([-1]) as tf.Tensor1D;
+    },
+  };
+}
+
+interface Cell { kernel: tf.Variable; recurrent: tf.Variable; bias: tf.Variable }
+
+function runDirection(x: tf.Tensor3D, cell: Cell, units: number, reverse: boolean, lastOnly: boolean): { sequence: tf.Tensor3D; last: tf.Tensor2D } {
+  const [batch, steps] = x.shape;
+  const projected = dense3d(x, cell.kernel as tf.Tensor2D, cell.bias as tf.Tensor1D);
+  const inputs = tf.unstack(projected, 1) as tf.Tensor2D[];
+  let h = tf.zeros([batch, units]) as tf.Tensor2D;
+  let c = tf.zeros([batch, units]) as tf.Tensor2D;
+  const outputs: tf.Tensor2D[] = new Array(steps);
+  for (let s = 0; s < steps; s++) {
+    const t = reverse ? steps - 1 - s : s;
+    const z = inputs[t].add(tf.matMul(h, cell.recurrent as tf.Tensor2D));
+    const [i, f, g, o] = tf.split(z, 4, 1);
+    c = tf.sigmoid(f).mul(c).add(tf.sigmoid(i).mul(tf.tanh(g))) as tf.Tensor2D;
+    h = tf.sigmoid(o).mul(tf.tanh(c)) as tf.Tensor2D;
+    outputs[t] = h;
+  }
+  const sequence = lastOnly ? (null as unknown as tf.Tensor3D) : (tf.stack(outputs, 1) as tf.Tensor3D);
+  return { sequence, last: h };
+}

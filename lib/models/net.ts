@@ -1,0 +1,82 @@
+import { tf } from '../backend/tf';
+import { Random } from '../util/random';
+
+/**
+ * A network as gatebook trains it: named variables and a forward pass from a batch of
+ * windows [batch, window, features] to one logit per window. Families build theirs from
+ * plain tf ops (no tfjs-layers), so every op has a gradient on every backend (wasm lacks
+ * Conv2DBackpropFilter: the TCN uses shifted matMuls instead of conv1d).
+ */
+export interface Net {
+  variables: Map<string, tf.Variable>;
+  /** logits [batch]; `training` turns dropout on */
+  forward(x: tf.Tensor3D, training: boolean): tf.Tensor1D;
+  /** A regularization term added to the training loss (e.g. L2), if the family has one. */
+  penalty?(): tf.Scalar;
+}
+
+/** Creates variables with seeded initial values, so the same seed builds the same net. */
+export class WeightFactory {
+  readonly variables = new Map<string, tf.Variable>();
+  private readonly rng: Random;
+  private dropoutSeed: number;
+
+  constructor(seed: number) {
+    this.rng = new Random(seed);
+    this.dropoutSeed = seed * 7919;
+  }
+
+  /** Glorot-uniform matrix [fanIn, fanOut]. */
+  glorot(name: string, fanIn: number, fanOut: number): tf.Variable {
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    const values = Float32Array.from({ length: fanIn * fanOut }, () => (2 * this.rng.uniform() - 1) * limit);
+    return this.add(name, tf.tensor2d(values, [fanIn, fanOut]));
+  }
+
+  /** A constant-filled tensor of any shape (biases, norms). */
+  fill(name: string, shape: number[], value: number): tf.Variable {
+    return this.add(name, tf.fill(shape, value));
+  }
+
+  /** A vector whose i-th value is `value(i)`. */
+  add1d(name: string, size: number, value: (i: number) => number): tf.Variable {
+    return this.add(name, tf.tensor1d(Float32Array.from({ length: size }, (_, i) => value(i))));
+  }
+
+  /** Small normal values of any shape (learned positions). */
+  normal(name: string, shape: number[], std: number): tf.Variable {
+    const size = shape.reduce((a, b) => a * b, 1);
+    return this.add(name, tf.tensor(Float32Array.from({ length: size }, () => this.rng.normal() * std), shape));
+  }
+
+  /** A fresh seed for one dropout call, so training is reproducible. */
+  nextDropoutSeed(): number {
+    return ++this.dropoutSeed;
+  }
+
+  private add(name: string, initial: tf.Tensor): tf.Variable {
+    if (this.variables.has(name)) throw new Error(`duplicate weight ${name}`);
+    const v = tf.variable(initial, true, `${name}_${Math.floor(this.rng.uniform() * 1e9)}`);
+    initial.dispose();
+    this.variables.set(name, v);
+    return v;
+  }
+}
+
+/** x [b, t, f] · w [f, o] + bias → [b, t, o] */
+export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor3D {
+  const [b, t, f] = x.shape;
+  const y = tf.matMul(x.reshape([b * t, f]), w);
+  return (bias ? y.add(bias) : y).reshape([b, t, w.shape[1]]);
+}
+
+/** Dropout with a seed from the factory (identity when not training or rate 0). */
+export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boolean, weights: WeightFactory): T {
+  return training && rate > 0 ? (tf.dropout(x, rate, undefined, weights.nextDropoutSeed()) as T) : x;
+}
+
+/** Layer normalization over the last axis with learned gain and bias. */
+export function layerNorm(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return x.sub(mean).div(variance.add(1e-5).sqrt()).mul(gain).add(bias) as tf.Tensor3D;
+}

@@ -1,0 +1,115 @@
+import type { z } from 'zod';
+import { tf } from '../backend/tf';
+import { makeBatch, type WindowSource } from '../tensors/windows';
+import type { ScalerState } from '../tensors/scaler';
+import { trainNetwork, type TrainCallbacks, type TrainResult } from '../train/loop';
+import type { TrainOptionsInput } from '../train/options';
+import { InputError } from '../util/errors';
+import { NotFittedError, type Classifier, type PreparedData } from './classifier';
+import type { Net } from './net';
+import { saveModel } from './io';
+
+export type NetBuilder<P> = (params: P, features: number, window: number, seed: number) => Net;
+
+/** What a fitted network knows besides its weights. */
+export interface FittedState {
+  features: number;
+  window: number;
+  featureNames: string[];
+  scaler: ScalerState;
+  seed: number;
+  training: TrainResult | null;
+}
+
+/**
+ * A model family built from a params schema and a network builder. Subclasses
+ * (`LstmModel`, `TcnModel`, …) only name the family; the rest is shared.
+ */
+export class NeuralModel<P extends Record<string, unknown>> implements Classifier {
+  readonly params: P;
+  private net: Net | null = null;
+  private state: FittedState | null = null;
+
+  constructor(
+    readonly family: string,
+    private readonly schema: z.ZodType<P, z.ZodTypeDef, unknown>,
+    private readonly builder: NetBuilder<P>,
+    params: Partial<P> = {},
+  ) {
+    this.params = { ...params } as P;
+  }
+
+  get fitted(): boolean {
+    return this.net !== null;
+  }
+
+  /** The training history and figures of the last fit (null for a loaded model). */
+  get training(): TrainResult | null {
+    return this.state?.training ?? null;
+  }
+
+  get fittedState(): FittedState | null {
+    return this.state;
+  }
+
+  async fit(data: PreparedData, options: TrainOptionsInput & { callbacks?: TrainCallbacks } = {}): Promise<this> {
+    const params = this.validParams();
+    const { callbacks, ...train } = options;
+    const seed = train.seed ?? 42;
+    this.dispose();
+    const net = this.builder(params, data.source.features, data.window, seed);
+    const training = await trainNetwork(net, data, train, callbacks);
+    this.net = net;
+    this.state = { features: data.source.features, window: data.window, featureNames: data.featureNames, scaler: data.scaler, seed, training };
+    return this;
+  }
+
+  predictProba(source: WindowSource, ends: Int32Array): Float32Array {
+    if (!this.net || !this.state) throw new NotFittedError(`${this.constructor.name}`);
+    const out = new Float32Array(ends.length);
+    const { window, features } = this.state;
+    if (source.features !== features) throw new InputError(`${this.constructor.name} was fitted on ${features} features, got ${source.features}`);
+    for (let i = 0; i < ends.length; i += 1024) {
+      const batch = makeBatch(source, ends.subarray(i, i + 1024), window);
+      out.set(tf.tidy(() => tf.sigmoid(this.net!.forward(tf.tensor3d(batch.x, [batch.size, window, features]), false)).dataSync()), i);
+    }
+    return out;
+  }
+
+  save(dir: string, extra: Record<string, unknown> = {}): void {
+    if (!this.net || !this.state) throw new NotFittedError(`${this.constructor.name}`);
+    saveModel(dir, { family: this.family, params: this.validParams(), state: this.state, net: this.net, extra });
+  }
+
+  /** @internal used by loadModel: a built net with saved weights. */
+  restore(state: FittedState, weights: Map<string, Float32Array>): this {
+    const net = this.builder(this.validParams(), state.features, state.window, state.seed);
+    for (const [name, v] of net.variables) {
+      const values = weights.get(name);
+      if (!values || values.length !== v.size) throw new InputError(`saved weights do not fit ${this.family}: ${name} ${values ? `has ${values.length} values, expected ${v.size}` : 'is missing'}`);
+      v.assign(tf.tensor(values, v.shape));
+    }
+    this.dispose();
+    this.net = net;
+    this.state = state;
+    return this;
+  }
+
+  clone(): NeuralModel<P> {
+    return new (this.constructor as new (params: Partial<P>) => NeuralModel<P>)({ ...this.params });
+  }
+
+  dispose(): void {
+    if (this.net) for (const v of this.net.variables.values()) v.dispose();
+    this.net = null;
+  }
+
+  private validParams(): P {
+    const parsed = this.schema.safeParse(this.params);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InputError(`${this.constructor.name}: invalid ${issue.path.join('.') || 'params'}: ${issue.message}`);
+    }
+    return parsed.data;
+  }
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { tf } from '../backend/tf';
+import { dense3d, dropout, layerNorm, WeightFactory, type Net } from './net';
+
+export const TransformerParams = z.object({
+  dModel: z.number().int().min(4).max(1024).default(64),
+  heads: z.number().int().min(1).max(32).default(4),
+  layers: z.number().int().min(1).max(12).default(2),
+  ffSize: z.number().int().min(4).max(4096).default(128),
+  pooling: z.enum(['mean', 'last']).default('mean'),
+  dropout: z.number().min(0).lt(1).default(0.1),
+}).strict().refine((p) => p.dModel % p.heads === 0, { message: 'dModel must be a multiple of heads', path: ['dModel'] });
+export type TransformerParams = z.infer<typeof TransformerParams>;
+
+/**
+ * Transformer encoder: input projection, learned positions, L post-norm layers of
+ * multi-head self-attention and a ReLU feed-forward, then mean or last-step pooling and a
+ * dense head. (The seed's multi-coin model is 4 layers, 8 heads over 100 bars.)
+ */
+export function buildTransformer(params: TransformerParams, features: number, window: number, seed: number): Net {
+  const w = new WeightFactory(seed);
+  const d = params.dModel;
+  const inW = w.glorot('input_kernel', features, d);
+  const inB = w.fill('input_bias', [d], 0);
+  const positions = w.normal('positions', [window, d], 0.02);
+  const layers = Array.from({ length: params.layers }, (_, l) => ({
+    q: w.glorot(`enc${l}_q`, d, d), k: w.glorot(`enc${l}_k`, d, d), v: w.glorot(`enc${l}_v`, d, d), o: w.glorot(`enc${l}_o`, d, d),
+    norm1g: w.fill(`enc${l}_norm1_gain`, [d], 1), norm1b: w.fill(`enc${l}_norm1_bias`, [d], 0),
+    ff1: w.glorot(`enc${l}_ff1`, d, params.ffSize), ff1b: w.fill(`enc${l}_ff1_bias`, [params.ffSize], 0),
+    ff2: w.glorot(`enc${l}_ff2`, params.ffSize, d), ff2b: w.fill(`enc${l}_ff2_bias`, [d], 0),
+    norm2g: w.fill(`enc${l}_norm2_gain`, [d], 1), norm2b: w.fill(`enc${l}_norm2_bias`, [d], 0),
+  }));
+  const headW = w.glorot('head_kernel', d, 1);
+  const headB = w.fill('head_bias', [1], 0);
+  const t2 = (v: tf.Variable) => v as tf.Tensor2D;
+  const t1 = (v: tf.Variable) => v as tf.Tensor1D;
+  return {
+    variables: w.variables,
+    forward(x, training) {
+      let h = dense3d(x, t2(inW), t1(inB)).add(positions) as tf.Tensor3D;
+      for (const L of layers) {
+        const attended = dense3d(attention(h, t2(L.q), t2(L.k), t2(L.v), params.heads), t2(L.o));
+        h = layerNorm(h.add(dropout(attended, params.dropout, training, w)) as tf.Tensor3D, t1(L.norm1g), t1(L.norm1b));
+        const ff = dense3d(dense3d(h, t2(L.ff1), t1(L.ff1b)).relu() as tf.Tensor3D, t2(L.ff2), t1(L.ff2b));
+        h = layerNorm(h.add(dropout(ff, params.dropout, training, w)) as tf.Tensor3D, t1(L.norm2g), t1(L.norm2b));
+      }
+      const [batch, steps] = h.shape;
+      const pooled = params.pooling === 'mean' ? h.mean(1) : h.slice([0, steps - 1, 0], [batch, 1, d]).reshape([batch, d]);
+      return tf.matMul(pooled as tf.Tensor2D, t2(headW)).add(headB).reshape([-1]) as tf.Tensor1D;
+    },
+  };
+}
+
+/** Scaled dot-product self-attention with `heads` heads: [b, t, d] → [b, t, d]. */
+function attention(h: tf.Tensor3D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, heads: number): tf.Tensor3D {
+  const [b, t, d] = h.shape;
+  const dh = d / heads;
+  const split = (m: tf.Tensor3D) => m.reshape([b, t, heads, dh]).transpose([0, 2, 1, 3]).reshape([b * heads, t, dh]) as tf.Tensor3D;
+  const q = split(dense3d(h, wq));
+  const k = split(dense3d(h, wk));
+  const v = split(dense3d(h, wv));
+  const weights = tf.softmax(tf.matMul(q, k, false, true).div(Math.sqrt(dh)));
+  return tf.matMul(weights, v).reshape([b, heads, t, dh]).transpose([0, 2, 1, 3]).reshape([b, t, d]) as tf.Tensor3D;
+}

@@ -1,0 +1,4 @@
+export { fitScaler, applyScaler, ScalerState } from './scaler';
+export { windowSource, windowEnds, makeBatch, batches, type WindowSource, type Batch } from './windows';
+export { classWeights, shuffled, balanced } from './sampling';
+export { prepareData, prepareForPrediction, type PrepareOptions } from './prepare';

@@ -1,0 +1,64 @@
+import pl from 'nodejs-polars';
+
+/**
+ * Feature rows for windowing: a rows × features float32 matrix (row-major) and the label
+ * of each row. A window of T bars ending at row e covers rows e−T+1 … e and carries the
+ * label of row e. Windows are copied batch by batch, never all at once
+ * (1M rows × 60 × 31 floats would be 7 GB).
+ */
+export interface WindowSource {
+  matrix: Float32Array;
+  features: number;
+  labels: Float32Array;
+  rows: number;
+}
+
+export interface Batch {
+  /** size × window × features, row-major */
+  x: Float32Array;
+  y: Float32Array;
+  size: number;
+  /** the window-end row of each sample */
+  ends: Int32Array;
+}
+
+/** The numeric features and label of a feature frame as a WindowSource (unscaled). */
+export function windowSource(frame: pl.DataFrame, featureNames: string[], labelColumn = 'label'): WindowSource {
+  const rows = frame.height;
+  const features = featureNames.length;
+  const matrix = new Float32Array(rows * features);
+  featureNames.forEach((name, f) => {
+    const column = frame.getColumn(name).cast(pl.Float64).toTypedArray() as Float64Array;
+    for (let r = 0; r < rows; r++) matrix[r * features + f] = column[r];
+  });
+  const labels = frame.columns.includes(labelColumn)
+    ? Float32Array.from(frame.getColumn(labelColumn).cast(pl.Float64).toTypedArray() as Float64Array)
+    : new Float32Array(rows).fill(NaN);
+  return { matrix, features, labels, rows };
+}
+
+/** Window-end rows of a part [start, end): every window lies inside it. */
+export function windowEnds(part: { start: number; end: number }, window: number, stride = 1): Int32Array {
+  const first = part.start + window - 1;
+  const count = first < part.end ? Math.floor((part.end - 1 - first) / stride) + 1 : 0;
+  return Int32Array.from({ length: count }, (_, i) => first + i * stride);
+}
+
+/** Copy the windows ending at `ends` into one batch. */
+export function makeBatch(source: WindowSource, ends: ArrayLike<number>, window: number): Batch {
+  const f = source.features;
+  const size = ends.length;
+  const x = new Float32Array(size * window * f);
+  const y = new Float32Array(size);
+  for (let b = 0; b < size; b++) {
+    const start = (ends[b] - window + 1) * f;
+    x.set(source.matrix.subarray(start, start + window * f), b * window * f);
+    y[b] = source.labels[ends[b]];
+  }
+  return { x, y, size, ends: Int32Array.from(ends) };
+}
+
+/** Batches over `ends` in the given order (shuffle them first for training). */
+export function* batches(source: WindowSource, ends: Int32Array, window: number, batchSize: number): Generator<Batch> {
+  for (let i = 0; i < ends.length; i += batchSize) yield makeBatch(source, ends.subarray(i, i + batchSize), window);
+}

@@ -1,0 +1,4 @@
+export { TrainOptions, Schedule, type TrainOptionsInput } from './options';
+export { trainNetwork, evaluateLoss, TrainingDivergedError, type EpochRecord, type TrainResult, type TrainProgress, type TrainCallbacks } from './loop';
+export { learningRateAt, PlateauTracker } from './schedule';
+export { weightedBce, clipByGlobalNorm } from './loss';
