@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { tf } from './tf';
 import { InputError } from '../util/errors';
+import { speedUpWasm } from './wasmKernels';
 
 /** Backends in order of preference. */
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -52,7 +53,9 @@ async function tryBackend(name: BackendName): Promise<string | null> {
       return (await activate('tensorflow')) ? null : 'the tensorflow backend did not initialize';
     }
     if (name === 'wasm') require('@tensorflow/tfjs-backend-wasm');
-    return (await activate(name)) ? null : `tf.setBackend('${name}') failed`;
+    if (!(await activate(name))) return `tf.setBackend('${name}') failed`;
+    if (name === 'wasm' && process.env.GATEBOOK_WASM_STOCK !== '1') speedUpWasm();
+    return null;
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];
     return /Cannot find module/.test(message) ? `package not installed (${message.replace(/^Cannot find module '([^']+)'.*/, '$1')})` : message;

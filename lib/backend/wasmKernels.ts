@@ -1,0 +1,115 @@
+import { tf } from './tf';
+
+/**
+ * Faster kernels for the wasm backend, measured on this kind of machine (see DESIGN.md):
+ * - Slice / Unpack / SplitV as shipped copy the WHOLE input out of wasm memory on every
+ *   call (readSync); these read it in place and copy only the slice.
+ * - BatchMatMul / _FusedMatMul are fast (XNNPACK) only without transposes, yet every
+ *   backward matMul transposes; these transpose explicitly first.
+ * Same results as the stock kernels (a test compares training losses with the cpu backend).
+ */
+type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
+type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object): void;
+}
+type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+let installed = false;
+
+export function speedUpWasm(): void {
+  if (installed || tf.getBackend() !== 'wasm') return;
+  const original = (name: string) => {
+    const config = tf.getKernel(name, 'wasm');
+    if (!config) throw new Error(`wasm kernel ${name} is not registered`);
+    return config;
+  };
+  const sliceOrig = original('Slice').kernelFunc as unknown as KernelFunc;
+  const slice: KernelFunc = (args) => (args.inputs.x.dtype === 'string' ? sliceOrig(args) : fastSlice(args));
+  replace('Slice', slice);
+  replace('Unpack', (args) => unpack(args, slice));
+  replace('SplitV', (args) => splitV(args, slice));
+  const transpose = original('Transpose').kernelFunc as unknown as KernelFunc;
+  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+    const matmul = original(name).kernelFunc as unknown as KernelFunc;
+    replace(name, (args) => untransposedMatMul(args, matmul, transpose));
+  }
+  installed = true;
+}
+
+function replace(name: string, kernelFunc: KernelFunc): void {
+  const config = tf.getKernel(name, 'wasm')!;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...config, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+}
+
+function fastSlice({ inputs: { x }, attrs, backend }: KernelArgs): TensorInfo {
+  const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, attrs.begin as number[], attrs.size as number[]);
+  const out = backend.makeOutput(size, x.dtype);
+  // views taken after makeOutput: allocating may grow (and move) wasm memory
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const rank = x.shape.length;
+  const strides = tf.util.computeStrides(x.shape);
+  const run = size[rank - 1];
+  const rows = size.slice(0, -1).reduce((a, b) => a * b, 1);
+  const index = new Array(Math.max(0, rank - 1)).fill(0);
+  for (let r = 0; r < rows; r++) {
+    let offset = begin[rank - 1];
+    for (let d = 0; d < rank - 1; d++) offset += (begin[d] + index[d]) * strides[d];
+    dst.set(src.subarray(offset, offset + run), r * run);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++index[d] < size[d]) break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+function unpack({ inputs: { value }, attrs, backend }: KernelArgs, slice: KernelFunc): TensorInfo[] {
+  const rank = value.shape.length;
+  const axis = ((attrs.axis as number) + rank) % rank;
+  const outShape = value.shape.filter((_, i) => i !== axis);
+  const begin = new Array(rank).fill(0);
+  const size = value.shape.slice();
+  size[axis] = 1;
+  return Array.from({ length: value.shape[axis] }, (_, i) => {
+    begin[axis] = i;
+    const out = slice({ inputs: { x: value }, attrs: { begin: [...begin], size }, backend }) as TensorInfo;
+    return { dataId: out.dataId, dtype: out.dtype, shape: outShape };
+  });
+}
+
+function splitV({ inputs: { x }, attrs, backend }: KernelArgs, slice: KernelFunc): TensorInfo[] {
+  const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits as number[], axis);
+  const begin = new Array(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const size = [...x.shape];
+    size[axis] = s;
+    const part = slice({ inputs: { x }, attrs: { begin: [...begin], size }, backend }) as TensorInfo;
+    begin[axis] += s;
+    return part;
+  });
+}
+
+function untransposedMatMul(args: KernelArgs, matmul: KernelFunc, transpose: KernelFunc): TensorInfo {
+  const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+  if (!transposeA && !transposeB) return matmul(args) as TensorInfo;
+  const temps: TensorInfo[] = [];
+  const flip = (t: TensorInfo) => {
+    const rank = t.shape.length;
+    const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
+    const out = transpose({ inputs: { x: t }, backend: args.backend, attrs: { perm } }) as TensorInfo;
+    temps.push(out);
+    return out;
+  };
+  const inputs = { ...args.inputs, a: transposeA ? flip(args.inputs.a) : args.inputs.a, b: transposeB ? flip(args.inputs.b) : args.inputs.b };
+  try {
+    return matmul({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo;
+  } finally {
+    for (const t of temps) args.backend.disposeData(t.dataId);
+  }
+}
