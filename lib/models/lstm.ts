@@ -35,10 +35,10 @@ export function buildLstm(params: LstmParams, features: number, _window: number,
       let seq = x;
       let last: tf.Tensor2D | null = null;
       cells.forEach((layer, l) => {
-        const outs = layer.map((cell, d) => runDirection(seq, cell, params.units, d === 1, l === params.layers - 1));
-        seq = outs.length === 1 ? outs[0].sequence : tf.concat(outs.map((o) => o.sequence), 2);
+        const top = l === params.layers - 1;
+        const outs = layer.map((cell, d) => runDirection(seq, cell, params.units, d === 1, top));
         last = outs.length === 1 ? outs[0].last : tf.concat(outs.map((o) => o.last), 1);
-        if (l < params.layers - 1) seq = dropout(seq, params.dropout, training, w);
+        if (!top) seq = dropout(outs.length === 1 ? outs[0].sequence! : tf.concat(outs.map((o) => o.sequence!), 2), params.dropout, training, w);
       });
       const h = dropout(last!, params.dropout, training, w);
       return tf.matMul(h, headW).add(headB).reshape([-1]) as tf.Tensor1D;
@@ -48,7 +48,8 @@ export function buildLstm(params: LstmParams, features: number, _window: number,
 
 interface Cell { kernel: tf.Variable; recurrent: tf.Variable; bias: tf.Variable }
 
-function runDirection(x: tf.Tensor3D, cell: Cell, units: number, reverse: boolean, lastOnly: boolean): { sequence: tf.Tensor3D; last: tf.Tensor2D } {
+/** One direction of one layer; the full output sequence only when a layer above needs it. */
+function runDirection(x: tf.Tensor3D, cell: Cell, units: number, reverse: boolean, lastOnly: boolean): { sequence: tf.Tensor3D | null; last: tf.Tensor2D } {
   const [batch, steps] = x.shape;
   const projected = dense3d(x, cell.kernel as tf.Tensor2D, cell.bias as tf.Tensor1D);
   const inputs = tf.unstack(projected, 1) as tf.Tensor2D[];
@@ -63,6 +64,5 @@ function runDirection(x: tf.Tensor3D, cell: Cell, units: number, reverse: boolea
     h = tf.sigmoid(o).mul(tf.tanh(c)) as tf.Tensor2D;
     outputs[t] = h;
   }
-  const sequence = lastOnly ? (null as unknown as tf.Tensor3D) : (tf.stack(outputs, 1) as tf.Tensor3D);
-  return { sequence, last: h };
+  return { sequence: lastOnly ? null : (tf.stack(outputs, 1) as tf.Tensor3D), last: h };
 }

@@ -15,6 +15,8 @@ export interface Net {
   penalty?(): tf.Scalar;
 }
 
+let variableCounter = 0;
+
 /** Creates variables with seeded initial values, so the same seed builds the same net. */
 export class WeightFactory {
   readonly variables = new Map<string, tf.Variable>();
@@ -56,7 +58,7 @@ export class WeightFactory {
 
   private add(name: string, initial: tf.Tensor): tf.Variable {
     if (this.variables.has(name)) throw new Error(`duplicate weight ${name}`);
-    const v = tf.variable(initial, true, `${name}_${Math.floor(this.rng.uniform() * 1e9)}`);
+    const v = tf.variable(initial, true, `${name}_${++variableCounter}`); // tfjs names are global: make them unique
     initial.dispose();
     this.variables.set(name, v);
     return v;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { tf } from '../backend/tf';
 import { makeBatch, type WindowSource } from '../tensors/windows';
 import type { ScalerState } from '../tensors/scaler';
-import { trainNetwork, type TrainCallbacks, type TrainResult } from '../train/loop';
+import { assignValues, trainNetwork, type TrainCallbacks, type TrainResult } from '../train/loop';
 import type { TrainOptionsInput } from '../train/options';
 import { InputError } from '../util/errors';
 import { NotFittedError, type Classifier, type PreparedData } from './classifier';
@@ -87,7 +87,7 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     for (const [name, v] of net.variables) {
       const values = weights.get(name);
       if (!values || values.length !== v.size) throw new InputError(`saved weights do not fit ${this.family}: ${name} ${values ? `has ${values.length} values, expected ${v.size}` : 'is missing'}`);
-      v.assign(tf.tensor(values, v.shape));
+      assignValues(v, values);
     }
     this.dispose();
     this.net = net;

@@ -121,7 +121,7 @@ export async function trainNetwork(net: Net, data: PreparedData, input: TrainOpt
   } finally {
     optimizer.dispose();
   }
-  if (o.restoreBest && best.weights) variables.forEach((v, i) => v.assign(tf.tensor(best.weights![i], v.shape)));
+  if (o.restoreBest && best.weights) variables.forEach((v, i) => assignValues(v, best.weights![i]));
   const last = history.at(-1);
   return {
     history,
@@ -169,4 +169,11 @@ export function evaluateLoss(net: Net, data: PreparedData, batchSize: number): {
     correct += hits;
   }
   return { loss: lossSum / Math.max(1, data.val.length), accuracy: correct / Math.max(1, data.val.length) };
+}
+
+/** Set a variable's values from a plain array (the temporary tensor is freed). */
+export function assignValues(v: tf.Variable, values: Float32Array): void {
+  const t = tf.tensor(values, v.shape);
+  v.assign(t);
+  t.dispose();
 }

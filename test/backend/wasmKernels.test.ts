@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../../lib/backend/select';
+import { tf } from '../../lib/backend/tf';
+import { buildLstm } from '../../lib/models/lstm';
+import { weightedBce } from '../../lib/train/loss';
+
+/** Run `fn` on a backend and return plain arrays (so results can be compared across backends). */
+async function on(backend: 'cpu' | 'wasm', fn: () => tf.Tensor | tf.Tensor[]): Promise<number[][]> {
+  await selectBackend(backend);
+  return tf.tidy(() => [fn()].flat().map((t) => Array.from(t.dataSync())));
+}
+
+const values = Array.from({ length: 2 * 5 * 7 }, (_, i) => Math.sin(i * 1.7) * 3);
+const x = () => tf.tensor3d(values, [2, 5, 7]);
+
+describe('wasm kernels (in-place slice, untransposed matMul) agree with the cpu backend', () => {
+  it('slice, unstack and split', async () => {
+    const ops = () => [x().slice([1, 1, 2], [1, 3, 4]), x().slice([0, 2, 0], [2, 2, 7]), ...tf.unstack(x(), 1), ...tf.split(x(), [2, 5], 2)];
+    expect(await on('wasm', ops)).toEqual(await on('cpu', ops));
+  });
+
+  it('matMul with every transpose combination, batched and fused', async () => {
+    const a = () => tf.tensor2d(values.slice(0, 35), [5, 7]);
+    const b = () => tf.tensor2d(values.slice(10, 45), [7, 5]);
+    const ops = () => [
+      tf.matMul(a(), b()), tf.matMul(a(), a(), false, true), tf.matMul(b(), b(), true, false), tf.matMul(a(), b(), true, true),
+      tf.matMul(x(), x(), false, true), tf.fused.matMul({ a: a(), b: a(), transposeB: true, bias: tf.ones([5]), activation: 'relu' }),
+    ];
+    const [wasm, cpu] = [await on('wasm', ops), await on('cpu', ops)];
+    wasm.forEach((w, i) => w.forEach((v, j) => expect(v).toBeCloseTo(cpu[i][j], 3)));
+  });
+
+  it('LSTM training losses match the cpu backend step by step', async () => {
+    const losses = async (backend: 'cpu' | 'wasm') => {
+      await selectBackend(backend);
+      const net = buildLstm({ layers: 2, units: 8, bidirectional: true, dropout: 0 }, 7, 5, 3);
+      const vars = [...net.variables.values()];
+      const opt = tf.train.adam(0.01);
+      const y = tf.tensor1d([1, 0]);
+      const out: number[] = [];
+      for (let s = 0; s < 4; s++) {
+        out.push(tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => weightedBce(net.forward(x(), true), y), vars);
+          opt.applyGradients(grads);
+          return value.dataSync()[0];
+        }));
+      }
+      tf.dispose([...vars, y]);
+      opt.dispose();
+      return out;
+    };
+    const [wasm, cpu] = [await losses('wasm'), await losses('cpu')];
+    wasm.forEach((l, i) => expect(Math.abs(l - cpu[i])).toBeLessThan(1e-5));
+    expect(wasm[3]).toBeLessThan(wasm[0]);
+  });
+});
