@@ -7,6 +7,7 @@ import { LabelOptions } from '../features/label';
 import { SplitOptions } from '../split/options';
 import { GateThresholds } from '../gates/thresholds';
 import { canonicalJson, sha256 } from '../util/hash';
+import { TrainOptions } from '../train/options';
 
 const DataSource = z.discriminatedUnion('source', [
   z.object({ source: z.literal('embedded') }).strict(),
@@ -33,6 +34,18 @@ export const ExperimentConfig = z
     }).strict().default({}),
     split: SplitOptions.default({}),
     gates: GateThresholds.default({}),
+    /** The model the baseline (and later phases) train; params are checked by the family at fit. */
+    model: z.object({
+      family: z.enum(['lstm', 'bilstm', 'tcn', 'transformer', 'logistic']).default('lstm'),
+      params: z.record(z.unknown()).default({ layers: 1, units: 32, dropout: 0.2 }),
+      scaler: z.enum(['standard', 'robust']).default('robust'),
+      /** 'stationary' (default: no price-level columns such as raw SMAs), 'all' numeric, or a list. */
+      features: z.union([z.enum(['stationary', 'all']), z.array(z.string()).min(1)]).default('stationary'),
+      /** Train on every k-th window (1 = all): keeps the embedded default within minutes on 2 cores. */
+      trainStride: z.number().int().positive().default(2),
+    }).strict().default({}),
+    /** The seed's baseline: Adam, LR 1e-3, 20 epochs, early stopping. */
+    train: TrainOptions.default({}),
     /** The 5-phase decision tree: at most this many optimization iterations. */
     maxOptimizationIterations: z.number().int().min(1).max(10).default(3),
   })

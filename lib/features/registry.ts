@@ -10,6 +10,12 @@ export interface FeatureSpec {
   lookback: number;
   /** Over the OHLCV columns and the shared intermediates of `expressions.ts`. */
   expr: () => pl.Expr;
+  /**
+   * In price or volume units (an SMA, a band, the ATR): its level drifts with the market,
+   * so values in validation and test fall outside what training saw. Models use the
+   * stationary features (ratios, oscillators, flags) by default.
+   */
+  level?: boolean;
 }
 
 const REGIME_LOOKBACK = 1 + x.RV_WINDOW + x.RANK_WINDOW - 1;
@@ -83,10 +89,17 @@ const labels: FeatureSpec[] = [
   categorical('session', 'weekday', 1, () => x.lookup(col('_dow'), WEEKDAYS)),
 ];
 
+const LEVELS = new Set(['spread', 'atr_14', 'volume_ma', 'sma_7', 'sma_14', 'sma_21', 'sma_50', 'bb_upper', 'bb_lower']);
+
 /** The seed feature set: 31 numeric and 3 categorical columns, in a stable order. */
 export const SEED_FEATURES: readonly FeatureSpec[] = [
   ...session, ...spread, ...volume, ...movingAverages, ...indicators, ...volatilityRegime, ...labels,
-];
+].map((f) => (LEVELS.has(f.name) ? { ...f, level: true } : f));
+
+/** The numeric features whose values do not drift with the price level (22 of the 31). */
+export function stationaryFeatureNames(specs: readonly FeatureSpec[] = SEED_FEATURES): string[] {
+  return specs.filter((s) => s.kind === 'numeric' && !s.level).map((s) => s.name);
+}
 
 export function numericFeatureNames(specs: readonly FeatureSpec[] = SEED_FEATURES): string[] {
   return specs.filter((s) => s.kind === 'numeric').map((s) => s.name);

@@ -42,6 +42,22 @@ export const GATES: readonly GateSpec[] = [
       { metric: 'test_rows', op: '>=', threshold: 'min_test_rows' },
     ],
   },
+  {
+    id: 'smoke', phase: 'baseline', title: "a tiny model's loss falls on a small slice", requires: ['split'], runbook: 'runbooks/02_baseline.md',
+    keyMetric: 'loss_ratio',
+    checks: [{ metric: 'loss_ratio', op: '<=', threshold: 'max_loss_ratio' }],
+  },
+  {
+    id: 'baseline', phase: 'baseline', title: 'baseline model vs target and the naive baselines', requires: ['smoke'], runbook: 'runbooks/02_baseline.md',
+    keyMetric: 'val_accuracy',
+    checks: [
+      { metric: 'val_accuracy', op: '>=', threshold: 'target_val_accuracy' },
+      { metric: 'val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'majority_val_accuracy', offset: 'min_margin_over_majority' } },
+      { metric: 'val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'persistence_val_accuracy' } },
+    ],
+    onFail: ['diagnostics', 'optimization'],
+    skipOnPass: ['diagnostics', 'optimization'],
+  },
 ];
 
 export function gateSpec(id: string): GateSpec | undefined {

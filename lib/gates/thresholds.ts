@@ -22,6 +22,14 @@ export const GateThresholds = z
       min_val_rows: z.number().int().nonnegative().default(500),
       min_test_rows: z.number().int().nonnegative().default(500),
     }).strict().default({}),
+    smoke: z.object({
+      max_loss_ratio: z.number().positive().default(0.9),
+    }).strict().default({}),
+    baseline: z.object({
+      /** The decision of the 5-phase tree: at or above it, go straight to finalization. */
+      target_val_accuracy: z.number().min(0).max(1).default(0.53),
+      min_margin_over_majority: z.number().min(0).max(1).default(0.02),
+    }).strict().default({}),
   })
   .strict();
 export type GateThresholds = z.infer<typeof GateThresholds>;

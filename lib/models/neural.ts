@@ -2,12 +2,20 @@ import type { z } from 'zod';
 import { tf } from '../backend/tf';
 import { makeBatch, type WindowSource } from '../tensors/windows';
 import type { ScalerState } from '../tensors/scaler';
-import { assignValues, trainNetwork, type TrainCallbacks, type TrainResult } from '../train/loop';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { assignValues, trainNetwork, type EpochRecord, type TrainCallbacks, type TrainResult } from '../train/loop';
 import type { TrainOptionsInput } from '../train/options';
 import { InputError } from '../util/errors';
 import { NotFittedError, type Classifier, type PreparedData } from './classifier';
 import type { Net } from './net';
-import { saveModel } from './io';
+import { readModelDir, saveModel } from './io';
+
+export type FitOptions = TrainOptionsInput & { callbacks?: TrainCallbacks; checkpointDir?: string; resume?: boolean };
+
+function fail(message: string): never {
+  throw new InputError(message);
+}
 
 export type NetBuilder<P> = (params: P, features: number, window: number, seed: number) => Net;
 
@@ -52,15 +60,35 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     return this.state;
   }
 
-  async fit(data: PreparedData, options: TrainOptionsInput & { callbacks?: TrainCallbacks } = {}): Promise<this> {
+  /**
+   * Train on `data`. With `checkpointDir`, the best epoch so far is saved there atomically
+   * (model.json + weights.bin, history included) as training goes; with `resume` too,
+   * training starts from that checkpoint's weights at the epoch after it.
+   */
+  async fit(data: PreparedData, options: FitOptions = {}): Promise<this> {
     const params = this.validParams();
-    const { callbacks, ...train } = options;
+    const { callbacks = {}, checkpointDir, resume, ...train } = options;
     const seed = train.seed ?? 42;
     this.dispose();
     const net = this.builder(params, data.source.features, data.window, seed);
-    const training = await trainNetwork(net, data, train, callbacks);
+    const base = { features: data.source.features, window: data.window, featureNames: data.featureNames, scaler: data.scaler, seed };
+    let startEpoch = 0;
+    if (checkpointDir && resume && existsSync(join(checkpointDir, 'model.json'))) {
+      const saved = readModelDir(checkpointDir);
+      for (const [name, v] of net.variables) assignValues(v, saved.weights.get(name) ?? fail(`checkpoint ${checkpointDir} has no weight ${name}`));
+      startEpoch = (saved.meta.epoch as number) ?? 0;
+    }
+    const history: EpochRecord[] = [];
+    const onEpoch: TrainCallbacks['onEpoch'] = async (record, improved, progress) => {
+      history.push(record);
+      if (checkpointDir && improved) {
+        saveModel(checkpointDir, { family: this.family, params, net, state: { ...base, training: null }, extra: { epoch: record.epoch, history, metrics: record } });
+      }
+      await callbacks.onEpoch?.(record, improved, progress);
+    };
+    const training = await trainNetwork(net, data, train, { ...callbacks, onEpoch, startEpoch });
     this.net = net;
-    this.state = { features: data.source.features, window: data.window, featureNames: data.featureNames, scaler: data.scaler, seed, training };
+    this.state = { ...base, training };
     return this;
   }
 

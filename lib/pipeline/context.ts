@@ -27,6 +27,8 @@ export class RunContext {
     readonly config: ExperimentConfig,
     readonly artifactsDir: string,
     readonly log: (line: string) => void,
+    /** The pipeline run's id (model folders are named by it). */
+    readonly run = 'adhoc',
   ) {}
 
   artifact(name: string): string {

@@ -51,14 +51,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const log = options.log ?? (() => {});
   const artifactsDir = options.artifactsDir ?? 'artifacts';
   const ledgerPath = options.ledgerPath ?? `${artifactsDir}/gates.jsonl`;
-  const ctx = new RunContext(options.config, artifactsDir, log);
+  const run = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+  const ctx = new RunContext(options.config, artifactsDir, log, run);
   const selected = selectGates(options.gates ?? GATES, options.from, options.to);
   const ledger = verifyLedger(ledgerPath);
   if (ledger.firstBad) {
     throw new InputError(`${ledgerPath} line ${ledger.firstBad.line}: ${ledger.firstBad.reason}. The chain is broken: no gate runs on it. Inspect it with \`gatebook gates verify\`, then move it aside to start a new ledger.`);
   }
   const latest = latestByGate(ledger.records);
-  const run = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
   const base = await baseProvenance(options.config);
   const skipped = new Set<GateId>();
   const outcomes: GateOutcome[] = [];
@@ -83,7 +83,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     outcomes.push(outcome);
     if (outcome.record!.status === 'pass') {
       for (const g of spec.skipOnPass ?? []) skipped.add(g);
-    } else if (!(outcome.record!.status === 'fail' && spec.onFail)) {
+    } else if (!(outcome.record!.status === 'fail' && spec.onFail?.some((g) => selected.some((s) => s.id === g)))) {
+      // a failure routes on only where a gate it routes to can run; otherwise it stops the run
       return { run, outcomes, stoppedAt: outcome, ok: false };
     }
   }

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { GATES } from '../gates/definitions';
 import { formatNumber } from '../gates/messages';
 import type { GateRecord } from '../gates/record';
@@ -17,20 +18,29 @@ export function formatGateTable(records: GateRecord[]): string {
 }
 
 /**
- * One line per runbook: whether it holds on the ledger; a runbook none of whose gates has
- * a record yet says which it is waiting for instead.
+ * One line per runbook: whether it holds on the ledger, or which gates it is waiting for.
  */
 export function formatRunbookSummary(dir: string, records: GateRecord[]): string {
   const ctx = contextOf(records);
   const lines = listRunbooks(dir).map((path) => {
     const runbook = readRunbook(path);
-    const gates = gatesOfRunbook(runbook);
-    if (gates.length > 0 && gates.every((g) => !ctx.latest.has(g))) return `  · ${path}: waiting for gate(s) ${gates.join(', ')}`;
+    const waiting = waitingFor(path, gatesOfRunbook(runbook), ctx.latest);
+    if (waiting.length > 0) return `  · ${path}: waiting for gate(s) ${waiting.join(', ')}`;
     const result = verifyRunbook(runbook, ctx);
     const c = result.counts;
     return `  ${result.ok ? '✓' : '✗'} ${path}: ${c.holds} ✓, ${c.fails} ✗, ${c['manual-done']} manual done, ${c['manual-open']} manual open`;
   });
   return lines.length ? lines.join('\n') : `  (no runbooks in ${dir})`;
+}
+
+/**
+ * A runbook is judged once a gate that declares it (GateSpec.runbook) has a record; a
+ * runbook no built gate declares waits until every gate it reads has one.
+ */
+function waitingFor(path: string, reads: string[], latest: Map<string, GateRecord>): string[] {
+  const owners = GATES.filter((g) => basename(g.runbook) === basename(path)).map((g) => g.id as string);
+  if (owners.length > 0) return owners.some((g) => latest.has(g)) ? [] : owners;
+  return reads.filter((g) => !latest.has(g));
 }
 
 export function table(header: string[], rows: string[][]): string {

@@ -2,3 +2,4 @@ export { TrainOptions, Schedule, type TrainOptionsInput } from './options';
 export { trainNetwork, evaluateLoss, TrainingDivergedError, type EpochRecord, type TrainResult, type TrainProgress, type TrainCallbacks } from './loop';
 export { learningRateAt, PlateauTracker } from './schedule';
 export { weightedBce, clipByGlobalNorm } from './loss';
+export { trainModelRun, accuracyOf, type TrainRunOptions, type TrainRunResult } from './experiment';

@@ -13,23 +13,30 @@ function configFile(dir: string, extra = ''): string {
 describe('gatebook pipeline', () => {
   it('records every gate, and a second run skips the unchanged passed gates', () => {
     const dir = tempDir();
-    const args = ['pipeline', '--config', configFile(dir), '--artifacts', join(dir, 'artifacts')];
+    // a quick model so the test trains in seconds; the embedded default is run by `npm run pipeline`
+    const quick = 'model:\n  family: logistic\n  params: {}\n  trainStride: 8\ntrain:\n  epochs: 3\n';
+    const args = ['pipeline', '--config', configFile(dir, quick), '--artifacts', join(dir, 'artifacts')];
     const first = gatebook(args);
     expect(first.code, first.stderr).toBe(0);
-    for (const gate of ['env', 'data', 'features', 'split']) expect(first.stdout).toMatch(new RegExp(`✓ ${gate}: pass in`));
+    for (const gate of ['env', 'data', 'features', 'split', 'smoke']) expect(first.stdout).toMatch(new RegExp(`✓ ${gate}: pass in`));
+    expect(first.stdout).toMatch(/[✓✗] baseline: (pass|fail) in/); // judged on the merits: either is honest
     expect(first.stdout).toMatch(/✓ runbooks\/01_planning\.md: 15 ✓, 0 ✗/);
     const second = gatebook(args);
     expect(second.code).toBe(0);
-    for (const gate of ['env', 'data', 'features', 'split']) expect(second.stdout).toMatch(new RegExp(`✓ ${gate}: skipped, passed with the same inputs`));
+    for (const gate of ['env', 'data', 'features', 'split', 'smoke']) expect(second.stdout).toMatch(new RegExp(`✓ ${gate}: skipped, passed with the same inputs`));
     const ledger = join(dir, 'artifacts', 'gates.jsonl');
-    expect(verifyLedger(ledger).records.map((r) => r.gate)).toEqual(['env', 'data', 'features', 'split']);
-    expect(gatebook(['gates', 'verify', '--ledger', ledger]).stdout).toContain('4 record(s), chain intact');
+    const gates = verifyLedger(ledger).records.map((r) => r.gate);
+    expect(gates.slice(0, 6)).toEqual(['env', 'data', 'features', 'split', 'smoke', 'baseline']);
+    expect(gatebook(['gates', 'verify', '--ledger', ledger]).stdout).toContain('record(s), chain intact');
+    const baseline = JSON.parse(gatebook(['gates', 'show', 'baseline', '--ledger', ledger, '--json']).stdout);
+    expect(baseline.artifacts.map((a: { path: string }) => a.path.split('/').pop())).toEqual(['model.json', 'weights.bin', 'history.json']);
+    expect(baseline.metrics.majority_val_accuracy).toBeGreaterThan(0.4);
     const split = JSON.parse(gatebook(['gates', 'show', 'split', '--ledger', ledger, '--json']).stdout);
     expect(split.artifacts[0].path).toBe(join(dir, 'artifacts', 'split.json'));
     expect(split.provenance.data_sha256).toBe(JSON.parse(readFileSync(join(__dirname, '..', '..', 'data', 'embedded.json'), 'utf8')).sha256);
     // an edited artifact is not trusted: the gate that wrote it runs again
     writeFileSync(join(dir, 'artifacts', 'split.json'), '{}');
-    expect(gatebook(args).stdout).toMatch(/✓ split: pass in/);
+    expect(gatebook([...args, '--to', 'split']).stdout).toMatch(/✓ split: pass in/);
   });
 
   it('stops at a failing gate with exit 1, naming the check and the next step', () => {
@@ -41,7 +48,7 @@ describe('gatebook pipeline', () => {
     expect(r.stderr).toContain('`gatebook pipeline --from data`; see runbooks/01_planning.md');
     expect(r.stdout).toMatch(/✗ runbooks\/01_planning\.md/);
     expect(verifyLedger(join(artifacts, 'gates.jsonl')).records.map((x) => `${x.gate}:${x.status}`)).toEqual(['env:pass', 'data:fail']);
-    const refused = gatebook(['pipeline', '--config', configFile(dir), '--artifacts', artifacts, '--from', 'features']);
+    const refused = gatebook(['pipeline', '--config', configFile(dir), '--artifacts', artifacts, '--from', 'features', '--to', 'split']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('gate features requires data, which has no passing record in the ledger');
     expect(gatebook(['pipeline', '--artifacts', artifacts, '--to', 'bogus']).stderr).toContain('invalid --to: bogus');

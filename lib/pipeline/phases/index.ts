@@ -4,12 +4,15 @@ import { dataPhase } from './data';
 import { envPhase } from './env';
 import { featuresPhase } from './features';
 import { splitPhase } from './split';
+import { baselinePhase, smokePhase } from './training';
 
 const PHASES = new Map<GateId, Phase>([
   ['env', envPhase],
   ['data', dataPhase],
   ['features', featuresPhase],
   ['split', splitPhase],
+  ['smoke', smokePhase],
+  ['baseline', baselinePhase],
 ]);
 
 /** Register the phase that measures a gate (later issues add theirs; tests add toy ones). */

@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import type pl from 'nodejs-polars';
+import type { ExperimentConfig } from '../experiments/config';
+import { createModel } from '../models/families';
+import type { Classifier, PreparedData } from '../models/classifier';
+import { MajorityModel, PersistenceModel } from '../models/naive';
+import type { NeuralModel } from '../models/neural';
+import type { SplitFile } from '../split/splitFile';
+import { prepareData } from '../tensors/prepare';
+import { numericFeatureNames, stationaryFeatureNames } from '../features/registry';
+import { writeFileAtomic } from '../util/atomic';
+import type { TrainCallbacks } from './loop';
+import type { TrainOptionsInput } from './options';
+
+export interface TrainRunOptions {
+  frame: pl.DataFrame;
+  split: SplitFile;
+  config: ExperimentConfig;
+  /** Where the model goes: <artifacts>/models/<run>/ */
+  dir: string;
+  family?: string;
+  params?: Record<string, unknown>;
+  train?: TrainOptionsInput;
+  callbacks?: TrainCallbacks;
+  resume?: boolean;
+}
+
+export interface TrainRunResult {
+  model: Classifier;
+  data: PreparedData;
+  dir: string;
+  metrics: Record<string, number>;
+}
+
+/**
+ * Train the configured model on the split's training windows, keep the best checkpoint in
+ * `dir`, and measure it on validation next to the naive baselines (majority class and
+ * persistence) on the same windows. The test part is not touched.
+ */
+export async function trainModelRun(o: TrainRunOptions): Promise<TrainRunResult> {
+  const { config } = o;
+  const data = prepareData(o.frame, o.split, {
+    window: config.split.window, scaler: config.model.scaler, trainStride: config.model.trainStride, featureNames: modelFeatures(config),
+  });
+  const model = createModel(o.family ?? config.model.family, o.params ?? config.model.params) as NeuralModel<Record<string, unknown>>;
+  const train = { ...config.train, seed: config.seed, ...o.train };
+  await model.fit(data, { ...train, callbacks: o.callbacks, checkpointDir: o.dir, resume: o.resume });
+  model.save(o.dir, { epoch: model.training?.bestEpoch, config });
+  const training = model.training!;
+  writeFileAtomic(join(o.dir, 'history.json'), JSON.stringify(training.history, null, 2) + '\n');
+  const metrics = {
+    val_accuracy: accuracyOf(model, data),
+    val_loss: training.bestValLoss,
+    majority_val_accuracy: accuracyOf(await new MajorityModel().fit(data), data),
+    persistence_val_accuracy: accuracyOf(await new PersistenceModel().fit(), data),
+    samples_per_second: Math.round(training.samplesPerSecond),
+    epochs: training.history.length,
+    best_epoch: training.bestEpoch,
+    train_windows: data.train.length,
+    val_windows: data.val.length,
+  };
+  return { model, data, dir: o.dir, metrics };
+}
+
+/** The feature columns the config's model uses. */
+export function modelFeatures(config: ExperimentConfig): string[] {
+  const f = config.model.features;
+  return f === 'stationary' ? stationaryFeatureNames() : f === 'all' ? numericFeatureNames() : f;
+}
+
+/** Share of validation windows whose label the model's probability (> 0.5) gets right. */
+export function accuracyOf(model: Classifier, data: PreparedData, ends = data.val): number {
+  const p = model.predictProba(data.source, ends, data.lastMove);
+  let hits = 0;
+  for (let i = 0; i < ends.length; i++) hits += (p[i] > 0.5 ? 1 : 0) === data.source.labels[ends[i]] ? 1 : 0;
+  return hits / Math.max(1, ends.length);
+}
