@@ -5,6 +5,8 @@ import { registerData } from './data';
 import { registerFeatures } from './features';
 import { registerGates } from './gates';
 import { registerVerify } from './verify';
+import { registerTrain } from './train';
+import { registerEnv } from './env';
 import { registerPipeline } from './pipeline';
 import { registerSplit } from './split';
 import { packageRoot } from '../data/embedded';
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerPipeline(program);
   registerGates(program);
   registerVerify(program);
+  registerTrain(program);
+  registerEnv(program);
   return program;
 }
 

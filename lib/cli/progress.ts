@@ -27,3 +27,34 @@ export function progress(label: string): { update: (done: number, total: number)
     stop: () => {},
   };
 }
+
+/**
+ * Training progress on a terminal: one bar per run with epoch, batch, loss, the last
+ * validation figures, samples/s and ETA; off a terminal, one line per epoch.
+ */
+export function trainingProgress(label: string): import('../train/loop').TrainCallbacks & { stop: () => void } {
+  const tty = Boolean(process.stderr.isTTY);
+  const bar = tty
+    ? new SingleBar({
+        format: `${label} [{bar}] epoch {epoch} batch {batch} loss {loss} | val loss {valLoss} acc {valAcc} | {rate} samples/s | eta {etaText}`,
+        stream: process.stderr, hideCursor: true,
+      }, Presets.shades_classic)
+    : null;
+  let started = false;
+  let last = { valLoss: '-', valAcc: '-' };
+  return {
+    onBatch(p) {
+      if (!bar) return;
+      const total = p.epochs * p.batches;
+      const fields = { epoch: `${p.epoch}/${p.epochs}`, batch: `${p.batch}/${p.batches}`, loss: p.loss.toFixed(4), rate: Math.round(p.samplesPerSecond), etaText: `${Math.round(p.etaSeconds)}s`, ...last };
+      if (!started) bar.start(total, 0, fields);
+      started = true;
+      bar.update((p.epoch - 1) * p.batches + p.batch, fields);
+    },
+    onEpoch(r, improved) {
+      last = { valLoss: r.valLoss.toFixed(4), valAcc: r.valAccuracy.toFixed(4) };
+      if (!bar) process.stderr.write(`${label}: epoch ${r.epoch} loss ${r.loss.toFixed(4)} val loss ${r.valLoss.toFixed(4)} val acc ${r.valAccuracy.toFixed(4)} ${Math.round(r.samplesPerSecond)} samples/s${improved ? ' (best so far, checkpoint saved)' : ''}\n`);
+    },
+    stop: () => started && bar?.stop(),
+  };
+}
