@@ -1,0 +1,47 @@
+import { Random } from '../util/random';
+import type { Labels, Scores } from './metrics';
+
+export interface ConfidenceInterval {
+  value: number;
+  lo: number;
+  hi: number;
+  /** resamples whose metric was defined (NaN resamples, e.g. one class only, are left out) */
+  samples: number;
+}
+
+/**
+ * Seeded percentile bootstrap: resample (label, score) pairs with replacement `samples`
+ * times and take the α/2 and 1 − α/2 percentiles of the metric.
+ */
+export function bootstrapCI(
+  metric: (y: Labels, p: Scores) => number,
+  y: Labels,
+  p: Scores,
+  options: { samples?: number; alpha?: number; seed?: number } = {},
+): ConfidenceInterval {
+  const n = y.length;
+  const value = metric(y, p);
+  if (n === 0) return { value, lo: NaN, hi: NaN, samples: 0 };
+  const rng = new Random(options.seed ?? 42);
+  const alpha = options.alpha ?? 0.05;
+  const ys = new Float64Array(n);
+  const ps = new Float64Array(n);
+  const values: number[] = [];
+  for (let s = 0; s < (options.samples ?? 1000); s++) {
+    for (let i = 0; i < n; i++) {
+      const j = rng.int(n);
+      ys[i] = y[j];
+      ps[i] = p[j];
+    }
+    const v = metric(ys, ps);
+    if (!Number.isNaN(v)) values.push(v);
+  }
+  if (values.length === 0) return { value, lo: NaN, hi: NaN, samples: 0 };
+  values.sort((a, b) => a - b);
+  const at = (q: number) => {
+    const pos = (values.length - 1) * q;
+    const lo = Math.floor(pos);
+    return values[lo] + (values[Math.min(lo + 1, values.length - 1)] - values[lo]) * (pos - lo);
+  };
+  return { value, lo: at(alpha / 2), hi: at(1 - alpha / 2), samples: values.length };
+}
