@@ -9,3 +9,6 @@ export { fitIsotonic, applyIsotonic, poolAdjacentViolators, type IsotonicState }
 export { fitPlatt, applyPlatt, logit, type PlattState } from './platt';
 export { fitTemperature, applyTemperature, type TemperatureState } from './temperature';
 export { fitCalibrator, applyCalibrator, CALIBRATORS, type CalibratorState, type CalibratorKind } from './calibrate';
+export { evaluateProbabilities, type EvaluationOptions } from './evaluate';
+export { psi, ksStatistic } from './drift';
+export { recordTestRead } from './testGuard';

@@ -31,6 +31,8 @@ export const ExperimentConfig = z
     features: LabelOptions.extend({
       /** Rows of the causality check (features on data cut at t vs all of it). */
       causalityPoints: z.number().int().positive().default(20),
+      /** Add a feature that reads the next bars (for proving the honesty gates catch it). */
+      plantLeak: z.boolean().default(false),
     }).strict().default({}),
     split: SplitOptions.default({}),
     gates: GateThresholds.default({}),
@@ -46,6 +48,18 @@ export const ExperimentConfig = z
     }).strict().default({}),
     /** The seed's baseline: Adam, LR 1e-3, 20 epochs, early stopping. */
     train: TrainOptions.default({}),
+    calibration: z.object({
+      /** Platt by default: two parameters overfit less than isotonic steps on a few thousand overlapping windows. */
+      method: z.enum(['isotonic', 'platt', 'temperature']).default('platt'),
+      bins: z.number().int().min(2).max(100).default(15),
+    }).strict().default({}),
+    /** Final training: the seed's "extended patience" (scaled to the embedded default's budget). */
+    finalization: z.object({
+      epochs: z.number().int().positive().default(30),
+      patience: z.number().int().positive().default(8),
+      /** A second read of the test split is refused unless this is set (it is then counted). */
+      allowTestReread: z.boolean().default(false),
+    }).strict().default({}),
     /** The 5-phase decision tree: at most this many optimization iterations. */
     maxOptimizationIterations: z.number().int().min(1).max(10).default(3),
   })

@@ -58,6 +58,24 @@ export const GATES: readonly GateSpec[] = [
     onFail: ['diagnostics', 'optimization'],
     skipOnPass: ['diagnostics', 'optimization'],
   },
+  {
+    id: 'calibration', phase: 'finalization', title: 'probabilities calibrated (ECE judged on its upper bound)', requires: ['smoke'],
+    runbook: 'runbooks/05_finalization.md', keyMetric: 'ece_after',
+    checks: [{ metric: 'ece_after_hi', op: '<=', threshold: 'max_ece' }],
+  },
+  {
+    id: 'finalization', phase: 'finalization', title: 'final model, test split read once, promotion checks', requires: ['calibration'],
+    runbook: 'runbooks/05_finalization.md', keyMetric: 'test_accuracy',
+    checks: [
+      { metric: 'test_reads', op: '==', threshold: 1 },
+      { metric: 'test_accuracy', op: '>=', threshold: 'min_test_accuracy' },
+      { metric: 'test_accuracy', op: '>=', ref: { gate: 'finalization', metric: 'majority_test_accuracy', offset: 'min_margin_over_majority' } },
+      { metric: 'test_ece_hi', op: '<=', threshold: 'max_test_ece' },
+      { metric: 'plausible', op: '==', threshold: 1 },
+      { metric: 'symbols_passing', op: '>=', threshold: 'min_symbols_passing' },
+      { metric: 'model_exported', op: '==', threshold: 1 },
+    ],
+  },
 ];
 
 export function gateSpec(id: string): GateSpec | undefined {

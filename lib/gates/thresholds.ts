@@ -30,6 +30,20 @@ export const GateThresholds = z
       target_val_accuracy: z.number().min(0).max(1).default(0.53),
       min_margin_over_majority: z.number().min(0).max(1).default(0.02),
     }).strict().default({}),
+    calibration: z.object({
+      /** judged on the upper bound of the bootstrap 95 % interval (the seed's 0.05) */
+      max_ece: z.number().positive().default(0.05),
+    }).strict().default({}),
+    finalization: z.object({
+      min_test_accuracy: z.number().min(0).max(1).default(0.52),
+      min_margin_over_majority: z.number().min(0).max(1).default(0.0),
+      max_test_ece: z.number().positive().default(0.05),
+      /** Above this, accuracy on 15-minute direction means leakage until a person signs it off. */
+      plausible_accuracy: z.number().min(0).max(1).default(0.65),
+      plausible_auc: z.number().min(0).max(1).default(0.7),
+      /** The seeds' "at least k of n symbols pass". */
+      min_symbols_passing: z.number().int().positive().default(1),
+    }).strict().default({}),
   })
   .strict();
 export type GateThresholds = z.infer<typeof GateThresholds>;

@@ -1,4 +1,6 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { GateRecord } from '../gates/record';
+import { InputError } from '../util/errors';
 import type pl from 'nodejs-polars';
 import type { ColumnMapping } from '../data/columns';
 import { loadDataset, frameSha256 } from '../data/dataset';
@@ -29,7 +31,22 @@ export class RunContext {
     readonly log: (line: string) => void,
     /** The pipeline run's id (model folders are named by it). */
     readonly run = 'adhoc',
+    /** The latest record of each gate on the intact chain, updated as gates run. */
+    readonly latest: Map<string, GateRecord> = new Map(),
   ) {}
+
+  /**
+   * The model later phases build on: the best of the last optimization when it passed,
+   * else the baseline's (the folder of its model.json artifact).
+   */
+  currentModelDir(): string {
+    for (const gate of ['optimization', 'baseline']) {
+      const record = this.latest.get(gate);
+      const model = record?.status !== 'error' && (gate === 'baseline' || record?.status === 'pass') ? record?.artifacts.find((a) => a.path.endsWith('model.json')) : undefined;
+      if (model) return dirname(model.path);
+    }
+    throw new InputError('no trained model recorded yet: run the baseline gate first (`gatebook pipeline --to baseline`)');
+  }
 
   artifact(name: string): string {
     return join(this.artifactsDir, name);

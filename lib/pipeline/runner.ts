@@ -52,13 +52,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const artifactsDir = options.artifactsDir ?? 'artifacts';
   const ledgerPath = options.ledgerPath ?? `${artifactsDir}/gates.jsonl`;
   const run = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-  const ctx = new RunContext(options.config, artifactsDir, log, run);
   const selected = selectGates(options.gates ?? GATES, options.from, options.to);
   const ledger = verifyLedger(ledgerPath);
   if (ledger.firstBad) {
     throw new InputError(`${ledgerPath} line ${ledger.firstBad.line}: ${ledger.firstBad.reason}. The chain is broken: no gate runs on it. Inspect it with \`gatebook gates verify\`, then move it aside to start a new ledger.`);
   }
   const latest = latestByGate(ledger.records);
+  const ctx = new RunContext(options.config, artifactsDir, log, run, latest);
   const base = await baseProvenance(options.config);
   const skipped = new Set<GateId>();
   const outcomes: GateOutcome[] = [];

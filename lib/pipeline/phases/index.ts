@@ -5,6 +5,8 @@ import { envPhase } from './env';
 import { featuresPhase } from './features';
 import { splitPhase } from './split';
 import { baselinePhase, smokePhase } from './training';
+import { calibrationPhase } from './calibration';
+import { finalizationPhase } from './finalization';
 
 const PHASES = new Map<GateId, Phase>([
   ['env', envPhase],
@@ -13,6 +15,8 @@ const PHASES = new Map<GateId, Phase>([
   ['split', splitPhase],
   ['smoke', smokePhase],
   ['baseline', baselinePhase],
+  ['calibration', calibrationPhase],
+  ['finalization', finalizationPhase],
 ]);
 
 /** Register the phase that measures a gate (later issues add theirs; tests add toy ones). */
