@@ -72,7 +72,7 @@ function intactRecords(path: string): GateRecord[] {
 }
 
 function describe(r: GateRecord): string {
-  const checks = r.checks.map((c) => [c.pass ? '✓' : '✗', c.metric, c.op, Array.isArray(c.threshold) ? `[${c.threshold.join(', ')}]` : String(c.threshold), c.value === null ? 'n/a' : formatNumber(c.value), c.source]);
+  const checks = r.checks.map((c) => [c.pass ? '✓' : '✗', c.metric, c.op, Array.isArray(c.threshold) ? `[${c.threshold.map(formatNumber).join(', ')}]` : c.threshold === null ? 'n/a' : formatNumber(c.threshold), c.value === null ? 'n/a' : formatNumber(c.value), c.source]);
   const metrics = Object.entries(r.metrics).map(([k, v]) => `${k} = ${v === null ? 'n/a' : formatNumber(v)}`);
   return [
     `gate ${r.gate} (${r.phase}): ${r.status.toUpperCase()} — run ${r.run}, experiment ${r.experiment}`,

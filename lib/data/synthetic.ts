@@ -29,9 +29,9 @@ export type SyntheticOptions = z.input<typeof SyntheticOptions>;
  * turbulent regime has. The expected stay is a duration in days, whatever the interval.
  */
 const REGIMES = [
-  { vol: 0.6, trend: 0.16, reversal: 0.0, stayDays: 6 },
-  { vol: 1.0, trend: 0.09, reversal: 0.0, stayDays: 4 },
-  { vol: 2.1, trend: 0.03, reversal: -0.08, stayDays: 2 },
+  { vol: 0.6, trend: 0.21, reversal: 0.0, stayDays: 6 },
+  { vol: 1.0, trend: 0.12, reversal: 0.0, stayDays: 4 },
+  { vol: 2.1, trend: 0.04, reversal: -0.08, stayDays: 2 },
 ] as const;
 
 /** The generated bars plus the hidden state, so tests can check what the data should show. */

@@ -11,4 +11,4 @@ export { fitTemperature, applyTemperature, type TemperatureState } from './tempe
 export { fitCalibrator, applyCalibrator, CALIBRATORS, type CalibratorState, type CalibratorKind } from './calibrate';
 export { evaluateProbabilities, type EvaluationOptions } from './evaluate';
 export { psi, ksStatistic } from './drift';
-export { recordTestRead } from './testGuard';
+export { recordTestRead, assertTestUnread } from './testGuard';

@@ -4,7 +4,7 @@ import { frameSha256 } from '../../data/dataset';
 import { applyCalibrator, fitCalibrator } from '../../eval/calibrate';
 import { evaluateProbabilities } from '../../eval/evaluate';
 import { mcnemar } from '../../eval/significance';
-import { recordTestRead } from '../../eval/testGuard';
+import { assertTestUnread, recordTestRead } from '../../eval/testGuard';
 import { readModelDir } from '../../models/io';
 import type { NeuralModel } from '../../models/neural';
 import { readRunbook } from '../../runbooks/runbook';
@@ -29,6 +29,8 @@ export async function finalizationPhase(ctx: RunContext): Promise<PhaseOutput> {
   const current = readModelDir(ctx.currentModelDir()).meta;
   const dir = ctx.artifact(join('models', ctx.run, 'final'));
   const { epochs, patience, allowTestReread } = ctx.config.finalization;
+  const testKey = `${split.dataSha256}:${split.test.start}-${split.test.end}`;
+  assertTestUnread(ctx.artifact('test_reads.json'), testKey, allowTestReread); // fail before training, not after
   const run = await trainModelRun({
     frame, split, config: ctx.config, dir, family: current.family, params: current.params,
     train: { epochs, patience }, callbacks: epochLog(ctx),
@@ -39,7 +41,7 @@ export async function finalizationPhase(ctx: RunContext): Promise<PhaseOutput> {
   const { method, bins } = ctx.config.calibration;
   const calibrator = fitCalibrator(method, labels(data.val), Array.from(model.predictProba(data.source, data.val)));
 
-  const reads = recordTestRead(ctx.artifact('test_reads.json'), `${split.dataSha256}:${split.test.start}-${split.test.end}`, ctx.run, allowTestReread);
+  const reads = recordTestRead(ctx.artifact('test_reads.json'), testKey, ctx.run, allowTestReread);
   const test = data.test!;
   const yTest = labels(test);
   const pTest = applyCalibrator(calibrator, model.predictProba(data.source, test));
@@ -50,7 +52,7 @@ export async function finalizationPhase(ctx: RunContext): Promise<PhaseOutput> {
   const vsMajority = mcnemar(yTest, Array.from(pTest, (q) => (q > 0.5 ? 1 : 0)), Array.from(majority.predictProba(data.source, test), (q) => (q > 0.5 ? 1 : 0)));
   const t = ctx.config.gates.finalization;
   const plausible = (metrics.test_accuracy <= t.plausible_accuracy && !(metrics.test_roc_auc > t.plausible_auc)) || signedOff();
-  const passes = metrics.test_accuracy >= t.min_test_accuracy && metrics.test_ece_hi <= t.max_test_ece;
+  const passes = metrics.test_accuracy >= t.min_test_accuracy && metrics.test_ece <= t.max_test_ece; // per symbol (one here)
   model.save(dir, { calibrator, test: metrics, config: ctx.config });
   model.dispose();
   const all: Record<string, number> = {
