@@ -12,3 +12,4 @@ export { fitCalibrator, applyCalibrator, CALIBRATORS, type CalibratorState, type
 export { evaluateProbabilities, type EvaluationOptions } from './evaluate';
 export { psi, ksStatistic } from './drift';
 export { recordTestRead, assertTestUnread } from './testGuard';
+export { diagnose, applyChanges, ISSUES, type Diagnosis, type Recommendation, type Issue } from './diagnose';

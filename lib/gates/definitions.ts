@@ -59,6 +59,19 @@ export const GATES: readonly GateSpec[] = [
     skipOnPass: ['diagnostics', 'optimization'],
   },
   {
+    id: 'diagnostics', phase: 'diagnostics', title: 'primary issue named, 3–5 recommendations', requires: ['smoke'],
+    runbook: 'runbooks/03_diagnostics.md', keyMetric: 'recommendations',
+    checks: [{ metric: 'recommendations', op: 'between', threshold: [3, 5] }],
+  },
+  {
+    id: 'optimization', phase: 'optimization', title: 'recommendations applied, compared with the baseline, best kept', requires: ['diagnostics'],
+    runbook: 'runbooks/04_optimization.md', keyMetric: 'best_val_accuracy',
+    checks: [
+      { metric: 'iterations', op: '>=', threshold: 1 },
+      { metric: 'best_val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'val_accuracy' } },
+    ],
+  },
+  {
     id: 'calibration', phase: 'finalization', title: 'probabilities calibrated (ECE judged on its upper bound)', requires: ['smoke'],
     runbook: 'runbooks/05_finalization.md', keyMetric: 'ece_after',
     checks: [{ metric: 'ece_after_hi', op: '<=', threshold: 'max_ece' }],
@@ -70,7 +83,9 @@ export const GATES: readonly GateSpec[] = [
       { metric: 'test_reads', op: '==', threshold: 1 },
       { metric: 'test_accuracy', op: '>=', threshold: 'min_test_accuracy' },
       { metric: 'test_accuracy', op: '>=', ref: { gate: 'finalization', metric: 'majority_test_accuracy', offset: 'min_margin_over_majority' } },
-      { metric: 'p_value_vs_majority', op: '<=', threshold: 'max_p_value_vs_majority' },
+      { metric: 'p_value_vs_majority', op: '<=', threshold: 'max_p_value' },
+      { metric: 'test_accuracy', op: '>=', ref: { gate: 'finalization', metric: 'persistence_test_accuracy' } },
+      { metric: 'p_value_vs_persistence', op: '<=', threshold: 'max_p_value' },
       { metric: 'test_ece', op: '<=', threshold: 'max_test_ece' },
       { metric: 'plausible', op: '==', threshold: 1 },
       { metric: 'symbols_passing', op: '>=', threshold: 'min_symbols_passing' },

@@ -37,8 +37,8 @@ export const GateThresholds = z
     finalization: z.object({
       min_test_accuracy: z.number().min(0).max(1).default(0.52),
       min_margin_over_majority: z.number().min(0).max(1).default(0.0),
-      /** "beats the baseline with significance": McNemar's exact test against the majority class */
-      max_p_value_vs_majority: z.number().min(0).max(1).default(0.05),
+      /** "beats the naive baselines with significance": McNemar's exact test vs majority and vs persistence */
+      max_p_value: z.number().min(0).max(1).default(0.05),
       /** the seeds' promotion check, on the test ECE itself (the calibration gate judges the upper bound) */
       max_test_ece: z.number().positive().default(0.05),
       /** Above this, accuracy on 15-minute direction means leakage until a person signs it off. */

@@ -48,8 +48,10 @@ export async function finalizationPhase(ctx: RunContext): Promise<PhaseOutput> {
   const metrics = evaluateProbabilities(yTest, pTest, { prefix: 'test_', bins, seed: ctx.config.seed });
   const majority = await new MajorityModel().fit(data);
   const majorityTest = accuracyOf(majority, data, test);
-  const persistenceTest = accuracyOf(await new PersistenceModel().fit(), data, test);
-  const vsMajority = mcnemar(yTest, Array.from(pTest, (q) => (q > 0.5 ? 1 : 0)), Array.from(majority.predictProba(data.source, test), (q) => (q > 0.5 ? 1 : 0)));
+  const persistenceTest = accuracyOf(new PersistenceModel().restore(), data, test);
+  const votes = (q: ArrayLike<number>) => Array.from(q, (v) => (v > 0.5 ? 1 : 0));
+  const vsMajority = mcnemar(yTest, votes(pTest), votes(majority.predictProba(data.source, test)));
+  const vsPersistence = mcnemar(yTest, votes(pTest), votes(new PersistenceModel().restore().predictProba(data.source, test, data.lastMove)));
   const t = ctx.config.gates.finalization;
   const plausible = (metrics.test_accuracy <= t.plausible_accuracy && !(metrics.test_roc_auc > t.plausible_auc)) || signedOff();
   const passes = metrics.test_accuracy >= t.min_test_accuracy && metrics.test_ece <= t.max_test_ece; // per symbol (one here)
@@ -60,6 +62,7 @@ export async function finalizationPhase(ctx: RunContext): Promise<PhaseOutput> {
     majority_test_accuracy: majorityTest,
     persistence_test_accuracy: persistenceTest,
     p_value_vs_majority: vsMajority.pValue,
+    p_value_vs_persistence: vsPersistence.pValue,
     test_reads: reads,
     model_exported: existsSync(join(dir, 'weights.bin')) ? 1 : 0,
     plausible: plausible ? 1 : 0,

@@ -6,6 +6,8 @@ import { featuresPhase } from './features';
 import { splitPhase } from './split';
 import { baselinePhase, smokePhase } from './training';
 import { calibrationPhase } from './calibration';
+import { diagnosticsPhase } from './diagnostics';
+import { optimizationPhase } from './optimization';
 import { finalizationPhase } from './finalization';
 
 const PHASES = new Map<GateId, Phase>([
@@ -15,6 +17,8 @@ const PHASES = new Map<GateId, Phase>([
   ['split', splitPhase],
   ['smoke', smokePhase],
   ['baseline', baselinePhase],
+  ['diagnostics', diagnosticsPhase],
+  ['optimization', optimizationPhase],
   ['calibration', calibrationPhase],
   ['finalization', finalizationPhase],
 ]);

@@ -12,6 +12,7 @@ The test split was read ${m.test_reads} time(s) — once is the only honest numb
 | majority-class accuracy | ${f(m.majority_test_accuracy)} | |
 | persistence accuracy | ${f(m.persistence_test_accuracy)} | |
 | McNemar p-value vs majority | ${f(m.p_value_vs_majority)} | |
+| McNemar p-value vs persistence | ${f(m.p_value_vs_persistence)} | |
 | balanced accuracy | ${f(m.test_balanced_accuracy)} | |
 | precision / recall / F1 | ${f(m.test_precision)} / ${f(m.test_recall)} / ${f(m.test_f1)} | |
 | ROC AUC / PR AUC | ${f(m.test_roc_auc)} / ${f(m.test_pr_auc)} | |
