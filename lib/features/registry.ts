@@ -109,3 +109,12 @@ export function numericFeatureNames(specs: readonly FeatureSpec[] = SEED_FEATURE
 export function warmupBars(specs: readonly FeatureSpec[] = SEED_FEATURES): number {
   return Math.max(0, ...specs.map((s) => s.lookback - 1));
 }
+
+/**
+ * A deliberately leaking feature: the return over the next bar. Planted by the config switch
+ * `features.plantLeak` to prove the honesty checks catch look-ahead; never use it otherwise.
+ */
+export const PLANTED_LEAK: FeatureSpec = {
+  name: 'leak_future_return', kind: 'numeric', group: 'custom', lookback: 1,
+  expr: () => pl.col('close').shift(-1).div(pl.col('close')).minus(1),
+};

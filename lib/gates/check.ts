@@ -39,7 +39,7 @@ export function evaluateChecks(
         metric: check.metric,
         expected: result.expected,
         actual: result.check.value,
-        message: result.problem ?? messages.failed(spec.id, check.metric, result.expected, result.check.value),
+        message: (check.why && !result.problem ? `${check.why}: ` : '') + (result.problem ?? messages.failed(spec.id, check.metric, result.expected, result.check.value)),
         runbook: spec.runbook,
       });
     }

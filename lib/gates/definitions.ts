@@ -27,7 +27,7 @@ export const GATES: readonly GateSpec[] = [
     id: 'features', phase: 'planning', title: 'features causal, complete and balanced', requires: ['data'], runbook: 'runbooks/01_planning.md',
     keyMetric: 'positive_rate',
     checks: [
-      { metric: 'causality_violations', op: '==', threshold: 0 },
+      { metric: 'causality_violations', op: '==', threshold: 0, why: 'leakage: a feature reads bars after its row' },
       { metric: 'non_finite_after_warmup', op: '==', threshold: 0 },
       { metric: 'positive_rate', op: 'between', threshold: ['min_positive_rate', 'max_positive_rate'] },
     ],
@@ -54,6 +54,14 @@ export const GATES: readonly GateSpec[] = [
       { metric: 'val_accuracy', op: '>=', threshold: 'target_val_accuracy' },
       { metric: 'val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'majority_val_accuracy', offset: 'min_margin_over_majority' } },
       { metric: 'val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'persistence_val_accuracy' } },
+      {
+        metric: 'shuffle_val_accuracy_lo', op: '<=', ref: { gate: 'baseline', metric: 'majority_val_accuracy' },
+        why: 'leakage suspected: the same model trained on shuffled labels still beat the majority class on validation',
+      },
+      {
+        metric: 'plausible', op: '==', threshold: 1,
+        why: 'too good to be true: validation accuracy or AUC above the plausibility ceiling (gates.finalization.plausible_*) — leakage suspected until a person signs it off in runbooks/05_finalization.md',
+      },
     ],
     onFail: ['diagnostics', 'optimization'],
     skipOnPass: ['diagnostics', 'optimization'],
@@ -87,7 +95,7 @@ export const GATES: readonly GateSpec[] = [
       { metric: 'test_accuracy', op: '>=', ref: { gate: 'finalization', metric: 'persistence_test_accuracy' } },
       { metric: 'p_value_vs_persistence', op: '<=', threshold: 'max_p_value' },
       { metric: 'test_ece', op: '<=', threshold: 'max_test_ece' },
-      { metric: 'plausible', op: '==', threshold: 1 },
+      { metric: 'plausible', op: '==', threshold: 1, why: 'too good to be true: leakage suspected until a person signs it off in runbooks/05_finalization.md' },
       { metric: 'symbols_passing', op: '>=', threshold: 'min_symbols_passing' },
       { metric: 'model_exported', op: '==', threshold: 1 },
     ],

@@ -21,6 +21,8 @@ export interface CheckSpec {
   op: Op;
   threshold?: Bound | [Bound, Bound];
   ref?: { gate: GateId; metric: string; offset?: Bound };
+  /** What a failure means, said first in the message ("leakage suspected: …"). */
+  why?: string;
 }
 
 /**

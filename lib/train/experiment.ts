@@ -7,8 +7,11 @@ import { MajorityModel, PersistenceModel } from '../models/naive';
 import type { NeuralModel } from '../models/neural';
 import type { SplitFile } from '../split/splitFile';
 import { prepareData } from '../tensors/prepare';
-import { numericFeatureNames, stationaryFeatureNames } from '../features/registry';
+import { numericFeatureNames, PLANTED_LEAK, stationaryFeatureNames } from '../features/registry';
 import { writeFileAtomic } from '../util/atomic';
+import { Random } from '../util/random';
+import { bootstrapCI } from '../eval/bootstrap';
+import { accuracy, rocAuc } from '../eval/metrics';
 import type { TrainCallbacks } from './loop';
 import type { TrainOptionsInput } from './options';
 
@@ -50,6 +53,7 @@ export async function trainModelRun(o: TrainRunOptions): Promise<TrainRunResult>
   writeFileAtomic(join(o.dir, 'history.json'), JSON.stringify(training.history, null, 2) + '\n');
   const metrics = {
     val_accuracy: accuracyOf(model, data),
+    val_roc_auc: rocAuc(Array.from(data.val, (e) => data.source.labels[e]), model.predictProba(data.source, data.val)),
     val_loss: training.bestValLoss,
     majority_val_accuracy: accuracyOf(await new MajorityModel().fit(data), data),
     persistence_val_accuracy: accuracyOf(await new PersistenceModel().fit(), data),
@@ -65,7 +69,8 @@ export async function trainModelRun(o: TrainRunOptions): Promise<TrainRunResult>
 /** The feature columns the config's model uses. */
 export function modelFeatures(config: ExperimentConfig): string[] {
   const f = config.model.features;
-  return f === 'stationary' ? stationaryFeatureNames() : f === 'all' ? numericFeatureNames() : f;
+  const names = f === 'stationary' ? stationaryFeatureNames() : f === 'all' ? numericFeatureNames() : f;
+  return config.features.plantLeak && !names.includes(PLANTED_LEAK.name) ? [...names, PLANTED_LEAK.name] : names;
 }
 
 /** Share of validation windows whose label the model's probability (> 0.5) gets right. */
@@ -74,4 +79,26 @@ export function accuracyOf(model: Classifier, data: PreparedData, ends = data.va
   let hits = 0;
   for (let i = 0; i < ends.length; i++) hits += (p[i] > 0.5 ? 1 : 0) === data.source.labels[ends[i]] ? 1 : 0;
   return hits / Math.max(1, ends.length);
+}
+
+/**
+ * Label-shuffle control: the same model and training on training labels shuffled among the
+ * training windows (seeded). Nothing but the labels can teach it, so on validation it must
+ * land at chance; if it beats the majority class, something else carries the labels (a leak).
+ */
+export async function shuffledLabelControl(o: TrainRunOptions, seed: number): Promise<{ accuracy: number; lo: number; hi: number }> {
+  const data = prepareData(o.frame, o.split, {
+    window: o.config.split.window, scaler: o.config.model.scaler, trainStride: o.config.model.trainStride, featureNames: modelFeatures(o.config),
+  });
+  const labels = Float32Array.from(data.source.labels);
+  const shuffledLabels = new Random(seed).shuffle(Array.from(data.train, (e) => labels[e]));
+  data.train.forEach((e, i) => (labels[e] = shuffledLabels[i]));
+  const shuffled = { ...data, source: { ...data.source, labels } };
+  const model = createModel(o.family ?? o.config.model.family, o.params ?? o.config.model.params) as NeuralModel<Record<string, unknown>>;
+  await model.fit(shuffled, { ...o.config.train, seed: o.config.seed, ...o.train });
+  const p = model.predictProba(data.source, data.val);
+  model.dispose();
+  const y = Array.from(data.val, (e) => data.source.labels[e]);
+  const ci = bootstrapCI(accuracy, y, p, { seed, samples: 500 });
+  return { accuracy: ci.value, lo: ci.lo, hi: ci.hi };
 }

@@ -2,15 +2,17 @@ import pl from 'nodejs-polars';
 import { saveDataset } from '../../data/dataset';
 import { buildFeatures } from '../../features/build';
 import { checkCausality } from '../../features/causality';
+import { PLANTED_LEAK, SEED_FEATURES } from '../../features/registry';
 import type { RunContext } from '../context';
 import type { PhaseOutput } from '../phase';
 
 /** Gate features: the seed features and label, proven causal, with no NaN after warm-up. */
 export function featuresPhase(ctx: RunContext): PhaseOutput {
   const { frame } = ctx.data();
-  const { causalityPoints, ...label } = ctx.config.features;
-  const causality = checkCausality(frame, undefined, causalityPoints);
-  const built = buildFeatures(frame, label);
+  const { causalityPoints, plantLeak, ...label } = ctx.config.features;
+  const features = plantLeak ? [...SEED_FEATURES, PLANTED_LEAK] : SEED_FEATURES;
+  const causality = checkCausality(frame, features, causalityPoints);
+  const built = buildFeatures(frame, { ...label, features });
   const path = ctx.artifact('features.parquet');
   saveDataset(built.frame, path, { step: 'features', ...label });
   ctx.setFeatures(built.frame);

@@ -7,12 +7,11 @@ import { mcnemar } from '../../eval/significance';
 import { assertTestUnread, recordTestRead } from '../../eval/testGuard';
 import { readModelDir } from '../../models/io';
 import type { NeuralModel } from '../../models/neural';
-import { readRunbook } from '../../runbooks/runbook';
 import { loadSplit } from '../../split/splitFile';
 import { accuracyOf, trainModelRun } from '../../train/experiment';
 import { MajorityModel, PersistenceModel } from '../../models/naive';
 import { writeFileAtomic } from '../../util/atomic';
-import { gateSpec } from '../../gates/definitions';
+import { plausible } from './signoff';
 import type { RunContext } from '../context';
 import type { PhaseOutput } from '../phase';
 import { epochLog } from './training';
@@ -53,7 +52,7 @@ export async function finalizationPhase(ctx: RunContext): Promise<PhaseOutput> {
   const vsMajority = mcnemar(yTest, votes(pTest), votes(majority.predictProba(data.source, test)));
   const vsPersistence = mcnemar(yTest, votes(pTest), votes(new PersistenceModel().restore().predictProba(data.source, test, data.lastMove)));
   const t = ctx.config.gates.finalization;
-  const plausible = (metrics.test_accuracy <= t.plausible_accuracy && !(metrics.test_roc_auc > t.plausible_auc)) || signedOff();
+  const isPlausible = plausible(metrics.test_accuracy, metrics.test_roc_auc, t);
   const passes = metrics.test_accuracy >= t.min_test_accuracy && metrics.test_ece <= t.max_test_ece; // per symbol (one here)
   model.save(dir, { calibrator, test: metrics, config: ctx.config });
   model.dispose();
@@ -65,7 +64,7 @@ export async function finalizationPhase(ctx: RunContext): Promise<PhaseOutput> {
     p_value_vs_persistence: vsPersistence.pValue,
     test_reads: reads,
     model_exported: existsSync(join(dir, 'weights.bin')) ? 1 : 0,
-    plausible: plausible ? 1 : 0,
+    plausible: isPlausible ? 1 : 0,
     symbols_passing: passes ? 1 : 0,
     val_accuracy: run.metrics.val_accuracy,
     epochs: run.metrics.epochs,
@@ -77,11 +76,4 @@ export async function finalizationPhase(ctx: RunContext): Promise<PhaseOutput> {
     artifacts: [join(dir, 'model.json'), join(dir, 'weights.bin'), report],
     note: `test accuracy ${metrics.test_accuracy.toFixed(4)} [${metrics.test_accuracy_lo.toFixed(4)}, ${metrics.test_accuracy_hi.toFixed(4)}] vs majority ${majorityTest.toFixed(4)} (McNemar p = ${vsMajority.pValue.toFixed(3)}); ECE ${metrics.test_ece.toFixed(4)}; report ${report}`,
   };
-}
-
-/** The finalization runbook's manual sign-off of an implausibly good result, ticked with who and when. */
-function signedOff(): boolean {
-  const path = gateSpec('finalization')!.runbook;
-  if (!existsSync(path)) return false;
-  return readRunbook(path).items.some((i) => !i.expression && /plausibility ceiling/i.test(i.text) && i.ticked && i.signoff !== null);
 }

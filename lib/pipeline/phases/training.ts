@@ -3,7 +3,8 @@ import { loadSplit } from '../../split/splitFile';
 import { frameSha256 } from '../../data/dataset';
 import { prepareData } from '../../tensors/prepare';
 import { lstm } from '../../models/families';
-import { modelFeatures, trainModelRun } from '../../train/experiment';
+import { modelFeatures, shuffledLabelControl, trainModelRun } from '../../train/experiment';
+import { plausible } from './signoff';
 import type { TrainCallbacks } from '../../train/loop';
 import type { RunContext } from '../context';
 import type { PhaseOutput } from '../phase';
@@ -41,7 +42,8 @@ export async function smokePhase(ctx: RunContext): Promise<PhaseOutput> {
 
 /**
  * Gate baseline: the configured model with the seed's defaults (LR 1e-3, 20 epochs, early
- * stopping), measured on validation against the majority and persistence baselines.
+ * stopping), measured on validation against the majority and persistence baselines, with
+ * the honesty checks: a label-shuffle control and the plausibility ceiling.
  */
 export async function baselinePhase(ctx: RunContext): Promise<PhaseOutput> {
   const frame = ctx.featureFrame();
@@ -49,8 +51,16 @@ export async function baselinePhase(ctx: RunContext): Promise<PhaseOutput> {
   const dir = ctx.artifact(join('models', ctx.run, 'baseline'));
   const result = await trainModelRun({ frame, split, config: ctx.config, dir, callbacks: epochLog(ctx) });
   result.model.dispose();
+  const m = result.metrics;
+  ctx.log('    label-shuffle control: the same training on shuffled labels');
+  const control = await shuffledLabelControl({ frame, split, config: ctx.config, dir }, ctx.config.seed + 1);
   return {
-    metrics: result.metrics,
+    metrics: {
+      ...m,
+      shuffle_val_accuracy: control.accuracy,
+      shuffle_val_accuracy_lo: control.lo,
+      plausible: plausible(m.val_accuracy, m.val_roc_auc, ctx.config.gates.finalization) ? 1 : 0,
+    },
     artifacts: ['model.json', 'weights.bin', 'history.json'].map((f) => join(dir, f)),
     note: `model ${ctx.config.model.family} saved in ${dir}`,
   };
