@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { applyChanges, diagnose, type DiagnosisInput } from '../../lib/eval/diagnose';
+import { psi, ksStatistic } from '../../lib/eval/drift';
+import type { EpochRecord } from '../../lib/train/loop';
+import { Random } from '../../lib/util/random';
+
+const epoch = (e: number, loss: number, valLoss: number): EpochRecord => ({
+  epoch: e, loss, valLoss, valAccuracy: 0.5, learningRate: 1e-3, gradNorm: 1, samplesPerSecond: 1000, seconds: 1,
+});
+const base: Omit<DiagnosisInput, 'history'> = {
+  metrics: {}, positiveRate: 0.5, maxPsi: 0.05,
+  config: { learningRate: 1e-3, dropout: 0.2, units: 32, layers: 1, trainStride: 2, epochs: 20 },
+};
+
+describe('diagnose', () => {
+  it('names overfitting and recommends more regularization first', () => {
+    const d = diagnose({ ...base, history: [epoch(1, 0.69, 0.690), epoch(2, 0.66, 0.688), epoch(3, 0.62, 0.70), epoch(4, 0.58, 0.72)] });
+    expect(d.primary).toBe('overfitting');
+    expect(d.recommendations[0]).toMatchObject({ rank: 1, title: 'dropout 0.2 → 0.35', changes: { 'model.params.dropout': 0.35 } });
+    expect(d.recommendations.length).toBeGreaterThanOrEqual(3);
+    expect(d.recommendations.length).toBeLessThanOrEqual(5);
+    expect(d.evidence[0]).toMatch(/validation loss rose from its best 0.6880 \(epoch 2\)/);
+  });
+
+  it('names underfitting, divergence and data quality', () => {
+    expect(diagnose({ ...base, history: [epoch(1, 0.693, 0.693), epoch(2, 0.692, 0.693)] }).primary).toBe('underfitting');
+    const nan = diagnose({ ...base, history: [], error: 'training diverged: loss NaN, gradient norm NaN at epoch 1' });
+    expect(nan.primary).toBe('divergence');
+    expect(nan.recommendations[0].changes).toEqual({ 'train.learningRate': 0.0003 });
+    expect(diagnose({ ...base, positiveRate: 0.8, history: [epoch(1, 0.6, 0.6)] }).primary).toBe('data_quality');
+    expect(diagnose({ ...base, maxPsi: 0.6, history: [epoch(1, 0.6, 0.6)] }).primary).toBe('data_quality');
+  });
+
+  it('applies recommendations as dotted config paths to a copy', () => {
+    const config = { model: { params: { units: 32 } }, train: { learningRate: 1e-3 } };
+    const changed = applyChanges(config, { 'model.params.units': 64, 'train.schedule': { kind: 'cosine' } });
+    expect(changed).toEqual({ model: { params: { units: 64 } }, train: { learningRate: 1e-3, schedule: { kind: 'cosine' } } });
+    expect(config.model.params.units).toBe(32);
+  });
+});
+
+describe('drift', () => {
+  it('PSI and KS are ~0 for the same distribution and large for a shifted one', () => {
+    const r = new Random(3);
+    const a = Float64Array.from({ length: 5000 }, () => r.normal());
+    const b = Float64Array.from({ length: 5000 }, () => r.normal());
+    const shifted = b.map((v) => v + 1);
+    expect(psi(a, b)).toBeLessThan(0.02);
+    expect(psi(a, shifted)).toBeGreaterThan(0.5);
+    expect(ksStatistic(a, b)).toBeLessThan(0.04);
+    expect(ksStatistic(a, shifted)).toBeGreaterThan(0.3);
+    expect(ksStatistic([1, 2, 3], [1, 2, 3])).toBe(0);
+    expect(ksStatistic([1, 2], [3, 4])).toBe(1);
+  });
+});
