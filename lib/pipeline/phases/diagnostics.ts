@@ -2,9 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { frameSha256 } from '../../data/dataset';
 import { diagnose, ISSUES, type Diagnosis } from '../../eval/diagnose';
-import { psi } from '../../eval/drift';
 import { loadSplit } from '../../split/splitFile';
-import { prepareData } from '../../tensors/prepare';
+import { maxDrift } from './drift';
 import { modelFeatures } from '../../train/experiment';
 import type { EpochRecord } from '../../train/loop';
 import { writeFileAtomic } from '../../util/atomic';
@@ -33,7 +32,7 @@ export function diagnosticsPhase(ctx: RunContext): PhaseOutput {
       layers: params.layers ?? 2, trainStride: ctx.config.model.trainStride, epochs: ctx.config.train.epochs,
     },
     positiveRate: ctx.latest.get('features')?.metrics.positive_rate ?? 0.5,
-    maxPsi: maxDrift(ctx),
+    maxPsi: maxDriftOf(ctx),
   });
   const dir = ctx.artifact(join('models', ctx.run));
   const recommendations = join(dir, 'recommendations.json');
@@ -41,23 +40,17 @@ export function diagnosticsPhase(ctx: RunContext): PhaseOutput {
   writeFileAtomic(recommendations, JSON.stringify(diagnosis, null, 2) + '\n');
   writeFileAtomic(report, formatDiagnosis(diagnosis, baseline.metrics.val_accuracy ?? NaN));
   return {
-    metrics: { primary_issue: ISSUES.indexOf(diagnosis.primary), recommendations: diagnosis.recommendations.length, max_psi: maxDrift(ctx) },
+    metrics: { primary_issue: ISSUES.indexOf(diagnosis.primary), recommendations: diagnosis.recommendations.length, max_psi: maxDriftOf(ctx) },
     artifacts: [recommendations, report],
     note: `primary issue: ${diagnosis.primary}; ${diagnosis.recommendations.map((r) => `${r.rank}. ${r.title}`).join('; ')}`,
   };
 }
 
 /** The largest population stability index of a model feature between train and validation. */
-function maxDrift(ctx: RunContext): number {
+function maxDriftOf(ctx: RunContext): number {
   const frame = ctx.featureFrame();
   const split = loadSplit(ctx.artifact('split.json'), frameSha256(frame));
-  const data = prepareData(frame, split, { window: 1, featureNames: modelFeatures(ctx.config) });
-  const f = data.source.features;
-  const column = (k: number, part: { start: number; end: number }) =>
-    Float64Array.from({ length: part.end - part.start }, (_, r) => data.source.matrix[(part.start + r) * f + k]);
-  let max = 0;
-  for (let k = 0; k < f; k++) max = Math.max(max, psi(column(k, split.train), column(k, split.val)));
-  return max;
+  return maxDrift(frame, split, split.val, modelFeatures(ctx.config)).psi;
 }
 
 function formatDiagnosis(d: Diagnosis, valAccuracy: number): string {

@@ -4,6 +4,8 @@ import { temporalSplit } from '../../split/temporal';
 import { saveSplit, splitFile } from '../../split/splitFile';
 import type { RowRange } from '../../split/ranges';
 import type { RunContext } from '../context';
+import { modelFeatures } from '../../train/experiment';
+import { maxDrift } from './drift';
 import type { PhaseOutput } from '../phase';
 
 /** Gate split: train / val / test in time with the purge between them, checked from the saved ranges. */
@@ -14,6 +16,9 @@ export function splitPhase(ctx: RunContext): PhaseOutput {
   const path = ctx.artifact('split.json');
   saveSplit(path, split);
   const parts = [split.train, split.val, split.test];
+  const features = modelFeatures(ctx.config);
+  const driftVal = maxDrift(frame, split, split.val, features);
+  const driftTest = maxDrift(frame, split, split.test, features);
   return {
     metrics: {
       train_rows: split.train.rows,
@@ -24,8 +29,11 @@ export function splitPhase(ctx: RunContext): PhaseOutput {
       purge_bars: split.purgeBars,
       embargo_bars: split.embargoBars,
       purge_required: split.window + split.horizon,
+      max_psi_val: driftVal.psi,
+      max_psi_test: driftTest.psi,
     },
     artifacts: [path],
+    note: `drift (PSI, train → val / test): largest ${driftVal.psi.toFixed(3)} (${driftVal.feature}) / ${driftTest.psi.toFixed(3)} (${driftTest.feature})`,
   };
 }
 
