@@ -48,6 +48,8 @@ export const ExperimentConfig = z
     }).strict().default({}),
     /** The seed's baseline: Adam, LR 1e-3, 20 epochs, early stopping. */
     train: TrainOptions.default({}),
+    /** Seed variance: train the baseline with this many seeds; gates judge the lower bound of the mean's 95 % interval. */
+    seeds: z.number().int().min(1).max(20).default(1),
     calibration: z.object({
       /** Platt by default: two parameters overfit less than isotonic steps on a few thousand overlapping windows. */
       method: z.enum(['isotonic', 'platt', 'temperature']).default('platt'),

@@ -51,7 +51,7 @@ export const GATES: readonly GateSpec[] = [
     id: 'baseline', phase: 'baseline', title: 'baseline model vs target and the naive baselines', requires: ['smoke'], runbook: 'runbooks/02_baseline.md',
     keyMetric: 'val_accuracy',
     checks: [
-      { metric: 'val_accuracy', op: '>=', threshold: 'target_val_accuracy' },
+      { metric: 'val_accuracy_seed_lo', op: '>=', threshold: 'target_val_accuracy' },
       { metric: 'val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'majority_val_accuracy', offset: 'min_margin_over_majority' } },
       { metric: 'val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'persistence_val_accuracy' } },
       {

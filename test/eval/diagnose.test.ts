@@ -53,3 +53,13 @@ describe('drift', () => {
     expect(ksStatistic([1, 2], [3, 4])).toBe(1);
   });
 });
+
+describe('seed variance', () => {
+  it('judges the lower bound of the mean over seeds (t-interval), the value itself for one seed', async () => {
+    const { meanLowerBound } = await import('../../lib/pipeline/phases/training');
+    expect(meanLowerBound([0.55])).toEqual({ mean: 0.55, lo: 0.55 });
+    const r = meanLowerBound([0.5, 0.6]);
+    expect(r.mean).toBeCloseTo(0.55, 12);
+    expect(r.lo).toBeCloseTo(0.55 - (12.706 * Math.sqrt(0.005)) / Math.sqrt(2), 9); // sd of {0.5, 0.6} = √0.005
+  });
+});

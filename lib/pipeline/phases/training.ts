@@ -52,11 +52,22 @@ export async function baselinePhase(ctx: RunContext): Promise<PhaseOutput> {
   const result = await trainModelRun({ frame, split, config: ctx.config, dir, callbacks: epochLog(ctx) });
   result.model.dispose();
   const m = result.metrics;
+  const accuracies = [m.val_accuracy];
+  for (let k = 1; k < ctx.config.seeds; k++) {
+    ctx.log(`    seed variance: seed ${ctx.config.seed + k} (${k + 1}/${ctx.config.seeds})`);
+    const again = await trainModelRun({ frame, split, config: { ...ctx.config, seed: ctx.config.seed + k }, dir: join(dir, `seed-${k + 1}`) });
+    again.model.dispose();
+    accuracies.push(again.metrics.val_accuracy);
+  }
+  const seedStats = meanLowerBound(accuracies);
   ctx.log('    label-shuffle control: the same training on shuffled labels');
   const control = await shuffledLabelControl({ frame, split, config: ctx.config, dir }, ctx.config.seed + 1);
   return {
     metrics: {
       ...m,
+      val_accuracy_seed_mean: seedStats.mean,
+      val_accuracy_seed_lo: seedStats.lo,
+      seeds: accuracies.length,
       shuffle_val_accuracy: control.accuracy,
       shuffle_val_accuracy_lo: control.lo,
       plausible: plausible(m.val_accuracy, m.val_roc_auc, ctx.config.gates.finalization) ? 1 : 0,
@@ -64,6 +75,18 @@ export async function baselinePhase(ctx: RunContext): Promise<PhaseOutput> {
     artifacts: ['model.json', 'weights.bin', 'history.json'].map((f) => join(dir, f)),
     note: `model ${ctx.config.model.family} saved in ${dir}`,
   };
+}
+
+/** 97.5 % quantiles of Student's t for 1 … 19 degrees of freedom. */
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093];
+
+/** Mean of per-seed values and the lower bound of its 95 % t-interval (the value itself for one seed). */
+export function meanLowerBound(values: number[]): { mean: number; lo: number } {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  if (n === 1) return { mean, lo: mean };
+  const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+  return { mean, lo: mean - (T975[n - 2] * sd) / Math.sqrt(n) };
 }
 
 /** One log line per epoch: the pipeline's progress. */
