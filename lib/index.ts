@@ -11,6 +11,7 @@ export type { Phase, PhaseOutput } from './pipeline/phase';
 export { RunContext } from './pipeline/context';
 export { formatGateTable, formatRunbookSummary } from './pipeline/summary';
 export * from './eval';
+export * from './kernel';
 export * from './backend';
 export * from './tensors';
 export * from './models';

@@ -3,10 +3,11 @@
 # Used by `npm test`; safe to run again (it installs nothing when all are present).
 #   jupyter-nbconvert, python3-nbclient, jupyter-client, python3-ipykernel:
 #     run notebooks headlessly against the kernel (the notebook-import test)
+#   python3-jupyter-kernel-test: the jupyter_kernel_test conformance suite for the gatebook kernel
 # Later pieces add openssh-server (remote runner) and chromium (static plots) here.
 set -euo pipefail
 
-packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel)
+packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel python3-jupyter-kernel-test)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@ import { registerGates } from './gates';
 import { registerVerify } from './verify';
 import { registerTrain } from './train';
 import { registerEnv } from './env';
+import { registerKernel } from './kernel';
 import { registerPipeline } from './pipeline';
 import { registerSplit } from './split';
 import { packageRoot } from '../data/embedded';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerTrain(program);
   registerEnv(program);
+  registerKernel(program);
   return program;
 }
 

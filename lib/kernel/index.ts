@@ -1,0 +1,2 @@
+export { display, show, mimeBundle, type MimeBundle } from './display';
+export { installKernelspec, kernelspec, doctor, kernelsDir, type KernelspecOptions, type DoctorCheck } from './kernelspec';

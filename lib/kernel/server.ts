@@ -1,0 +1,222 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../data/embedded';
+import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
+import * as zmq from 'zeromq';
+import { installDisplayHook, mimeBundle, type MimeBundle } from './display';
+import { History } from './history';
+import { TypeScriptSession } from './session';
+import { parseMessage, reply, serialize, PROTOCOL_VERSION, type Message } from './wire';
+
+interface Connection {
+  transport: string;
+  ip: string;
+  key: string;
+  signature_scheme: string;
+  shell_port: number;
+  control_port: number;
+  iopub_port: number;
+  stdin_port: number;
+  hb_port: number;
+}
+
+const TYPESCRIPT_VERSION = (() => {
+  try {
+    return (require('@tslab/typescript-for-tslab/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+/**
+ * The gatebook kernel: the Jupyter messaging protocol (5.3) over ZeroMQ — shell, control,
+ * iopub, stdin, heartbeat — with every incoming message's HMAC checked (a bad signature is
+ * logged and dropped, never executed), status busy/idle around every request, errors as
+ * ename / evalue / traceback on iopub and in the reply, and a cell's last value as an
+ * execute_result with rich representations.
+ */
+export class KernelServer {
+  private readonly connection: Connection;
+  private readonly session = randomUUID();
+  private readonly shell = new zmq.Router();
+  private readonly control = new zmq.Router();
+  private readonly stdin = new zmq.Router();
+  private readonly iopub = new zmq.Publisher();
+  private readonly heartbeat = new zmq.Reply();
+  private readonly ts: TypeScriptSession;
+  private readonly history = new History();
+  private executionCount = 0;
+  private current: Message | null = null;
+  private abortBefore = 0;
+  private iopubQueue: Promise<void> = Promise.resolve();
+  private closing = false;
+
+  constructor(connectionFile: string, private readonly log: (line: string) => void = (l) => process.stderr.write(`[gatebook kernel] ${l}\n`)) {
+    this.connection = JSON.parse(readFileSync(connectionFile, 'utf8'));
+    if (this.connection.key && this.connection.signature_scheme !== 'hmac-sha256') {
+      throw new Error(`unsupported signature scheme ${this.connection.signature_scheme} (gatebook speaks hmac-sha256)`);
+    }
+    this.ts = new TypeScriptSession(process.cwd());
+  }
+
+  async start(): Promise<void> {
+    const c = this.connection;
+    const address = (port: number) => `${c.transport}://${c.ip}:${port}`;
+    await Promise.all([
+      this.shell.bind(address(c.shell_port)), this.control.bind(address(c.control_port)), this.stdin.bind(address(c.stdin_port)),
+      this.iopub.bind(address(c.iopub_port)), this.heartbeat.bind(address(c.hb_port)),
+    ]);
+    this.redirectOutput();
+    installDisplayHook({ display: (bundle, o) => this.publishDisplay(bundle, o) });
+    process.on('SIGINT', () => this.ts.interrupt());
+    process.on('uncaughtException', (e) => this.stream('stderr', `Uncaught exception: ${e.stack ?? e}\n`));
+    process.on('unhandledRejection', (e) => this.stream('stderr', `Unhandled promise rejection: ${e instanceof Error ? e.stack : inspect(e)}\n`));
+    this.publish(null, 'status', { execution_state: 'starting' });
+    void this.echoHeartbeat();
+    void this.serve(this.control, 'control');
+    await this.serve(this.shell, 'shell');
+  }
+
+  private async echoHeartbeat(): Promise<void> {
+    for await (const frames of this.heartbeat) await this.heartbeat.send(frames);
+  }
+
+  private async serve(socket: zmq.Router, name: string): Promise<void> {
+    for await (const frames of socket) {
+      const parsed = parseMessage(frames as Buffer[], this.connection.key);
+      if ('error' in parsed) {
+        this.log(`dropped a message on ${name}: ${parsed.error}`);
+        continue;
+      }
+      await this.handle(socket, parsed.message);
+      if (this.closing) break;
+    }
+  }
+
+  private async handle(socket: zmq.Router, msg: Message): Promise<void> {
+    const type = msg.header.msg_type;
+    this.publish(msg, 'status', { execution_state: 'busy' });
+    try {
+      switch (type) {
+        case 'kernel_info_request': await this.send(socket, msg, 'kernel_info_reply', this.kernelInfo()); break;
+        case 'execute_request': await this.execute(socket, msg); break;
+        case 'complete_request': await this.send(socket, msg, 'complete_reply', this.complete(msg)); break;
+        case 'inspect_request': await this.send(socket, msg, 'inspect_reply', this.inspect(msg)); break;
+        case 'is_complete_request': await this.send(socket, msg, 'is_complete_reply', this.ts.isCompleteCode(String(msg.content.code ?? ''))); break;
+        case 'history_request': await this.send(socket, msg, 'history_reply', { status: 'ok', history: this.history.query(msg.content) }); break;
+        case 'comm_info_request': await this.send(socket, msg, 'comm_info_reply', { status: 'ok', comms: {} }); break;
+        case 'interrupt_request': this.ts.interrupt(); await this.send(socket, msg, 'interrupt_reply', { status: 'ok' }); break;
+        case 'shutdown_request': await this.shutdown(socket, msg); break;
+        default: this.log(`unsupported message type ${type}`);
+      }
+    } finally {
+      this.publish(msg, 'status', { execution_state: 'idle' });
+    }
+  }
+
+  private kernelInfo(): Record<string, unknown> {
+    const gatebook = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+    return {
+      status: 'ok',
+      protocol_version: PROTOCOL_VERSION,
+      implementation: 'gatebook',
+      implementation_version: gatebook.version,
+      language_info: {
+        name: 'typescript', version: TYPESCRIPT_VERSION, mimetype: 'text/typescript', file_extension: '.ts',
+        codemirror_mode: { name: 'javascript', typescript: true, mode: 'typescript' },
+      },
+      banner: `gatebook ${gatebook.version} — TypeScript ${TYPESCRIPT_VERSION} (tslab compiler) on Node ${process.versions.node}`,
+      help_links: [
+        { text: 'gatebook README', url: 'https://www.npmjs.com/package/gatebook' },
+        { text: 'TypeScript handbook', url: 'https://www.typescriptlang.org/docs/handbook/intro.html' },
+      ],
+      debugger: false,
+    };
+  }
+
+  private async execute(socket: zmq.Router, msg: Message): Promise<void> {
+    const code = String(msg.content.code ?? '');
+    const silent = Boolean(msg.content.silent);
+    if (Date.parse(msg.header.date) < this.abortBefore) {
+      // queued behind a cell that failed with stop_on_error: aborted, as the protocol says
+      await this.send(socket, msg, 'execute_reply', { status: 'aborted', execution_count: this.executionCount });
+      return;
+    }
+    if (!silent) this.executionCount++;
+    const count = this.executionCount;
+    this.current = msg;
+    if (!silent) this.publish(msg, 'execute_input', { code, execution_count: count });
+    const outcome = await this.ts.execute(code);
+    let output: string | null = null;
+    if (outcome.ok && outcome.hasValue && !silent) {
+      const data = mimeBundle(outcome.value);
+      output = String(data['text/plain'] ?? '');
+      this.publish(msg, 'execute_result', { execution_count: count, data, metadata: {} });
+    }
+    if (msg.content.store_history !== false && !silent) this.history.add(count, code, output);
+    if (outcome.ok) {
+      await this.send(socket, msg, 'execute_reply', { status: 'ok', execution_count: count, payload: [], user_expressions: {} });
+      return;
+    }
+    const error = { ename: outcome.ename, evalue: outcome.evalue, traceback: outcome.traceback };
+    this.publish(msg, 'error', error);
+    if (msg.content.stop_on_error !== false) this.abortBefore = Date.now();
+    await this.send(socket, msg, 'execute_reply', { status: 'error', execution_count: count, ...error });
+  }
+
+  private complete(msg: Message): Record<string, unknown> {
+    const code = String(msg.content.code ?? '');
+    const cursor = Number(msg.content.cursor_pos ?? code.length);
+    const r = this.ts.complete(code, cursor);
+    return { status: 'ok', matches: r.matches, cursor_start: r.start, cursor_end: r.end, metadata: {} };
+  }
+
+  private inspect(msg: Message): Record<string, unknown> {
+    const code = String(msg.content.code ?? '');
+    const text = this.ts.inspect(code, Number(msg.content.cursor_pos ?? code.length));
+    return text ? { status: 'ok', found: true, data: { 'text/plain': text }, metadata: {} } : { status: 'ok', found: false, data: {}, metadata: {} };
+  }
+
+  private async shutdown(socket: zmq.Router, msg: Message): Promise<void> {
+    const restart = Boolean(msg.content.restart);
+    await this.send(socket, msg, 'shutdown_reply', { status: 'ok', restart });
+    this.closing = true;
+    setTimeout(() => {
+      this.ts.close();
+      process.exit(0);
+    }, 100);
+  }
+
+  /** stdout / stderr of the process go to iopub as streams of the cell running (or that ran last). */
+  private redirectOutput(): void {
+    for (const name of ['stdout', 'stderr'] as const) {
+      const stream = process[name];
+      stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        this.stream(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+        callback?.();
+        return true;
+      }) as typeof stream.write;
+    }
+  }
+
+  private stream(name: 'stdout' | 'stderr', text: string): void {
+    this.publish(this.current, 'stream', { name, text });
+  }
+
+  private publishDisplay(data: MimeBundle, o: { displayId?: string; update?: boolean }): void {
+    const transient = o.displayId ? { display_id: o.displayId } : {};
+    this.publish(this.current, o.update ? 'update_display_data' : 'display_data', { data, metadata: {}, transient });
+  }
+
+  private publish(parent: Message | null, type: string, content: Record<string, unknown>): void {
+    const frames = serialize(reply(parent, type, content, this.session), this.connection.key, [Buffer.from(type)]);
+    this.iopubQueue = this.iopubQueue.then(() => this.iopub.send(frames)).catch((e) => this.log(`iopub send failed: ${e}`));
+  }
+
+  private async send(socket: zmq.Router, parent: Message, type: string, content: Record<string, unknown>): Promise<void> {
+    await this.iopubQueue; // outputs reach iopub before the reply reaches the client
+    await socket.send(serialize(reply(parent, type, content, this.session), this.connection.key));
+  }
+}

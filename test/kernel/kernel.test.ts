@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gatebook, ROOT, tempDir } from '../helpers/cli';
+
+/** The gatebook kernel, installed in a temporary prefix and driven by Debian's Jupyter. */
+const prefix = tempDir('gatebook-kernelspec-');
+const NAME = 'gatebook-test';
+const env = { ...process.env, JUPYTER_PATH: join(prefix, 'share', 'jupyter'), GATEBOOK_KERNEL_NAME: NAME };
+
+beforeAll(() => {
+  const r = gatebook(['kernel', 'install', '--prefix', prefix, '--name', NAME]);
+  expect(r.code, r.stderr).toBe(0);
+});
+
+function python(script: string, cwd: string) {
+  return spawnSync('/usr/bin/python3', [join(ROOT, 'test', 'kernel', script)], { cwd, env, encoding: 'utf8', timeout: 180_000 });
+}
+
+describe('gatebook kernel', () => {
+  it.each([['outside the project', tempDir('elsewhere-')], ['inside the project', ROOT]])('passes jupyter_kernel_test started %s', (_where, cwd) => {
+    const r = python('test_gatebook_kernel.py', cwd);
+    expect(r.stderr).toMatch(/Ran 12 tests/);
+    expect(r.stderr, r.stderr).toMatch(/\nOK \(skipped=2\)/); // pager and clear_output are not offered
+    expect(r.status).toBe(0);
+  }, 180_000);
+
+  it('interrupts an awaiting loop within 2 s, drops a forged message, and reports errors with the cell line', () => {
+    const r = python('protocol_checks.py', tempDir('protocol-'));
+    const found = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(found.interrupt_seconds).toBeLessThan(2);
+    expect(found.interrupt_reply).toEqual({ status: 'error', ename: 'Interrupted', evalue: 'the cell was interrupted' });
+    expect(found.after_interrupt).toEqual(['next cell ran']);
+    expect(found.forged_executed).toBe(false); // the wrong HMAC: never executed
+    expect(found.signed_executed).toBe(true); // the same code, signed: executed
+    expect(found.runtime_error.reply).toEqual({ status: 'error', ename: 'TypeError', evalue: 'broken on purpose' });
+    expect(found.runtime_error.iopub[0].traceback.slice(0, 3)).toEqual(['TypeError: broken on purpose', 'cell line 3:', "    throw new TypeError('broken on purpose');"]);
+    expect(found.compile_error).toMatchObject({ status: 'error', ename: 'TypeScriptCompileError', evalue: "line 1:7: Type 'number' is not assignable to type 'string'." });
+    expect(found.frame_mimes).toEqual(['text/html', 'text/plain']);
+    expect(found.alive_after_shutdown).toBe(false);
+  }, 180_000);
+
+  it('a failing cell under nbconvert --execute shows the error name, message and cell line', () => {
+    const dir = tempDir('nb-');
+    const nb = join(dir, 'fails.ipynb');
+    const cell = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
+    writeFileSync(nb, JSON.stringify({
+      nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: NAME, display_name: 'TypeScript (gatebook)', language: 'typescript' } },
+      cells: [cell('a', 'const rows = 3;'), cell('b', 'const x = 1;\nif (rows > 2) {\n  throw new RangeError(`too many rows: ${rows}`);\n}')],
+    }));
+    const r = spawnSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', nb, '--output', join(dir, 'out.ipynb')], { env, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('RangeError');
+    expect(r.stderr).toContain('too many rows: 3');
+    expect(r.stderr).toContain('cell line 3:');
+    expect(r.stderr).not.toMatch(/<Error>:/);
+  }, 120_000);
+});
