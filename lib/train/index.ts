@@ -3,3 +3,4 @@ export { trainNetwork, evaluateLoss, TrainingDivergedError, type EpochRecord, ty
 export { learningRateAt, PlateauTracker } from './schedule';
 export { weightedBce, clipByGlobalNorm } from './loss';
 export { trainModelRun, accuracyOf, type TrainRunOptions, type TrainRunResult } from './experiment';
+export { notebookProgress } from './notebookProgress';
