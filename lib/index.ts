@@ -19,3 +19,4 @@ export * from './train';
 export { GatebookError, InputError, CheckFailedError, exitCodeFor } from './util/errors';
 export { Random } from './util/random';
 export { sha256, canonicalJson } from './util/hash';
+export * from './plots';

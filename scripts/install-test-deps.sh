@@ -4,10 +4,11 @@
 #   jupyter-nbconvert, python3-nbclient, jupyter-client, python3-ipykernel:
 #     run notebooks headlessly against the kernel (the notebook-import test)
 #   python3-jupyter-kernel-test: the jupyter_kernel_test conformance suite for the gatebook kernel
-# Later pieces add openssh-server (remote runner) and chromium (static plots) here.
+#   chromium: static PNG export of plotly figures (playwright-core drives it headless)
+# Later pieces add openssh-server (remote runner) here.
 set -euo pipefail
 
-packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel python3-jupyter-kernel-test)
+packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel python3-jupyter-kernel-test chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -23,6 +23,9 @@ export function calibrationError(y: Labels, p: Scores, options: { bins?: number;
   const nBins = options.bins ?? 15;
   const n = y.length;
   if (n === 0) return { ece: NaN, mce: NaN, bins: [] };
+  for (let i = 0; i < n; i++) {
+    if (!(p[i] >= 0 && p[i] <= 1)) throw new Error(`probability ${i} is ${p[i]}: calibration error needs probabilities in [0, 1]`);
+  }
   const assignment = options.strategy === 'quantile' ? quantileBins(p, nBins) : Array.from(p, (v) => Math.min(nBins - 1, Math.floor(v * nBins)));
   const sums = Array.from({ length: nBins }, () => ({ count: 0, p: 0, y: 0, lo: Infinity, hi: -Infinity }));
   for (let i = 0; i < n; i++) {

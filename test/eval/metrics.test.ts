@@ -109,6 +109,7 @@ describe('calibration error', () => {
     const skewed = calibrationError([0, 0, 1, 1], [0.9, 0.9, 0.1, 0.1], { bins: 10 });
     expect(skewed.mce).toBeCloseTo(0.9, 12);
     expect(skewed.bins.map((b) => b.count)).toEqual([2, 2]);
+    expect(() => calibrationError([0, 1], [0.2, 1.3])).toThrow('probability 1 is 1.3: calibration error needs probabilities in [0, 1]');
   });
 
   it('equal-mass bins keep ties together and hold nearly equal counts', () => {

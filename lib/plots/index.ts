@@ -1,0 +1,5 @@
+export { keyword, baseLayout, type Figure } from './figure';
+export { trainingCurves } from './curves';
+export { confusionMatrix, rocCurve, rocPoints, prCurve, reliabilityDiagram } from './classification';
+export { priceWithSplits, featureDistributions, correlationHeatmap, gateTimeline } from './data';
+export { FigureExporter, figureHtml, writeHtml } from './exporter';
