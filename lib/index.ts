@@ -20,3 +20,5 @@ export { GatebookError, InputError, CheckFailedError, exitCodeFor } from './util
 export { Random } from './util/random';
 export { sha256, canonicalJson } from './util/hash';
 export * from './plots';
+export { runGates, latestRecords, configWith, modelHistory, showMarkdown, calibrationCurves, type PhaseRunOptions } from './pipeline/phaseRun';
+export * from './notebook';

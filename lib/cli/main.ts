@@ -8,6 +8,7 @@ import { registerVerify } from './verify';
 import { registerTrain } from './train';
 import { registerEnv } from './env';
 import { registerKernel } from './kernel';
+import { registerRun } from './run';
 import { registerPipeline } from './pipeline';
 import { registerSplit } from './split';
 import { packageRoot } from '../data/embedded';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEnv(program);
   registerKernel(program);
+  registerRun(program);
   return program;
 }
 

@@ -17,7 +17,7 @@ interface SaveInput {
 
 /**
  * Write a model directory atomically: model.json (family, params, features, scaler,
- * training history, weight layout and sha256) and weights.bin, into a temporary folder
+ * training history, weight layout and sha256), weights.bin and history.json, into a temporary folder
  * renamed into place, so a reader sees the old model or the new one, never half.
  */
 export function saveModel(dir: string, input: SaveInput): void {
@@ -43,6 +43,8 @@ export function saveModel(dir: string, input: SaveInput): void {
   mkdirSync(tmp);
   writeFileSync(join(tmp, 'weights.bin'), bytes);
   writeFileSync(join(tmp, 'model.json'), JSON.stringify(meta, null, 2) + '\n');
+  const history = input.state.training?.history ?? input.extra.history;
+  if (history) writeFileSync(join(tmp, 'history.json'), JSON.stringify(history, null, 2) + '\n'); // the folder is replaced whole: keep the history in it
   const old = `${dir}.old-${process.pid}-${Date.now()}`;
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);

@@ -60,7 +60,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const latest = latestByGate(ledger.records);
   const ctx = new RunContext(options.config, artifactsDir, log, run, latest);
   const base = await baseProvenance(options.config);
-  const skipped = new Set<GateId>();
+  // decisions made by gates that ran before this selection still hold (`--from diagnostics`
+  // after a baseline that passed skips diagnostics and optimization)
+  const skipped = new Set<GateId>(
+    (options.gates ?? GATES)
+      .filter((g) => !selected.includes(g) && latest.get(g.id)?.status === 'pass')
+      .flatMap((g) => g.skipOnPass ?? []),
+  );
   const outcomes: GateOutcome[] = [];
   for (const spec of selected) {
     if (skipped.has(spec.id)) {

@@ -3,3 +3,4 @@ export { trainingCurves } from './curves';
 export { confusionMatrix, rocCurve, rocPoints, prCurve, reliabilityDiagram } from './classification';
 export { priceWithSplits, featureDistributions, correlationHeatmap, gateTimeline } from './data';
 export { FigureExporter, figureHtml, writeHtml } from './exporter';
+export { showFigure, closeFigures, enterProject } from './notebook';

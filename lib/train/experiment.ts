@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type pl from 'nodejs-polars';
 import type { ExperimentConfig } from '../experiments/config';
 import { createModel } from '../models/families';
@@ -8,7 +7,6 @@ import type { NeuralModel } from '../models/neural';
 import type { SplitFile } from '../split/splitFile';
 import { prepareData } from '../tensors/prepare';
 import { numericFeatureNames, PLANTED_LEAK, stationaryFeatureNames } from '../features/registry';
-import { writeFileAtomic } from '../util/atomic';
 import { Random } from '../util/random';
 import { bootstrapCI } from '../eval/bootstrap';
 import { accuracy, rocAuc } from '../eval/metrics';
@@ -50,7 +48,6 @@ export async function trainModelRun(o: TrainRunOptions): Promise<TrainRunResult>
   await model.fit(data, { ...train, callbacks: o.callbacks, checkpointDir: o.dir, resume: o.resume });
   model.save(o.dir, { epoch: model.training?.bestEpoch, config });
   const training = model.training!;
-  writeFileAtomic(join(o.dir, 'history.json'), JSON.stringify(training.history, null, 2) + '\n');
   const metrics = {
     val_accuracy: accuracyOf(model, data),
     val_roc_auc: rocAuc(Array.from(data.val, (e) => data.source.labels[e]), model.predictProba(data.source, data.val)),

@@ -35,7 +35,8 @@ export function calibrationPhase(ctx: RunContext): PhaseOutput {
   const after = evaluateProbabilities(y, crossFitted, { bins, seed: ctx.config.seed });
   const saved = fitCalibrator(method, y, Array.from(p));
   const path = join(ctx.artifactsDir, 'models', ctx.run, 'calibration.json');
-  writeFileAtomic(path, JSON.stringify({ model: dir, method, calibrator: saved, fittedOn: 'validation', before, after }, null, 2) + '\n');
+  const curves = { labels: y, raw: Array.from(p), calibrated: Array.from(crossFitted) }; // for the reliability diagram
+  writeFileAtomic(path, JSON.stringify({ model: dir, method, calibrator: saved, fittedOn: 'validation', before, after, curves }) + '\n');
   return {
     metrics: {
       ece_before: before.ece, ece_after: after.ece, ece_after_hi: after.ece_hi, mce_after: after.mce,

@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findKernelspec } from './kernelspecs';
+
+export interface ConnectionInfo {
+  transport: 'tcp';
+  ip: string;
+  key: string;
+  signature_scheme: 'hmac-sha256';
+  shell_port: number;
+  iopub_port: number;
+  stdin_port: number;
+  control_port: number;
+  hb_port: number;
+}
+
+export interface LaunchedKernel {
+  connection: ConnectionInfo;
+  process: ChildProcess;
+  /** Last lines the kernel wrote to stderr (for a dead kernel's report). */
+  stderrTail: () => string;
+}
+
+/** How a kernel is launched: small pluggable pieces, as papermill's engines. */
+export type Engine = (kernelName: string, cwd: string) => Promise<LaunchedKernel>;
+const ENGINES = new Map<string, Engine>();
+
+export function registerEngine(name: string, engine: Engine): void {
+  ENGINES.set(name, engine);
+}
+
+export function getEngine(name: string): Engine {
+  const engine = ENGINES.get(name);
+  if (!engine) throw new Error(`no notebook engine ${name} (registered: ${[...ENGINES.keys()].join(', ')})`);
+  return engine;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The default engine: the kernelspec's argv with a fresh connection file on loopback. */
+registerEngine('kernelspec', async (kernelName, cwd) => {
+  const spec = findKernelspec(kernelName);
+  const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const connection: ConnectionInfo = {
+    transport: 'tcp', ip: '127.0.0.1', key: randomBytes(32).toString('hex'), signature_scheme: 'hmac-sha256',
+    shell_port: ports[0], iopub_port: ports[1], stdin_port: ports[2], control_port: ports[3], hb_port: ports[4],
+  };
+  const file = join(mkdtempSync(join(tmpdir(), 'gatebook-run-')), 'connection.json');
+  writeFileSync(file, JSON.stringify(connection));
+  const argv = spec.argv.map((a) => a.replace('{connection_file}', file));
+  const child = spawn(argv[0], argv.slice(1), { cwd, env: { ...process.env, ...spec.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
+  return { connection, process: child, stderrTail: () => tail };
+});
