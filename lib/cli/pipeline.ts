@@ -4,6 +4,7 @@ import { verifyLedger } from '../gates/ledger';
 import { runPipeline } from '../pipeline/runner';
 import { formatGateTable, formatRunbookSummary } from '../pipeline/summary';
 import { action } from './action';
+import { runNotebookPipeline } from '../pipeline/notebookPipeline';
 
 /** `gatebook pipeline` (what `npm run pipeline` runs) */
 export function registerPipeline(program: Command): void {
@@ -17,9 +18,11 @@ export function registerPipeline(program: Command): void {
     .option('--artifacts <dir>', 'where outputs go', 'artifacts')
     .option('--ledger <file>', 'the gate ledger (default <artifacts>/gates.jsonl)')
     .option('--runbooks <dir>', 'runbooks to summarize', 'runbooks')
-    .action(action(async (flags: { config?: string; from?: string; to?: string; force?: boolean; artifacts: string; ledger?: string; runbooks: string }) => {
+    .option('--notebooks', 'run the phase notebooks headlessly on the gatebook kernel instead (what `npm run pipeline` does)')
+    .action(action(async (flags: { config?: string; from?: string; to?: string; force?: boolean; artifacts: string; ledger?: string; runbooks: string; notebooks?: boolean }) => {
       const config = flags.config ? loadConfig(flags.config) : parseConfig({}, 'the embedded default config');
       const ledgerPath = flags.ledger ?? `${flags.artifacts}/gates.jsonl`;
+      if (flags.notebooks) return viaNotebooks(flags.config, flags.artifacts, ledgerPath, flags.runbooks);
       console.log(`pipeline: ${config.name} (${flags.config ?? 'embedded default'}); ledger ${ledgerPath}`);
       const result = await runPipeline({ config, artifactsDir: flags.artifacts, ledgerPath, from: flags.from, to: flags.to, force: flags.force, log: (l) => console.log(l) });
       const records = verifyLedger(ledgerPath).records;
@@ -33,4 +36,17 @@ export function registerPipeline(program: Command): void {
       }
       return 0;
     }));
+}
+
+async function viaNotebooks(config: string | undefined, artifacts: string, ledgerPath: string, runbooks: string): Promise<number> {
+  console.log(`pipeline: the phase notebooks on the gatebook kernel; ledger ${ledgerPath}`);
+  const { failed } = await runNotebookPipeline({ config, artifacts, log: (l) => console.log(l) });
+  const records = verifyLedger(ledgerPath).records;
+  console.log(`\n${formatGateTable(records)}\n\nrunbooks:\n${formatRunbookSummary(runbooks, records)}`);
+  if (failed) {
+    const f = failed.result.failed!;
+    console.error(`\npipeline stopped in ${failed.notebook}.ipynb, cell ${f.index + 1} (id ${f.id}): ${f.ename}: ${f.evalue}\nthe executed notebook, with the failing cell marked: ${failed.result.out}`);
+    return 1;
+  }
+  return 0;
 }
