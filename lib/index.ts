@@ -22,3 +22,4 @@ export { sha256, canonicalJson } from './util/hash';
 export * from './plots';
 export { runGates, latestRecords, configWith, modelHistory, showMarkdown, calibrationCurves, type PhaseRunOptions } from './pipeline/phaseRun';
 export * from './notebook';
+export { writeReport, type ReportResult } from './reports/report';

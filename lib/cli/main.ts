@@ -9,6 +9,7 @@ import { registerTrain } from './train';
 import { registerEnv } from './env';
 import { registerKernel } from './kernel';
 import { registerRun } from './run';
+import { registerReport } from './report';
 import { registerPipeline } from './pipeline';
 import { registerSplit } from './split';
 import { packageRoot } from '../data/embedded';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerEnv(program);
   registerKernel(program);
   registerRun(program);
+  registerReport(program);
   return program;
 }
 

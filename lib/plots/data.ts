@@ -57,6 +57,6 @@ export function gateTimeline(records: GateRecord[]): Figure {
       const rs = records.filter((r) => r.status === status);
       return { type: 'scatter', mode: 'markers', name: status, x: rs.map((r) => r.finished), y: rs.map((r) => r.gate), marker: { color: colors[status], size: 11 }, text: rs.map((r) => r.hash.slice(0, 10)) };
     }),
-    layout: baseLayout('Gate timeline', { xaxis: { title: { text: 'finished (UTC)' } }, yaxis: { title: { text: 'gate' }, type: 'category' } }),
+    layout: baseLayout('Gate timeline', { margin: { l: 110, r: 30, t: 60, b: 50 }, xaxis: { title: { text: 'finished (UTC)' } }, yaxis: { title: { text: 'gate' }, type: 'category' } }),
   };
 }

@@ -43,6 +43,14 @@ describe('honesty gates on the embedded data', () => {
     const final = r.records.find((x) => x.gate === 'finalization')!;
     expect(final.metrics.test_reads).toBe(1);
     expect(readFileSync(join(r.artifacts, 'reports', 'test_results.md'), 'utf8')).toContain('The test split was read 1 time(s)');
+    // the report gathers the four reports and the figures
+    const written = gatebook(['report', '--artifacts', r.artifacts]);
+    expect(written.code, written.stderr).toBe(0);
+    expect(written.stdout).toMatch(/4 report\(s\), 8 figure\(s\)/);
+    const index = readFileSync(join(r.artifacts, 'reports', 'index.html'), 'utf8');
+    expect(index).toContain('<img src="reliability.png"');
+    const png = readFileSync(join(r.artifacts, 'reports', 'roc_validation.png'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
     // the test split is read once: finalization again is refused before it trains
     const again = gatebook(['pipeline', '--config', join(r.artifacts, '..', 'c.yaml'), '--artifacts', r.artifacts, '--from', 'finalization', '--force']);
     expect(again.code).toBe(1);
