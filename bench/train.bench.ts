@@ -28,7 +28,7 @@ const MODELS: Array<[string, () => Net]> = [
 
 function samplesPerSecond(net: Net): number {
   const vars = [...net.variables.values()];
-  const opt = tf.train.adam(1e-3);
+  const opt: tf.Optimizer = tf.train.adam(1e-3);
   const x = tf.randomNormal([BATCH, T, F], 0, 1, 'float32', 1) as tf.Tensor3D;
   const y = tf.randomUniform([BATCH], 0, 1, 'float32', 2).round() as tf.Tensor1D;
   const step = () => tf.tidy(() => {
@@ -47,7 +47,7 @@ function samplesPerSecond(net: Net): number {
 
 function torchFigures(): Record<string, number> | string {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'python3-torch not importable (apt-get install python3-torch libopenblas0-pthread to compare; without OpenBLAS Debian's torch uses a generic BLAS ~10× slower)';
+  if (probe.status !== 0) return 'python3-torch not importable (apt-get install python3-torch libopenblas0-pthread to compare; without OpenBLAS the Debian torch uses a generic BLAS ~10× slower)';
   const r = spawnSync('/usr/bin/python3', [join(__dirname, 'torch_bench.py'), String(STEPS)], {
     encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(require('node:os').cpus().length) },
   });
