@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { generateSynthetic } from '../lib/data/synthetic';
 import { buildFeatures } from '../lib/features/build';
+import { fitMiniRocket, transformMiniRocket } from '../lib/models/minirocket';
+import { Random } from '../lib/util/random';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 
@@ -24,6 +26,13 @@ const [frame, generate] = time(() => generateSynthetic({ interval: '1m', bars: R
 const [, write] = time(() => frame.writeParquet(file, { compression: 'zstd' } as never));
 const [read, readSeconds] = time(() => pl.readParquet(file));
 const [built, features] = time(() => buildFeatures(read));
+// MiniRocket on windows of 60 × 31: fit on 10k windows, transform a sample of them
+const WINDOWS = 10_000;
+const windowRng = new Random(3);
+const windows = Array.from({ length: WINDOWS }, () => Float32Array.from({ length: 60 * 31 }, () => windowRng.normal()));
+const [rocket, rocketFit] = time(() => fitMiniRocket(windows, 60, 31, { seed: 1 }));
+const SAMPLE = Number(process.env.BENCH_ROCKET_WINDOWS ?? 500);
+const [, rocketTransform] = time(() => windows.slice(0, SAMPLE).forEach((w) => transformMiniRocket(rocket, w)));
 const rssMb = process.resourceUsage().maxRSS / 1024;
 
 const rows = [
@@ -32,6 +41,8 @@ const rows = [
   ['read parquet', `${readSeconds.toFixed(3)} s`, `${Math.round(ROWS / readSeconds).toLocaleString('en')} rows/s`],
   ['build all features + label', `${features.toFixed(3)} s`, `${Math.round(ROWS / features).toLocaleString('en')} rows/s (target ≤ 1.0 s per 1M rows: ${features * (1e6 / ROWS) <= 1 ? 'met' : 'MISSED'})`],
   ['feature output', `${built.frame.height.toLocaleString('en')} rows`, `${built.frame.width} columns`],
+  ['MiniRocket fit (10k windows)', `${rocketFit.toFixed(3)} s`, `${rocket.biases.length} features, 60 × 31 windows`],
+  ['MiniRocket transform', `${Math.round(SAMPLE / rocketTransform)} windows/s`, `(${SAMPLE} windows timed; 10k would take ${((WINDOWS * rocketTransform) / SAMPLE).toFixed(1)} s)`],
   ['peak RSS', `${rssMb.toFixed(0)} MB`, ''],
 ];
 console.log(`gatebook data bench: ${ROWS.toLocaleString('en')} rows, node ${process.version}, nodejs-polars ${require('nodejs-polars/package.json').version}`);

@@ -10,3 +10,4 @@ export { TcnParams } from './tcn';
 export { TransformerParams } from './transformer';
 export { LogisticParams } from './logistic';
 export { type Net, WeightFactory } from './net';
+export { fitMiniRocket, transformMiniRocket, fitDilations, quantiles as miniRocketQuantiles, KERNELS as MINIROCKET_KERNELS, type MiniRocketState } from './minirocket';
