@@ -1,5 +1,6 @@
 import { Random } from '../util/random';
 import type { Labels, Scores } from './metrics';
+import { quantileSorted } from '../util/quantile';
 
 export interface ConfidenceInterval {
   value: number;
@@ -38,10 +39,5 @@ export function bootstrapCI(
   }
   if (values.length === 0) return { value, lo: NaN, hi: NaN, samples: 0 };
   values.sort((a, b) => a - b);
-  const at = (q: number) => {
-    const pos = (values.length - 1) * q;
-    const lo = Math.floor(pos);
-    return values[lo] + (values[Math.min(lo + 1, values.length - 1)] - values[lo]) * (pos - lo);
-  };
-  return { value, lo: at(alpha / 2), hi: at(1 - alpha / 2), samples: values.length };
+  return { value, lo: quantileSorted(values, alpha / 2), hi: quantileSorted(values, 1 - alpha / 2), samples: values.length };
 }

@@ -1,4 +1,5 @@
 import type { Labels, Scores } from './metrics';
+import { quantileSorted } from '../util/quantile';
 
 export interface ReliabilityBin {
   lo: number;
@@ -59,11 +60,6 @@ export function calibrationError(y: Labels, p: Scores, options: { bins?: number;
  */
 function quantileBins(p: Scores, bins: number): number[] {
   const sorted = Float64Array.from(p).sort();
-  const quantile = (q: number) => {
-    const pos = (sorted.length - 1) * q;
-    const lo = Math.floor(pos);
-    return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (pos - lo);
-  };
-  const inner = Array.from({ length: bins - 1 }, (_, k) => quantile((k + 1) / bins));
+  const inner = Array.from({ length: bins - 1 }, (_, k) => quantileSorted(sorted, (k + 1) / bins));
   return Array.from(p, (v) => inner.filter((edge) => edge < v).length);
 }

@@ -1,3 +1,5 @@
+import { quantileSorted } from '../util/quantile';
+
 /**
  * Trailing rolling quantiles over typed arrays, several at once, in one pass: a sorted copy
  * of the window is kept up to date (binary search + memmove), so each step costs O(window)
@@ -24,7 +26,7 @@ export function rollingQuantiles(values: Float64Array, window: number, quantiles
     ring[head] = v;
     head = (head + 1) % window;
     if (size === window) {
-      for (let q = 0; q < quantiles.length; q++) out[q][i] = interpolate(sorted, window, quantiles[q]);
+      for (let q = 0; q < quantiles.length; q++) out[q][i] = quantileSorted(sorted, quantiles[q], window);
     }
   }
   return out;
@@ -50,11 +52,4 @@ function insertSorted(sorted: Float64Array, size: number, v: number): void {
 function removeSorted(sorted: Float64Array, size: number, v: number): void {
   const at = lowerBound(sorted, size, v);
   sorted.copyWithin(at, at + 1, size);
-}
-
-function interpolate(sorted: Float64Array, size: number, q: number): number {
-  const pos = (size - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(size - 1, lo + 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }

@@ -1,4 +1,5 @@
 import { Random } from '../util/random';
+import { quantileSorted } from '../util/quantile';
 
 /**
  * MiniRocket (Dempster, Schmidt & Webb 2021), multivariate, on typed arrays: 84 fixed
@@ -92,7 +93,7 @@ export function fitMiniRocket(examples: Float32Array[], length: number, channels
       channelSets.push(chans);
       const example = examples[rng.int(examples.length)];
       const conv = Float64Array.from(convolve(example, length, channels, kernel, d, chans, padded(o.padding, di, ki))).sort();
-      for (let f = 0; f < counts[di]; f++) biases.push(quantile(conv, qs[q++]));
+      for (let f = 0; f < counts[di]; f++) biases.push(quantileSorted(conv, qs[q++]));
     });
   });
   return { length, channels, dilations, featuresPerDilation: counts, channelSets, biases, padding: o.padding ?? true };
@@ -130,10 +131,4 @@ function countAtMost(sorted: Float64Array, v: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (pos - lo);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quantileSorted } from '../util/quantile';
 
 /** A fitted scaler, as saved with a model: per-feature center and scale. */
 export const ScalerState = z.object({
@@ -49,10 +50,6 @@ function meanStd(xs: Float64Array): [number, number] {
 
 function medianIqr(xs: Float64Array): [number, number] {
   const sorted = Float64Array.from(xs).sort();
-  const q = (p: number) => {
-    const pos = (sorted.length - 1) * p;
-    const lo = Math.floor(pos);
-    return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (pos - lo);
-  };
+  const q = (p: number) => quantileSorted(sorted, p);
   return [q(0.5), q(0.75) - q(0.25)];
 }
