@@ -61,7 +61,8 @@ function frameBundle(df: Frame): MimeBundle {
   const html = `<table><thead><tr>${df.columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr></thead><tbody>` +
     rows.map((r) => `<tr>${df.columns.map((c) => `<td>${escape(cell(r[c]))}</td>`).join('')}</tr>`).join('') +
     `</tbody></table><p>${df.height} rows × ${df.width} columns${df.height > 20 ? ' (first 20 shown)' : ''}</p>`;
-  return { 'text/html': html, 'text/plain': df.toString() };
+  const markdown = [`| ${df.columns.join(' | ')} |`, `|${df.columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${df.columns.map((c) => cell(r[c]).replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
+  return { 'text/html': html, 'text/markdown': markdown, 'text/plain': df.toString() };
 }
 
 function figureBundle(fig: Record<string, unknown>): MimeBundle {

@@ -37,7 +37,7 @@ describe('gatebook kernel', () => {
     expect(found.runtime_error.reply).toEqual({ status: 'error', ename: 'TypeError', evalue: 'broken on purpose' });
     expect(found.runtime_error.iopub[0].traceback.slice(0, 3)).toEqual(['TypeError: broken on purpose', 'cell line 3:', "    throw new TypeError('broken on purpose');"]);
     expect(found.compile_error).toMatchObject({ status: 'error', ename: 'TypeScriptCompileError', evalue: "line 1:7: Type 'number' is not assignable to type 'string'." });
-    expect(found.frame_mimes).toEqual(['text/html', 'text/plain']);
+    expect(found.frame_mimes).toEqual(['text/html', 'text/markdown', 'text/plain']);
     expect(found.alive_after_shutdown).toBe(false);
   }, 180_000);
 

@@ -25,7 +25,8 @@ describe('wire format', () => {
 describe('rich representations', () => {
   it('a DataFrame as an HTML table and text; a figure as a plotly object; gate records as a table', () => {
     const df = mimeBundle(pl.DataFrame({ a: [1, 2], b: ['x', '<y>'] }));
-    expect(Object.keys(df).sort()).toEqual(['text/html', 'text/plain']);
+    expect(Object.keys(df).sort()).toEqual(['text/html', 'text/markdown', 'text/plain']);
+    expect(df['text/markdown']).toBe('| a | b |\n|---|---|\n| 1 | x |\n| 2 | <y> |');
     expect(df['text/html']).toContain('<th>a</th>');
     expect(df['text/html']).toContain('&lt;y&gt;');
     const fig = mimeBundle({ data: [{ y: [1, 2] }], layout: { title: { text: 'T' } } });
