@@ -65,9 +65,9 @@ export function registerGates(program: Command): void {
 }
 
 /** Records on the intact chain; warns on stderr when the chain breaks. */
-function intactRecords(path: string): GateRecord[] {
+export function intactRecords(path: string): GateRecord[] {
   const state = verifyLedger(path);
-  if (state.firstBad) process.stderr.write(`warning: ${path} line ${state.firstBad.line}: ${state.firstBad.reason}; records from there on are ignored\n`);
+  if (state.firstBad) process.stderr.write(`warning: ${path} line ${state.firstBad.line}: ${state.firstBad.reason}; records from there on are not evidence\n`);
   return state.records;
 }
 

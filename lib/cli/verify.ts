@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { verifyLedger } from '../gates/ledger';
+import { intactRecords } from './gates';
 import { formatRunbookResult, verifyRunbookFile } from '../runbooks/verify';
 import { action } from './action';
 
@@ -11,9 +11,7 @@ export function registerVerify(program: Command): void {
     .option('--write', 'tick the automatic items that hold and untick those that no longer do')
     .option('--ledger <file>', 'the gate ledger', 'artifacts/gates.jsonl')
     .action(action((path: string, flags: { write?: boolean; ledger: string }) => {
-      const state = verifyLedger(flags.ledger);
-      if (state.firstBad) process.stderr.write(`warning: ${flags.ledger} line ${state.firstBad.line}: ${state.firstBad.reason}; records from there on are not evidence\n`);
-      const result = verifyRunbookFile(path, state.records, { write: flags.write });
+      const result = verifyRunbookFile(path, intactRecords(flags.ledger), { write: flags.write });
       console.log(formatRunbookResult(result));
       if (flags.write) console.log(`wrote ${path}`);
       return result.ok ? 0 : 1;

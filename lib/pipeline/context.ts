@@ -42,8 +42,9 @@ export class RunContext {
   currentModelDir(): string {
     for (const gate of ['optimization', 'baseline']) {
       const record = this.latest.get(gate);
-      const model = record?.status !== 'error' && (gate === 'baseline' || record?.status === 'pass') ? record?.artifacts.find((a) => a.path.endsWith('model.json')) : undefined;
-      if (model) return dirname(model.path);
+      const usable = record && record.status !== 'error' && (gate === 'baseline' || record.status === 'pass');
+      const dir = usable ? modelDirOf(record) : undefined;
+      if (dir) return dir;
     }
     throw new InputError('no trained model recorded yet: run the baseline gate first (`gatebook pipeline --to baseline`)');
   }
@@ -78,4 +79,10 @@ export class RunContext {
     this.features ??= loadDataset(this.artifact('features.parquet')).frame;
     return this.features;
   }
+}
+
+/** The model folder a gate's record points at (the folder of its model.json artifact), if any. */
+export function modelDirOf(record: GateRecord): string | undefined {
+  const model = record.artifacts.find((a) => a.path.endsWith('model.json'));
+  return model ? dirname(model.path) : undefined;
 }

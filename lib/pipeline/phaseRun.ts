@@ -2,12 +2,13 @@ import { loadConfig, parseConfig, type ExperimentConfig } from '../experiments/c
 import { verifyLedger } from '../gates/ledger';
 import type { GateRecord } from '../gates/record';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { applyChanges } from '../eval/diagnose';
 import { display } from '../kernel/display';
 import type { EpochRecord } from '../train/loop';
 import { CheckFailedError, InputError } from '../util/errors';
 import { runPipeline, type PipelineResult } from './runner';
+import { modelDirOf } from './context';
 
 export interface PhaseRunOptions {
   /** A config file, or '' for the embedded default. */
@@ -51,8 +52,8 @@ export function configWith(path: string, overrides: Record<string, unknown> = {}
 /** The training history of the model a gate recorded (baseline, optimization, finalization). */
 export function modelHistory(gate: string, artifacts = 'artifacts'): EpochRecord[] {
   const record = latestRecords(artifacts).find((r) => r.gate === gate);
-  const model = record?.artifacts.find((a) => a.path.endsWith('model.json'));
-  const path = model ? join(dirname(model.path), 'history.json') : '';
+  const dir = record ? modelDirOf(record) : undefined;
+  const path = dir ? join(dir, 'history.json') : '';
   if (!path || !existsSync(path)) throw new InputError(`no training history recorded by gate ${gate} in ${artifacts}/gates.jsonl`);
   return JSON.parse(readFileSync(path, 'utf8'));
 }

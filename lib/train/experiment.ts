@@ -40,9 +40,7 @@ export interface TrainRunResult {
  */
 export async function trainModelRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const { config } = o;
-  const data = prepareData(o.frame, o.split, {
-    window: config.split.window, scaler: config.model.scaler, trainStride: config.model.trainStride, featureNames: modelFeatures(config),
-  });
+  const data = prepareModelData(o.frame, o.split, config);
   const model = createModel(o.family ?? config.model.family, o.params ?? config.model.params) as NeuralModel<Record<string, unknown>>;
   const train = { ...config.train, seed: config.seed, ...o.train };
   await model.fit(data, { ...train, callbacks: o.callbacks, checkpointDir: o.dir, resume: o.resume });
@@ -61,6 +59,13 @@ export async function trainModelRun(o: TrainRunOptions): Promise<TrainRunResult>
     val_windows: data.val.length,
   };
   return { model, data, dir: o.dir, metrics };
+}
+
+/** The windows the config's model trains on: its window, scaler, stride and features. */
+export function prepareModelData(frame: pl.DataFrame, split: SplitFile, config: ExperimentConfig): PreparedData {
+  return prepareData(frame, split, {
+    window: config.split.window, scaler: config.model.scaler, trainStride: config.model.trainStride, featureNames: modelFeatures(config),
+  });
 }
 
 /** The feature columns the config's model uses. */
@@ -84,9 +89,7 @@ export function accuracyOf(model: Classifier, data: PreparedData, ends = data.va
  * land at chance; if it beats the majority class, something else carries the labels (a leak).
  */
 export async function shuffledLabelControl(o: TrainRunOptions, seed: number): Promise<{ accuracy: number; lo: number; hi: number }> {
-  const data = prepareData(o.frame, o.split, {
-    window: o.config.split.window, scaler: o.config.model.scaler, trainStride: o.config.model.trainStride, featureNames: modelFeatures(o.config),
-  });
+  const data = prepareModelData(o.frame, o.split, o.config);
   const labels = Float32Array.from(data.source.labels);
   const shuffledLabels = new Random(seed).shuffle(Array.from(data.train, (e) => labels[e]));
   data.train.forEach((e, i) => (labels[e] = shuffledLabels[i]));

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { frameSha256 } from '../../data/dataset';
 import { diagnose, ISSUES, type Diagnosis } from '../../eval/diagnose';
 import { loadSplit } from '../../split/splitFile';
@@ -8,7 +8,7 @@ import { modelFeatures } from '../../train/experiment';
 import type { EpochRecord } from '../../train/loop';
 import { writeFileAtomic } from '../../util/atomic';
 import { InputError } from '../../util/errors';
-import type { RunContext } from '../context';
+import { modelDirOf, type RunContext } from '../context';
 import type { PhaseOutput } from '../phase';
 
 /**
@@ -18,11 +18,12 @@ import type { PhaseOutput } from '../phase';
  */
 export function diagnosticsPhase(ctx: RunContext): PhaseOutput {
   const baseline = ctx.latest.get('baseline');
-  const modelJson = baseline?.artifacts.find((a) => a.path.endsWith('model.json'))?.path;
-  const historyPath = modelJson ? join(dirname(modelJson), 'history.json') : undefined;
+  const modelDir = baseline ? modelDirOf(baseline) : undefined;
+  const historyPath = modelDir ? join(modelDir, 'history.json') : undefined;
   if (!baseline) throw new InputError('diagnostics needs a baseline record: run the baseline gate first');
   const history: EpochRecord[] = historyPath && existsSync(historyPath) ? JSON.parse(readFileSync(historyPath, 'utf8')) : [];
   const params = ctx.config.model.params as { dropout?: number; units?: number; layers?: number };
+  const maxPsi = maxDriftOf(ctx);
   const diagnosis = diagnose({
     history,
     error: baseline.error,
@@ -32,7 +33,7 @@ export function diagnosticsPhase(ctx: RunContext): PhaseOutput {
       layers: params.layers ?? 2, trainStride: ctx.config.model.trainStride, epochs: ctx.config.train.epochs,
     },
     positiveRate: ctx.latest.get('features')?.metrics.positive_rate ?? 0.5,
-    maxPsi: maxDriftOf(ctx),
+    maxPsi,
   });
   const dir = ctx.artifact(join('models', ctx.run));
   const recommendations = join(dir, 'recommendations.json');
@@ -40,7 +41,7 @@ export function diagnosticsPhase(ctx: RunContext): PhaseOutput {
   writeFileAtomic(recommendations, JSON.stringify(diagnosis, null, 2) + '\n');
   writeFileAtomic(report, formatDiagnosis(diagnosis, baseline.metrics.val_accuracy ?? NaN));
   return {
-    metrics: { primary_issue: ISSUES.indexOf(diagnosis.primary), recommendations: diagnosis.recommendations.length, max_psi: maxDriftOf(ctx) },
+    metrics: { primary_issue: ISSUES.indexOf(diagnosis.primary), recommendations: diagnosis.recommendations.length, max_psi: maxPsi },
     artifacts: [recommendations, report],
     note: `primary issue: ${diagnosis.primary}; ${diagnosis.recommendations.map((r) => `${r.rank}. ${r.title}`).join('; ')}`,
   };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { frameSha256 } from '../../data/dataset';
 import { applyChanges, type Diagnosis } from '../../eval/diagnose';
 import { ExperimentConfig } from '../../experiments/config';
@@ -7,7 +7,7 @@ import { loadSplit } from '../../split/splitFile';
 import { trainModelRun } from '../../train/experiment';
 import { writeFileAtomic } from '../../util/atomic';
 import { InputError } from '../../util/errors';
-import type { RunContext } from '../context';
+import { modelDirOf, type RunContext } from '../context';
 import type { PhaseOutput } from '../phase';
 import { epochLog } from './training';
 
@@ -24,7 +24,8 @@ export async function optimizationPhase(ctx: RunContext): Promise<PhaseOutput> {
   const diagnosis: Diagnosis = JSON.parse(readFileSync(path, 'utf8'));
   const frame = ctx.featureFrame();
   const split = loadSplit(ctx.artifact('split.json'), frameSha256(frame));
-  const baselineDir = dirname(baseline.artifacts.find((a) => a.path.endsWith('model.json'))!.path);
+  const baselineDir = modelDirOf(baseline);
+  if (!baselineDir) throw new InputError('the baseline record has no model: run the baseline gate again');
   let best = { accuracy: baseline.metrics.val_accuracy ?? -Infinity, dir: baselineDir, iteration: 0, title: 'the baseline' };
   const tried: Array<{ iteration: number; title: string; val_accuracy: number; dir: string }> = [];
   const iterations = Math.min(ctx.config.maxOptimizationIterations, diagnosis.recommendations.length);
