@@ -5,6 +5,7 @@ import { buildLogistic, LogisticParams } from './logistic';
 import { buildLstm, LstmParams } from './lstm';
 import { MajorityModel, PersistenceModel } from './naive';
 import { NeuralModel, type FittedState } from './neural';
+import { MiniRocketModel, type MiniRocketParams } from './minirocketModel';
 import { buildTcn, TcnParams } from './tcn';
 import { buildTransformer, TransformerParams } from './transformer';
 
@@ -39,9 +40,10 @@ export const transformer = (params: Partial<TransformerParams> = {}) => new Tran
 export const logistic = (params: Partial<LogisticParams> = {}) => new LogisticModel(params);
 export const majority = () => new MajorityModel();
 export const persistence = () => new PersistenceModel();
+export const minirocket = (params: Partial<MiniRocketParams> = {}) => new MiniRocketModel(params);
 
 /** Every family by the name configs and the CLI use. */
-export const MODEL_FAMILIES = { lstm, bilstm, tcn, transformer, logistic, majority, persistence } as const;
+export const MODEL_FAMILIES = { lstm, bilstm, tcn, transformer, logistic, majority, persistence, minirocket } as const;
 export type ModelFamily = keyof typeof MODEL_FAMILIES;
 
 export function createModel(family: string, params: Record<string, unknown> = {}): Classifier {
@@ -55,6 +57,7 @@ export function loadModel(dir: string): Classifier {
   const { meta, weights } = readModelDir(dir);
   if (meta.family === 'majority') return new MajorityModel().restore(meta.state as { rate: number });
   if (meta.family === 'persistence') return new PersistenceModel().restore();
+  if (meta.family === 'minirocket') return new MiniRocketModel(meta.params).restore(meta);
   const model = createModel(meta.family, meta.params) as NeuralModel<Record<string, unknown>>;
   const state: FittedState = {
     features: (meta.features as string[]).length,

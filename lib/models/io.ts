@@ -7,12 +7,20 @@ import type { FittedState } from './neural';
 
 export const MODEL_FORMAT = 'gatebook-model';
 
+/** Named weight arrays with their shapes (a net's variables, or a linear head's). */
+export type WeightSet = Map<string, { shape: number[]; values: Float32Array }>;
+
 interface SaveInput {
   family: string;
   params: Record<string, unknown>;
   state: FittedState;
-  net: Net;
+  weights: WeightSet;
   extra: Record<string, unknown>;
+}
+
+/** A net's variables as plain arrays. */
+export function netWeights(net: Net): WeightSet {
+  return new Map([...net.variables].map(([name, v]) => [name, { shape: v.shape, values: v.dataSync() as Float32Array }]));
 }
 
 /**
@@ -24,9 +32,8 @@ export function saveModel(dir: string, input: SaveInput): void {
   const layout: Array<{ name: string; shape: number[]; offset: number; length: number }> = [];
   const chunks: Float32Array[] = [];
   let offset = 0;
-  for (const [name, v] of input.net.variables) {
-    const values = v.dataSync() as Float32Array;
-    layout.push({ name, shape: v.shape, offset, length: values.length });
+  for (const [name, { shape, values }] of input.weights) {
+    layout.push({ name, shape, offset, length: values.length });
     chunks.push(values);
     offset += values.length;
   }

@@ -17,6 +17,30 @@ export type LstmParams = z.infer<typeof LstmParams>;
  */
 export function buildLstm(params: LstmParams, features: number, _window: number, seed: number): Net {
   const w = new WeightFactory(seed);
+  const encoder = lstmEncoder(w, params, features);
+  const headW = w.glorot('head_kernel', encoder.size, 1);
+  const headB = w.fill('head_bias', [1], 0);
+  return {
+    variables: w.variables,
+    forward(x, training) {
+      const h = dropout(encoder.encode(x, training, false).last, params.dropout, training, w);
+      return tf.matMul(h, headW).add(headB).reshape([-1]) as tf.Tensor1D;
+    },
+  };
+}
+
+export interface LstmEncoder {
+  /** width of an encoded step: units × directions */
+  size: number;
+  /** the top layer's last step (both directions concatenated) and, with `sequence`, every step */
+  encode(x: tf.Tensor3D, training: boolean, sequence: boolean): { sequence: tf.Tensor3D | null; last: tf.Tensor2D };
+}
+
+/**
+ * The LSTM layers alone (weights `lstm<layer>_<fw|bw>_*`): what masked pretraining trains
+ * and fine-tuning loads into an LSTM classifier of the same params.
+ */
+export function lstmEncoder(w: WeightFactory, params: LstmParams, features: number): LstmEncoder {
   const directions = params.bidirectional ? ['fw', 'bw'] : ['fw'];
   const cells = Array.from({ length: params.layers }, (_, l) => {
     const inputSize = l === 0 ? features : params.units * directions.length;
@@ -27,21 +51,21 @@ export function buildLstm(params: LstmParams, features: number, _window: number,
       bias: w.add1d(`lstm${l}_${d}_bias`, 4 * params.units, (i) => (i >= params.units && i < 2 * params.units ? 1 : 0)),
     }));
   });
-  const headW = w.glorot('head_kernel', params.units * directions.length, 1);
-  const headB = w.fill('head_bias', [1], 0);
+  const join = <T extends tf.Tensor>(parts: T[], axis: number): T => (parts.length === 1 ? parts[0] : (tf.concat(parts, axis) as T));
   return {
-    variables: w.variables,
-    forward(x, training) {
+    size: params.units * directions.length,
+    encode(x, training, sequence) {
       let seq = x;
       let last: tf.Tensor2D | null = null;
+      let full: tf.Tensor3D | null = null;
       cells.forEach((layer, l) => {
         const top = l === params.layers - 1;
-        const outs = layer.map((cell, d) => runDirection(seq, cell, params.units, d === 1, top));
-        last = outs.length === 1 ? outs[0].last : tf.concat(outs.map((o) => o.last), 1);
-        if (!top) seq = dropout(outs.length === 1 ? outs[0].sequence! : tf.concat(outs.map((o) => o.sequence!), 2), params.dropout, training, w);
+        const outs = layer.map((cell, d) => runDirection(seq, cell, params.units, d === 1, top && !sequence));
+        last = join(outs.map((o) => o.last), 1);
+        if (!top) seq = dropout(join(outs.map((o) => o.sequence!), 2), params.dropout, training, w);
+        else if (sequence) full = join(outs.map((o) => o.sequence!), 2);
       });
-      const h = dropout(last!, params.dropout, training, w);
-      return tf.matMul(h, headW).add(headB).reshape([-1]) as tf.Tensor1D;
+      return { sequence: full, last: last! };
     },
   };
 }

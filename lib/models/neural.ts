@@ -9,9 +9,17 @@ import type { TrainOptionsInput } from '../train/options';
 import { InputError } from '../util/errors';
 import { NotFittedError, type Classifier, type PreparedData } from './classifier';
 import type { Net } from './net';
-import { readModelDir, saveModel } from './io';
+import { netWeights, readModelDir, saveModel } from './io';
 
-export type FitOptions = TrainOptionsInput & { callbacks?: TrainCallbacks; checkpointDir?: string; resume?: boolean };
+export type FitOptions = TrainOptionsInput & {
+  callbacks?: TrainCallbacks;
+  checkpointDir?: string;
+  resume?: boolean;
+  /** Start from these weights (by name; e.g. a pretrained encoder); the others keep their initialization. */
+  init?: Map<string, Float32Array>;
+  /** Train only the weights whose names pass this test (the rest stay frozen). */
+  trainable?: (name: string) => boolean;
+};
 
 function fail(message: string): never {
   throw new InputError(message);
@@ -67,11 +75,21 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
    */
   async fit(data: PreparedData, options: FitOptions = {}): Promise<this> {
     const params = this.validParams();
-    const { callbacks = {}, checkpointDir, resume, ...train } = options;
+    const { callbacks = {}, checkpointDir, resume, init, trainable, ...train } = options;
     const seed = train.seed ?? 42;
     this.dispose();
     const net = this.builder(params, data.source.features, data.window, seed);
     const base = { features: data.source.features, window: data.window, featureNames: data.featureNames, scaler: data.scaler, seed };
+    if (init) {
+      const matched = [...net.variables].filter(([name, v]) => {
+        const values = init.get(name);
+        if (!values) return false;
+        if (values.length !== v.size) fail(`initial weight ${name} has ${values.length} values, ${this.family} expects ${v.size}: the pretrained encoder was built with other params`);
+        assignValues(v, values);
+        return true;
+      });
+      if (matched.length === 0) fail(`none of the initial weights (${[...init.keys()].slice(0, 3).join(', ')} …) belong to ${this.family}`);
+    }
     let startEpoch = 0;
     if (checkpointDir && resume && existsSync(join(checkpointDir, 'model.json'))) {
       const saved = readModelDir(checkpointDir);
@@ -82,14 +100,23 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     const onEpoch: TrainCallbacks['onEpoch'] = async (record, improved, progress) => {
       history.push(record);
       if (checkpointDir && improved) {
-        saveModel(checkpointDir, { family: this.family, params, net, state: { ...base, training: null }, extra: { epoch: record.epoch, history, metrics: record } });
+        saveModel(checkpointDir, { family: this.family, params, weights: netWeights(net), state: { ...base, training: null }, extra: { epoch: record.epoch, history, metrics: record } });
       }
       await callbacks.onEpoch?.(record, improved, progress);
     };
-    const training = await trainNetwork(net, data, train, { ...callbacks, onEpoch, startEpoch });
+    // a frozen weight is simply not handed to the optimizer
+    const trained = trainable ? { ...net, variables: new Map([...net.variables].filter(([name]) => trainable(name))) } : net;
+    if (trained.variables.size === 0) fail(`no weight of ${this.family} is trainable`);
+    const training = await trainNetwork(trained, data, train, { ...callbacks, onEpoch, startEpoch });
     this.net = net;
     this.state = { ...base, training };
     return this;
+  }
+
+  /** The fitted weights by name (a copy). */
+  weights(): Map<string, Float32Array> {
+    if (!this.net) throw new NotFittedError(`${this.constructor.name}`);
+    return new Map([...this.net.variables].map(([name, v]) => [name, (v.dataSync() as Float32Array).slice()]));
   }
 
   predictProba(source: WindowSource, ends: Int32Array): Float32Array {
@@ -106,7 +133,7 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
 
   save(dir: string, extra: Record<string, unknown> = {}): void {
     if (!this.net || !this.state) throw new NotFittedError(`${this.constructor.name}`);
-    saveModel(dir, { family: this.family, params: this.validParams(), state: this.state, net: this.net, extra });
+    saveModel(dir, { family: this.family, params: this.validParams(), state: this.state, weights: netWeights(this.net), extra });
   }
 
   /** @internal used by loadModel: a built net with saved weights. */

@@ -10,9 +10,9 @@ import { toyData } from '../helpers/toy';
 /** Every family passes the same contract (the way scikit-learn's estimators share one suite). */
 const SMALL: Record<string, Record<string, unknown>> = {
   lstm: { layers: 1, units: 4 }, bilstm: { units: 4 }, tcn: { channels: 4, dilations: [1, 2] },
-  transformer: { dModel: 8, heads: 2, layers: 1, ffSize: 8 }, logistic: {}, majority: {}, persistence: {},
+  transformer: { dModel: 8, heads: 2, layers: 1, ffSize: 8 }, logistic: {}, majority: {}, persistence: {}, minirocket: { numFeatures: 168 },
 };
-const data = toyData(300, 3, 6);
+const data = toyData(300, 3, 9); // 9: MiniRocket's kernel length
 const fitOptions = { epochs: 1, batchSize: 64 };
 
 beforeAll(async () => {
