@@ -20,6 +20,8 @@ export { GatebookError, InputError, CheckFailedError, exitCodeFor } from './util
 export { Random } from './util/random';
 export { sha256, canonicalJson } from './util/hash';
 export * from './plots';
-export { runGates, latestRecords, configWith, modelHistory, showMarkdown, calibrationCurves, type PhaseRunOptions } from './pipeline/phaseRun';
+export { runGates, latestRecords, configWith, modelHistory, showMarkdown, calibrationCurves, pick, type PhaseRunOptions } from './pipeline/phaseRun';
 export * from './notebook';
 export { writeReport, type ReportResult } from './reports/report';
+export { WORKFLOWS, workflowGates } from './pipeline/workflows';
+export { WorkflowOptions } from './experiments/workflow';

@@ -1,3 +1,5 @@
+import { bestRecord } from '../gates/best';
+import { modelDirOf } from '../pipeline/context';
 import type { Command } from 'commander';
 import { GATES, gateSpec } from '../gates/definitions';
 import { verifyLedger } from '../gates/ledger';
@@ -39,13 +41,15 @@ export function registerGates(program: Command): void {
     .description('the record with the best value of a metric (highest, or lowest with --min)')
     .requiredOption('--metric <name>', 'metric name, e.g. val_f1')
     .option('--min', 'lower is better (losses, calibration error)')
+    .option('--all', 'consider failed records too (by default only passing gates can be best)')
     .option(...ledgerOption)
-    .action(action((flags: { metric: string; min?: boolean; ledger: string }) => {
-      const candidates = intactRecords(flags.ledger).filter((r) => typeof r.metrics[flags.metric] === 'number');
-      if (!candidates.length) throw new InputError(`${flags.ledger}: no record has metric ${flags.metric}`);
-      const sign = flags.min ? -1 : 1;
-      const best = candidates.reduce((a, b) => (sign * (b.metrics[flags.metric] as number) > sign * (a.metrics[flags.metric] as number) ? b : a));
+    .action(action((flags: { metric: string; min?: boolean; all?: boolean; ledger: string }) => {
+      const records = intactRecords(flags.ledger).filter((r) => flags.all || r.status === 'pass');
+      const best = bestRecord(records, flags.metric, flags.min);
+      if (!best) throw new InputError(`${flags.ledger}: no ${flags.all ? '' : 'passing '}record has metric ${flags.metric}${flags.all ? '' : ' (--all includes failed ones)'}`);
+      const model = modelDirOf(best) ?? best.artifacts[0]?.path;
       console.log(`best ${flags.metric}: ${formatNumber(best.metrics[flags.metric] as number)} — gate ${best.gate}, run ${best.run}, experiment ${best.experiment}, ${best.finished} [record ${best.hash.slice(0, 10)}]`);
+      console.log(`model: ${model ?? '(the gate saved no model)'}`);
       return 0;
     }));
 

@@ -8,6 +8,7 @@ import { SplitOptions } from '../split/options';
 import { GateThresholds } from '../gates/thresholds';
 import { canonicalJson, sha256 } from '../util/hash';
 import { TrainOptions } from '../train/options';
+import { WorkflowOptions } from './workflow';
 
 const DataSource = z.discriminatedUnion('source', [
   z.object({ source: z.literal('embedded') }).strict(),
@@ -62,6 +63,8 @@ export const ExperimentConfig = z
       /** A second read of the test split is refused unless this is set (it is then counted). */
       allowTestReread: z.boolean().default(false),
     }).strict().default({}),
+    /** The gated workflow's models (`gatebook pipeline --workflow gated`). */
+    workflow: WorkflowOptions.default({}),
     /** The 5-phase decision tree: at most this many optimization iterations. */
     maxOptimizationIterations: z.number().int().min(1).max(10).default(3),
   })

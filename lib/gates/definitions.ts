@@ -1,4 +1,28 @@
-import type { GateId, GateSpec } from './spec';
+import type { CheckSpec, GateId, GateSpec } from './spec';
+
+/**
+ * The honesty checks of the gated workflow's models (those of the baseline): a model put
+ * forward must beat the majority class and the persistence rule on validation; every model
+ * — controls included (MiniRocket, the simple LSTM: they may lose to the naive baselines,
+ * and the record says so in `beats_majority` / `beats_persistence`) — must have a
+ * label-shuffle control that stays at chance and stay under the plausibility ceiling.
+ */
+function honesty(gate: GateId, o: { shuffleControl?: boolean; control?: boolean } = {}): CheckSpec[] {
+  return [
+    ...(o.control ? [] : [
+      { metric: 'val_accuracy', op: '>' as const, ref: { gate, metric: 'majority_val_accuracy', offset: 'min_margin_over_majority' } },
+      { metric: 'val_accuracy', op: '>=' as const, ref: { gate, metric: 'persistence_val_accuracy' } },
+    ]),
+    ...(o.shuffleControl === false ? [] : [{
+      metric: 'shuffle_val_accuracy_lo', op: '<=' as const, ref: { gate, metric: 'majority_val_accuracy' },
+      why: 'leakage suspected: the same model trained on shuffled labels still beat the majority class on validation',
+    }]),
+    {
+      metric: 'plausible', op: '==', threshold: 1,
+      why: 'too good to be true: validation accuracy or AUC above the plausibility ceiling (gates.finalization.plausible_*) — leakage suspected',
+    },
+  ];
+}
 
 /**
  * Every gate, one declaration each. Thresholds named by string come from the config's
@@ -99,6 +123,42 @@ export const GATES: readonly GateSpec[] = [
       { metric: 'symbols_passing', op: '>=', threshold: 'min_symbols_passing' },
       { metric: 'model_exported', op: '==', threshold: 1 },
     ],
+  },
+  // the gated workflow (`--workflow gated`): the seed's gates 2–7 after env … baseline
+  {
+    id: 'minirocket', phase: 'gated', title: 'MiniRocket control recorded, no leak', requires: ['baseline'],
+    runbook: 'runbooks/10_gated_workflow.md', keyMetric: 'val_f1',
+    checks: honesty('minirocket', { control: true }),
+  },
+  {
+    id: 'pretrain', phase: 'gated', title: 'masked pretraining: reconstruction beats zero, linear probe ≥ target', requires: ['smoke'],
+    runbook: 'runbooks/10_gated_workflow.md', keyMetric: 'probe_accuracy',
+    checks: [
+      { metric: 'val_loss_ratio', op: '<', threshold: 1, why: 'the encoder reconstructs masked steps no better than predicting the centre' },
+      { metric: 'probe_accuracy', op: '>=', threshold: 'min_probe_accuracy' },
+      { metric: 'probe_accuracy', op: '>', ref: { gate: 'pretrain', metric: 'majority_val_accuracy', offset: 'min_margin_over_majority' } },
+    ],
+  },
+  {
+    id: 'finetune', phase: 'gated', title: 'pretrained BiLSTM fine-tuned in two phases, F1 above the baseline', requires: ['pretrain', 'baseline'],
+    runbook: 'runbooks/10_gated_workflow.md', keyMetric: 'val_f1',
+    checks: [{ metric: 'val_f1', op: '>', ref: { gate: 'baseline', metric: 'val_f1' } }, ...honesty('finetune')],
+  },
+  {
+    id: 'augment', phase: 'gated', title: 'augmented windows match the real distributions; model trained on them', requires: ['finetune'],
+    runbook: 'runbooks/10_gated_workflow.md', keyMetric: 'val_f1',
+    checks: [{ metric: 'kept_fraction', op: '>=', threshold: 'min_kept_fraction' }, ...honesty('augment')],
+  },
+  {
+    id: 'simple_lstm', phase: 'gated', title: 'unidirectional LSTM baseline recorded, no leak', requires: ['baseline'],
+    runbook: 'runbooks/10_gated_workflow.md', keyMetric: 'val_f1',
+    checks: honesty('simple_lstm', { control: true }),
+  },
+  {
+    id: 'ensemble', phase: 'gated', title: 'isotonic-calibrated ensemble no worse than its best member', requires: ['finetune', 'augment', 'simple_lstm'],
+    runbook: 'runbooks/10_gated_workflow.md', keyMetric: 'val_f1',
+    // its members faced the shuffle control at their own gates
+    checks: [{ metric: 'val_f1', op: '>=', ref: { gate: 'ensemble', metric: 'best_member_val_f1' } }, ...honesty('ensemble', { shuffleControl: false })],
   },
 ];
 

@@ -47,6 +47,26 @@ export const GateThresholds = z
       /** The seeds' "at least k of n symbols pass". */
       min_symbols_passing: z.number().int().positive().default(1),
     }).strict().default({}),
+    pretrain: z.object({
+      /** the seed's gate 3: a linear probe on the frozen encoder reaches this on validation */
+      min_probe_accuracy: z.number().min(0).max(1).default(0.55),
+      /** a model must beat the majority class on validation by more than this */
+      min_margin_over_majority: z.number().min(0).max(1).default(0),
+    }).strict().default({}),
+    finetune: z.object({
+      /** a model must beat the majority class on validation by more than this */
+      min_margin_over_majority: z.number().min(0).max(1).default(0),
+    }).strict().default({}),
+    augment: z.object({
+      /** at least this share of the augmented windows passes the distribution check */
+      min_kept_fraction: z.number().min(0).max(1).default(0.4),
+      /** a model must beat the majority class on validation by more than this */
+      min_margin_over_majority: z.number().min(0).max(1).default(0),
+    }).strict().default({}),
+    ensemble: z.object({
+      /** a model must beat the majority class on validation by more than this */
+      min_margin_over_majority: z.number().min(0).max(1).default(0),
+    }).strict().default({}),
   })
   .strict();
 export type GateThresholds = z.infer<typeof GateThresholds>;

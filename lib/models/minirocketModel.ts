@@ -1,26 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic';
 import { InputError } from '../util/errors';
 import { makeBatch, type WindowSource } from '../tensors/windows';
 import type { ScalerState } from '../tensors/scaler';
 import type { TrainOptionsInput } from '../train/options';
 import { NotFittedError, type Classifier, type PreparedData } from './classifier';
-import { DEFAULT_ALPHAS, fitLogisticHead, fitRidgeCV, predictLinear, type LinearHead } from './linear';
+import { fitLogisticHead, fitRidgeCV, predictLinear, type LinearHead } from './linear';
 import { fitMiniRocket, transformMiniRocket, type MiniRocketState } from './minirocket';
 import { MODEL_FORMAT } from './io';
+import { MiniRocketParams } from '../experiments/workflow';
+export { MiniRocketParams };
 
-export const MiniRocketParams = z.object({
-  numFeatures: z.number().int().min(84).max(50_000).default(10_000),
-  /** ridge with alpha by leave-one-out CV for small n, logistic for large n (the paper's rule); `auto` picks by `ridgeMaxExamples` */
-  classifier: z.enum(['auto', 'ridge', 'logistic']).default('auto'),
-  ridgeMaxExamples: z.number().int().positive().default(2000),
-  alphas: z.array(z.number().positive()).min(1).default(DEFAULT_ALPHAS),
-  /** L2 of the logistic head */
-  l2: z.number().nonnegative().default(1e-3),
-}).strict();
-export type MiniRocketParams = z.infer<typeof MiniRocketParams>;
 
 export interface MiniRocketFitOptions extends Omit<TrainOptionsInput, 'seed'> {
   seed?: number;
@@ -42,6 +33,8 @@ export class MiniRocketModel implements Classifier {
   private meta: { window: number; featureNames: string[]; scaler: ScalerState; seed: number } | null = null;
   /** The transformed training and validation windows of the last fit. */
   features: { train: Float32Array; val: Float32Array; columns: number } | null = null;
+  /** bars between consecutive training windows of the last fit */
+  private trainStride = 1;
 
   constructor(params: Partial<MiniRocketParams> = {}) {
     this.params = { ...params };
@@ -64,6 +57,7 @@ export class MiniRocketModel implements Classifier {
     const sample = Array.from(data.train.subarray(0, Math.min(data.train.length, 10_000)), (e) => makeBatch(data.source, [e], window).x);
     this.rocket = fitMiniRocket(sample, window, f, { numFeatures: params.numFeatures, seed });
     const total = data.train.length + data.val.length;
+    this.trainStride = data.train.length > 1 ? data.train[1] - data.train[0] : 1;
     const train = this.transform(data.source, data.train, (d) => onProgress?.(d, total));
     const val = this.transform(data.source, data.val, (d) => onProgress?.(data.train.length + d, total));
     const columns = this.rocket.biases.length;
@@ -80,7 +74,11 @@ export class MiniRocketModel implements Classifier {
     const { columns } = this.features;
     const rows = trainLabels.length;
     const kind = params.classifier === 'auto' ? (rows <= params.ridgeMaxExamples ? 'ridge' : 'logistic') : params.classifier;
-    if (kind === 'ridge') return fitRidgeCV(this.features.train, rows, columns, trainLabels, params.alphas);
+    if (kind === 'ridge') {
+      // rows are the training windows in time order; the gap in rows covers cvPurgeBars bars of window ends
+      const gap = Math.ceil(params.cvPurgeBars / Math.max(1, this.trainStride));
+      return fitRidgeCV(this.features.train, rows, columns, trainLabels, params.alphas, { folds: params.cvFolds, gap });
+    }
     return fitLogisticHead(
       { x: this.features.train, y: trainLabels, rows },
       { x: this.features.val, y: valLabels, rows: valLabels.length },

@@ -4,6 +4,9 @@ import { InputError } from '../util/errors';
 import type pl from 'nodejs-polars';
 import type { ColumnMapping } from '../data/columns';
 import { loadDataset, frameSha256 } from '../data/dataset';
+import { loadSplit } from '../split/splitFile';
+import { prepareModelData } from '../train/experiment';
+import type { PreparedData } from '../models/classifier';
 import { ensureEmbeddedDataset } from '../data/embedded';
 import { importFile } from '../data/import';
 import { generateSynthetic } from '../data/synthetic';
@@ -24,6 +27,7 @@ export interface LoadedData {
 export class RunContext {
   private loaded: LoadedData | undefined;
   private features: pl.DataFrame | undefined;
+  private prepared: PreparedData | undefined;
 
   constructor(
     readonly config: ExperimentConfig,
@@ -70,7 +74,23 @@ export class RunContext {
     return this.loaded;
   }
 
+  /** The config's model windows (scaled on train, its stride and features) on the recorded split. */
+  modelData(): PreparedData {
+    const frame = this.featureFrame();
+    this.prepared ??= prepareModelData(frame, loadSplit(this.artifact('split.json'), frameSha256(frame)), this.config);
+    return this.prepared;
+  }
+
+  /** The model folder of a gate's latest usable record (the gate must have run). */
+  modelDirOfGate(gate: string): string {
+    const record = this.latest.get(gate);
+    const dir = record && record.status !== 'error' ? modelDirOf(record) : undefined;
+    if (!dir) throw new InputError(`no model recorded by gate ${gate}: run it first (\`gatebook pipeline --workflow gated --from ${gate}\`)`);
+    return dir;
+  }
+
   setFeatures(frame: pl.DataFrame): void {
+    this.prepared = undefined;
     this.features = frame;
   }
 

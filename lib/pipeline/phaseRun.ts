@@ -15,6 +15,8 @@ export interface PhaseRunOptions {
   config?: string | ExperimentConfig;
   artifacts?: string;
   force?: boolean;
+  /** `phases` (default) or `gated` */
+  workflow?: string;
   log?: (line: string) => void;
 }
 
@@ -27,7 +29,7 @@ export async function runGates(from: string, to: string = from, o: PhaseRunOptio
   const config = typeof o.config === 'object' ? o.config : o.config ? loadConfig(o.config) : parseConfig({}, 'the embedded default config');
   const artifactsDir = o.artifacts ?? 'artifacts';
   const ledgerPath = `${artifactsDir}/gates.jsonl`;
-  const result = await runPipeline({ config, artifactsDir, ledgerPath, from, to, force: o.force, log: o.log ?? ((l) => console.log(l)) });
+  const result = await runPipeline({ config, artifactsDir, ledgerPath, from, to, force: o.force, workflow: o.workflow, log: o.log ?? ((l) => console.log(l)) });
   const records = verifyLedger(ledgerPath).records;
   if (result.stoppedAt) {
     const s = result.stoppedAt;
@@ -72,4 +74,9 @@ export function calibrationCurves(artifacts = 'artifacts'): { labels: number[]; 
   if (!file || !existsSync(file)) throw new InputError(`no calibration recorded in ${artifacts}/gates.jsonl: run the calibration gate first`);
   const saved = JSON.parse(readFileSync(file, 'utf8'));
   return { ...saved.curves, method: saved.method };
+}
+
+/** Some metrics of a record, in the order asked (a notebook's short summary). */
+export function pick(metrics: Record<string, number | null>, keys: string[]): Record<string, number | null> {
+  return Object.fromEntries(keys.map((k) => [k, metrics[k] ?? null]));
 }

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { CheckFailedError, GatebookError, InputError } from '../util/errors';
 import { canonicalJson, sha256, sha256File } from '../util/hash';
 import { configSha256, type ExperimentConfig } from '../experiments/config';
-import { GATES, inDependencyOrder } from '../gates/definitions';
+import { inDependencyOrder } from '../gates/definitions';
+import { workflowGates } from './workflows';
 import { evaluateChecks, type CheckIssue } from '../gates/check';
 import { appendRecord, latestByGate, verifyLedger } from '../gates/ledger';
 import { codeSha256, deviceName, gitState, host, versions } from '../gates/provenance';
@@ -21,7 +22,9 @@ export interface PipelineOptions {
   to?: string;
   force?: boolean;
   log?: (line: string) => void;
-  /** Gate declarations (default: all of gatebook's); tests pass their own. */
+  /** `phases` (default) or `gated`: which gates run (see workflows.ts). */
+  workflow?: string;
+  /** Gate declarations (default: the workflow's); tests pass their own. */
   gates?: readonly GateSpec[];
 }
 
@@ -52,7 +55,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const artifactsDir = options.artifactsDir ?? 'artifacts';
   const ledgerPath = options.ledgerPath ?? `${artifactsDir}/gates.jsonl`;
   const run = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-  const selected = selectGates(options.gates ?? GATES, options.from, options.to);
+  const gates = options.gates ?? workflowGates(options.workflow);
+  const selected = selectGates(gates, options.from, options.to);
   const ledger = verifyLedger(ledgerPath);
   if (ledger.firstBad) {
     throw new InputError(`${ledgerPath} line ${ledger.firstBad.line}: ${ledger.firstBad.reason}. The chain is broken: no gate runs on it. Inspect it with \`gatebook gates verify\`, then move it aside to start a new ledger.`);
@@ -63,7 +67,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   // decisions made by gates that ran before this selection still hold (`--from diagnostics`
   // after a baseline that passed skips diagnostics and optimization)
   const skipped = new Set<GateId>(
-    (options.gates ?? GATES)
+    gates
       .filter((g) => !selected.includes(g) && latest.get(g.id)?.status === 'pass')
       .flatMap((g) => g.skipOnPass ?? []),
   );

@@ -4,3 +4,4 @@ export { confusionMatrix, rocCurve, rocPoints, prCurve, reliabilityDiagram } fro
 export { priceWithSplits, featureDistributions, correlationHeatmap, gateTimeline } from './data';
 export { FigureExporter, figureHtml, writeHtml } from './exporter';
 export { showFigure, closeFigures, enterProject } from './notebook';
+export { modelComparison } from './comparison';

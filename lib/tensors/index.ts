@@ -2,3 +2,4 @@ export { fitScaler, applyScaler, ScalerState } from './scaler';
 export { windowSource, windowEnds, makeBatch, batches, type WindowSource, type Batch } from './windows';
 export { classWeights, shuffled, balanced } from './sampling';
 export { prepareData, prepareForPrediction, type PrepareOptions } from './prepare';
+export { augmentTrainingSet, augmentWindow, AugmentOptions, AUGMENT_METHODS, type AugmentReport } from './augment';

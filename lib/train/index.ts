@@ -4,3 +4,5 @@ export { learningRateAt, PlateauTracker } from './schedule';
 export { weightedBce, clipByGlobalNorm } from './loss';
 export { trainModelRun, accuracyOf, type TrainRunOptions, type TrainRunResult } from './experiment';
 export { notebookProgress } from './notebookProgress';
+export { finetuneFromEncoder } from './finetune';
+export { labelControl } from './experiment';

@@ -56,7 +56,25 @@ describe('ridge with alpha by leave-one-out CV', () => {
       const pred = z[i].reduce((s, v, c) => s + v * w[c], 0);
       sse += (y[i] - ym - pred) ** 2;
     }
-    expect(head.looMse[1]).toBeCloseTo(sse / rows, 6);
+    expect(head.cvMse[1]).toBeCloseTo(sse / rows, 6);
+  });
+
+  it('blocked CV: each block scored by the fit without the block and its gap', () => {
+    const rows = 40, cols = 3, gap = 2;
+    const { x, y } = problem(rows, cols, 8);
+    const head = fitRidgeCV(x, rows, cols, y, [5], { folds: 4, gap });
+    const { mean, std } = standardization(x, rows, cols);
+    const z = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, c) => (x[i * cols + c] - mean[c]) / std[c]));
+    const ym = y.reduce((a, b) => a + b, 0) / rows;
+    let sse = 0;
+    for (let f = 0; f < 4; f++) {
+      const lo = f * 10, hi = lo + 10;
+      const keep = z.map((_, j) => j).filter((j) => j < lo - gap || j >= hi + gap);
+      const zk = new Matrix(keep.map((j) => z[j]));
+      const w = solve(zk.transpose().mmul(zk).add(Matrix.eye(cols).mul(5)), zk.transpose().mmul(Matrix.columnVector(keep.map((j) => y[j] - ym)))).to1DArray();
+      for (let i = lo; i < hi; i++) sse += (y[i] - ym - z[i].reduce((s, v, c) => s + v * w[c], 0)) ** 2;
+    }
+    expect(head.cvMse[0]).toBeCloseTo(sse / rows, 6);
   });
 
   it('classifies a linearly separable-ish problem far above chance', () => {

@@ -8,8 +8,18 @@ const dir = join(ROOT, 'notebooks');
 const names = readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort();
 
 describe('phase notebooks', () => {
-  it('are the eight phases', () => {
-    expect(names).toEqual(['00_env', '01_data', '02_features', '03_baseline', '04_diagnostics', '05_optimization', '06_calibration', '07_finalize'].map((n) => `${n}.ipynb`));
+  it('are the eight phases and the gated workflow\'s seven gates', () => {
+    expect(names).toEqual([
+      '00_env', '01_data', '02_features', '03_baseline', '04_diagnostics', '05_optimization', '06_calibration', '07_finalize',
+      '10_smoke', '11_minirocket_control', '12_pretrain', '13_finetune', '14_augment', '15_simple_lstm', '16_ensemble',
+    ].map((n) => `${n}.ipynb`));
+  });
+
+  it('of the gated workflow run their gates in the gated workflow', () => {
+    for (const name of names.filter((n) => n.startsWith('1'))) {
+      const source = JSON.parse(readFileSync(join(dir, name), 'utf8')).cells.map((c: { source: string }) => c.source).join('\n');
+      expect(source, name).toMatch(/gb\.runGates\('[a-z_]+', '[a-z_]+', \{ config: cfg, artifacts: artifacts, workflow: 'gated' \}\)/);
+    }
   });
 
   it.each(names)('%s: nbformat 4.5 with cell ids, no outputs, a markdown opening, typed parameters, short cells, the gatebook kernel', (name) => {
@@ -17,7 +27,7 @@ describe('phase notebooks', () => {
     expect([nb.nbformat, nb.nbformat_minor]).toEqual([4, 5]);
     expect(nb.metadata.kernelspec.name).toBe('gatebook');
     expect(nb.cells[0].cell_type).toBe('markdown');
-    expect(nb.cells[0].source).toMatch(/What this phase decides/);
+    expect(nb.cells[0].source).toMatch(/What this (phase|gate) decides/);
     const ids = nb.cells.map((c: { id: string }) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const c of nb.cells) {

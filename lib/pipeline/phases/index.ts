@@ -9,6 +9,12 @@ import { calibrationPhase } from './calibration';
 import { diagnosticsPhase } from './diagnostics';
 import { optimizationPhase } from './optimization';
 import { finalizationPhase } from './finalization';
+import { minirocketPhase } from './minirocket';
+import { pretrainPhase } from './pretrain';
+import { finetunePhase } from './finetune';
+import { augmentPhase } from './augment';
+import { simpleLstmPhase } from './simpleLstm';
+import { ensemblePhase } from './ensemble';
 
 const PHASES = new Map<GateId, Phase>([
   ['env', envPhase],
@@ -21,6 +27,12 @@ const PHASES = new Map<GateId, Phase>([
   ['optimization', optimizationPhase],
   ['calibration', calibrationPhase],
   ['finalization', finalizationPhase],
+  ['minirocket', minirocketPhase],
+  ['pretrain', pretrainPhase],
+  ['finetune', finetunePhase],
+  ['augment', augmentPhase],
+  ['simple_lstm', simpleLstmPhase],
+  ['ensemble', ensemblePhase],
 ]);
 
 /** Register the phase that measures a gate (later issues add theirs; tests add toy ones). */

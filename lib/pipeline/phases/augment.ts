@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import { augmentTrainingSet } from '../../tensors/augment';
+import { writeFileAtomic } from '../../util/atomic';
+import type { RunContext } from '../context';
+import type { PhaseOutput } from '../phase';
+import { trainFromEncoder } from './finetune';
+
+/**
+ * Gate augment (the seed's gate 5): augmented training windows (jitter, scaling, magnitude
+ * warp, time warp, window slicing), each method kept only when its windows match the real
+ * feature distributions (KS per feature); the fine-tuning of gate 4 repeated on real + kept
+ * windows, judged on the same (real) validation windows.
+ */
+export async function augmentPhase(ctx: RunContext): Promise<PhaseOutput> {
+  const base = ctx.modelData();
+  const { data, report } = augmentTrainingSet(base, ctx.config.workflow.augment, ctx.config.seed);
+  const generated = report.reduce((s, r) => s + r.generated, 0);
+  const kept = report.reduce((s, r) => s + r.kept, 0);
+  for (const r of report) ctx.log(`    ${r.method}: ${r.kept}/${r.generated} kept (worst KS ${r.maxKs.toFixed(3)} on ${r.feature})`);
+  const dir = ctx.artifact(join('models', ctx.run, 'augment'));
+  const reportPath = join(dir, '..', 'augment_report.json');
+  const out = await trainFromEncoder(ctx, data, 'augment');
+  writeFileAtomic(reportPath, JSON.stringify({ maxKs: ctx.config.workflow.augment.maxKs, methods: report }, null, 2) + '\n');
+  const perMethod = Object.fromEntries(report.flatMap((r) => [[`kept_${r.method}`, r.kept], [`ks_${r.method}`, r.maxKs]]));
+  const finetuneF1 = ctx.latest.get('finetune')?.metrics.val_f1;
+  return {
+    metrics: {
+      ...out.metrics, ...perMethod,
+      generated_windows: generated, kept_windows: kept, dropped_windows: generated - kept,
+      kept_fraction: generated ? kept / generated : 0,
+      val_f1_vs_finetune: typeof finetuneF1 === 'number' ? out.metrics.val_f1! - finetuneF1 : null,
+    },
+    artifacts: [...out.artifacts, reportPath],
+    note: `${kept} of ${generated} augmented windows kept (+${Math.round((100 * kept) / base.train.length)} % training windows); model saved in ${out.dir}`,
+  };
+}

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import type { PreparedData } from '../../models/classifier';
+import { readModelDir } from '../../models/io';
+import { finetuneFromEncoder } from '../../train/finetune';
+import type { RunContext } from '../context';
+import type { PhaseOutput } from '../phase';
+import { judgedMetrics } from './modelGate';
+import { epochLog } from './training';
+
+/**
+ * Gate finetune (the seed's gate 4): a BiLSTM classifier started from the pretrained
+ * encoder, fine-tuned in two phases; its validation F1 must beat the baseline's.
+ */
+export async function finetunePhase(ctx: RunContext): Promise<PhaseOutput> {
+  const data = ctx.modelData();
+  const out = await trainFromEncoder(ctx, data, 'finetune');
+  return { ...out, note: `fine-tuned from ${ctx.modelDirOfGate('pretrain')}, saved in ${out.dir}` };
+}
+
+/** Fine-tune from the pretrain gate's encoder on `data`, save under models/<run>/<gate>, judge (with the shuffle control). */
+export async function trainFromEncoder(ctx: RunContext, data: PreparedData, gate: string): Promise<PhaseOutput & { dir: string }> {
+  const encoder = readModelDir(ctx.modelDirOfGate('pretrain')).weights;
+  const { pretrain, finetune } = ctx.config.workflow;
+  const dir = ctx.artifact(join('models', ctx.run, gate));
+  const run = { encoder, pretrain, finetune, train: ctx.config.train, seed: ctx.config.seed };
+  const model = await finetuneFromEncoder(data, { ...run, callbacks: epochLog(ctx), checkpointDir: dir, log: ctx.log });
+  model.save(dir, { epoch: model.training?.bestEpoch, config: ctx.config });
+  const metrics = await judgedMetrics(ctx, data, model.predictProba(data.source, data.val), (shuffled) => finetuneFromEncoder(shuffled, run));
+  const training = model.training!;
+  model.dispose();
+  return {
+    metrics: { ...metrics, val_loss: training.bestValLoss, epochs: training.history.length, best_epoch: training.bestEpoch, samples_per_second: Math.round(training.samplesPerSecond) },
+    artifacts: ['model.json', 'weights.bin', 'history.json'].map((f) => join(dir, f)),
+    dir,
+  };
+}

@@ -1,0 +1,256 @@
+// Writes notebooks/*.ipynb (the phase and gated-workflow notebooks): `node scripts/make-notebooks.js`, then commit them.
+const fs = require('fs');
+let n = 0;
+const id = (nb, i) => `${nb.slice(0, 2)}-${String(i).padStart(2, '0')}`;
+const md = (s) => ({ cell_type: 'markdown', metadata: {}, source: s });
+const code = (s, tags) => ({ cell_type: 'code', metadata: tags ? { tags } : {}, execution_count: null, outputs: [], source: s });
+const PARAMS = (extra = '') => code(`let config: string = '';          // experiment config file ('' = the embedded default)
+let artifacts: string = 'artifacts'; // ledger and outputs, relative to the project${extra}`, ['parameters']);
+const SETUP = code(`import * as gb from 'gatebook';
+gb.enterProject(); // the project folder: same artifacts, ledger and runbooks as the CLI
+const cfg = gb.configWith(config);
+await gb.selectBackend(cfg.backend);`, ['setup']);
+const SETUP_WITH = (overrides) => code(`import * as gb from 'gatebook';
+gb.enterProject(); // the project folder: same artifacts, ledger and runbooks as the CLI
+const cfg = gb.configWith(config, { ${overrides} });
+await gb.selectBackend(cfg.backend);`, ['setup']);
+const TABLE = `gb.show(gb.latestRecords(artifacts));`;
+
+const notebooks = {
+  '00_env': [
+    md(`# 00 · Environment
+
+What this phase decides: can this machine run the pipeline, and what exactly is it? The
+**env** gate records Node, the TensorFlow.js backend chosen (tfjs-node-gpu → tfjs-node →
+wasm → cpu), the device, cores, memory, free disk, whether the data is present, and a
+micro-benchmark of the backend. Every later record carries this provenance.`),
+    PARAMS(), SETUP,
+    code(`const device = gb.deviceReport();
+const choice = await gb.selectBackend(cfg.backend);
+({ backend: choice.name, passedOver: choice.skipped, ...device })`),
+    code(`gb.microBenchmark()`),
+    code(`await gb.runGates('env', 'env', { config: cfg, artifacts: artifacts });
+${TABLE}`),
+  ],
+  '01_data': [
+    md(`# 01 · Data
+
+What this phase decides: are the bars fit to learn from? The **data** gate validates order,
+duplicates, gaps (warnings), NaN/Inf, OHLC consistency, prices and volumes, and requires
+enough rows.`),
+    PARAMS(), SETUP,
+    code(`const { frame } = gb.ensureEmbeddedDataset();
+frame.head(5)`),
+    code(`const report = gb.validateOhlcv(frame, { source: 'embedded' });
+({ rows: report.rows, interval: report.interval, errors: report.errors, gaps: report.gaps })`),
+    code(`await gb.showFigure(gb.priceWithSplits(frame));`),
+    code(`await gb.runGates('data', 'data', { config: cfg, artifacts: artifacts });
+${TABLE}`),
+  ],
+  '02_features': [
+    md(`# 02 · Features and split
+
+What this phase decides: are the features causal, complete and balanced, and is the split
+sound? The **features** gate recomputes every feature on data cut at many rows (a feature
+that reads the future fails it); the **split** gate checks that parts do not overlap and that
+the purge covers window + horizon, and reports drift.`),
+    PARAMS(), SETUP,
+    code(`await gb.runGates('features', 'split', { config: cfg, artifacts: artifacts });
+const features = gb.loadDataset(\`\${artifacts}/features.parquet\`).frame;
+const split = gb.loadSplit(\`\${artifacts}/split.json\`);
+features.select('timestamp', 'close', 'rsi_14', 'macd', 'vol_regime', 'label').head(5)`),
+    code(`await gb.showFigure(gb.priceWithSplits(features, { features: ['rsi_14'], split: split }));`),
+    code(`await gb.showFigure(gb.featureDistributions(features, 'bb_width', split));`),
+    code(`await gb.showFigure(gb.correlationHeatmap(features, gb.stationaryFeatureNames()));`),
+    code(TABLE),
+  ],
+  '03_baseline': [
+    md(`# 03 · Baseline
+
+What this phase decides: the branch of the 5-phase workflow. The **smoke** gate checks
+that a tiny model's loss falls; the **baseline** gate trains the configured model with the
+seed's defaults and judges it against the target, the majority class (+2 points), the
+persistence rule, a label-shuffle control and the plausibility ceiling. Sufficient → go to
+calibration and finalization; insufficient → diagnostics.`),
+    PARAMS(`
+let model: string = '';               // lstm, bilstm, tcn, transformer, logistic ('' = the config's)
+let epochs: number = 0;               // 0 = the config's (the seed's 20)`),
+    SETUP_WITH(`'model.family': model || undefined, 'train.epochs': epochs || undefined`),
+    code(`await gb.runGates('smoke', 'baseline', { config: cfg, artifacts: artifacts });
+const baseline = gb.latestRecords(artifacts).find((r) => r.gate === 'baseline')!;
+baseline.metrics`),
+    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('baseline', artifacts)));`),
+    code(TABLE),
+  ],
+  '04_diagnostics': [
+    md(`# 04 · Diagnostics
+
+What this phase decides (only when the baseline fell short): the primary issue —
+overfitting, underfitting, divergence, stall, data quality, resource inefficiency — and 3–5
+ranked recommendations, written as config changes the optimization phase applies.`),
+    PARAMS(), SETUP,
+    code(`const { result } = await gb.runGates('diagnostics', 'diagnostics', { config: cfg, artifacts: artifacts });
+result.outcomes.map((o) => \`\${o.gate}: \${o.action}\`)`),
+    code(`const ran = result.outcomes.some((o) => o.action === 'ran');
+if (ran) gb.showMarkdown(\`\${artifacts}/reports/diagnostic_report.md\`);
+else console.log('the baseline was sufficient: the decision tree skipped diagnostics');`),
+    code(TABLE),
+  ],
+  '05_optimization': [
+    md(`# 05 · Optimization
+
+What this phase decides (only after diagnostics): whether the recommendations beat the
+baseline. Each is applied on its own (at most \`maxOptimizationIterations\`), trained on the same
+split, and the best model is kept — the baseline when nothing beats it.`),
+    PARAMS(), SETUP,
+    code(`const { result } = await gb.runGates('optimization', 'optimization', { config: cfg, artifacts: artifacts });
+result.outcomes.map((o) => \`\${o.gate}: \${o.action}\`)`),
+    code(`if (result.outcomes.some((o) => o.action === 'ran')) gb.showMarkdown(\`\${artifacts}/reports/optimization_results.md\`);
+else console.log('nothing to optimize: the decision tree skipped this phase');`),
+    code(TABLE),
+  ],
+  '06_calibration': [
+    md(`# 06 · Calibration
+
+What this phase decides: can the model's probabilities be trusted as probabilities? The
+**calibration** gate fits the configured calibrator on validation, judges it out of fold,
+and requires the upper 95 % bound of the expected calibration error to be ≤ 0.05.`),
+    PARAMS(), SETUP,
+    code(`await gb.runGates('calibration', 'calibration', { config: cfg, artifacts: artifacts });
+const curves = gb.calibrationCurves(artifacts);
+gb.latestRecords(artifacts).find((r) => r.gate === 'calibration')!.metrics`),
+    code(`await gb.showFigure(gb.reliabilityDiagram(curves.labels, { before: curves.raw, [\`after (\${curves.method})\`]: curves.calibrated }));`),
+    code(TABLE),
+  ],
+  '07_finalize': [
+    md(`# 07 · Finalization
+
+What this phase decides: is the model ready to promote? Final training with extended
+patience, the test split read **once**, the promotion checks (accuracy, beating majority and
+persistence with significance, calibration, plausibility, k of n symbols), the model
+exported with its calibrator, and \`test_results.md\`.`),
+    PARAMS(), SETUP,
+    code(`await gb.runGates('finalization', 'finalization', { config: cfg, artifacts: artifacts });
+gb.showMarkdown(\`\${artifacts}/reports/test_results.md\`);`),
+    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('finalization', artifacts)));`),
+    code(`await gb.showFigure(gb.gateTimeline(gb.verifyLedger(\`\${artifacts}/gates.jsonl\`).records));
+${TABLE}`),
+  ],
+};
+
+
+const G = (from, to = from) => `await gb.runGates('${from}', '${to}', { config: cfg, artifacts: artifacts, workflow: 'gated' });`;
+const METRICS = (gate, keys) => `const rec = gb.latestRecords(artifacts).find((r) => r.gate === '${gate}')!;
+gb.pick(rec.metrics, [${keys.map((k) => `'${k}'`).join(', ')}])`;
+const gatedNotebooks = {
+  '10_smoke': [
+    md(`# 10 · Gate 1: smoke and baseline (gated workflow)
+
+What this gate decides: does the training loop work, and what is the number to beat? The
+**smoke** gate trains a tiny model on a small slice (its loss must fall); the **baseline**
+gate trains the configured model and records the validation accuracy and **F1** that gate 4
+must beat, judged against majority, persistence, a label-shuffle control and the
+plausibility ceiling. Run 00–02 first (env, data, features and split).`),
+    PARAMS(), SETUP,
+    code(`${G('smoke', 'baseline')}
+${METRICS('baseline', ['val_accuracy', 'val_f1', 'majority_val_accuracy', 'persistence_val_accuracy', 'shuffle_val_accuracy'])}`),
+    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('baseline', artifacts)));`),
+    code(TABLE),
+  ],
+  '11_minirocket_control': [
+    md(`# 11 · Gate 2: MiniRocket control
+
+What this gate decides: what does a strong, cheap classical model reach on the same windows?
+MiniRocket (84 fixed kernels, ~10k PPV features) with a ridge head (alpha by leave-one-out)
+for small n or a logistic head for large n. It faces the same honesty checks; the seed
+expects the neural models to beat it.`),
+    PARAMS(`
+let features: number = 0;            // 0 = the config's (10,000)`),
+    SETUP_WITH(`'workflow.minirocket.numFeatures': features || undefined`),
+    code(`${G('minirocket')}
+${METRICS('minirocket', ['val_accuracy', 'val_f1', 'majority_val_accuracy', 'shuffle_val_accuracy', 'ridge', 'alpha', 'windows_per_second'])}`),
+    code(`await gb.showFigure(gb.modelComparison(gb.latestRecords(artifacts), 'val_accuracy'));
+${TABLE}`),
+  ],
+  '12_pretrain': [
+    md(`# 12 · Gate 3: masked pretraining and linear probe
+
+What this gate decides: did the BiLSTM encoder learn something from unlabeled windows?
+Random or patch masks hide a share of the steps; the encoder + a linear decoder reconstruct
+them (loss on masked steps only) and must beat predicting the centre. A linear probe on the
+frozen encoder's features must reach 0.55 on validation and beat the majority class.`),
+    PARAMS(`
+let maskRatio: number = 0;           // 0 = the config's (0.15)
+let maskStrategy: string = '';       // random or patch ('' = the config's)`),
+    SETUP_WITH(`'workflow.pretrain.maskRatio': maskRatio || undefined, 'workflow.pretrain.maskStrategy': maskStrategy || undefined`),
+    code(`${G('pretrain')}
+${METRICS('pretrain', ['val_loss', 'zero_val_loss', 'val_loss_ratio', 'probe_accuracy', 'majority_val_accuracy'])}`),
+    code(`gb.modelHistory('pretrain', artifacts)`),
+    code(TABLE),
+  ],
+  '13_finetune': [
+    md(`# 13 · Gate 4: two-phase fine-tuning
+
+What this gate decides: does the pretrained encoder help? A BiLSTM classifier starts from
+the encoder's weights: phase 1 trains the head with the encoder frozen, phase 2 trains all
+layers at a lower learning rate. Its validation F1 must beat the baseline's.`),
+    PARAMS(), SETUP,
+    code(`${G('finetune')}
+${METRICS('finetune', ['val_accuracy', 'val_f1', 'majority_val_accuracy', 'shuffle_val_accuracy', 'best_epoch'])}`),
+    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('finetune', artifacts), { title: 'Fine-tuning, phase 2' }));`),
+    code(TABLE),
+  ],
+  '14_augment': [
+    md(`# 14 · Gate 5: augmentation
+
+What this gate decides: do augmented windows help, and are they realistic? Jitter, scaling,
+magnitude warp, time warp and window slicing make new training windows; a method whose
+windows differ from the real feature distributions (KS per feature) is dropped, and the
+counts kept and dropped are recorded. Gate 4's fine-tuning is repeated on real + kept windows.`),
+    PARAMS(), SETUP,
+    code(`${G('augment')}
+const aug = gb.latestRecords(artifacts).find((r) => r.gate === 'augment')!;
+Object.fromEntries(Object.entries(aug.metrics).filter(([k]) => /^(kept|ks|generated|dropped)/.test(k)))`),
+    code(`gb.pick(aug.metrics, ['val_accuracy', 'val_f1', 'val_f1_vs_finetune', 'shuffle_val_accuracy'])`),
+    code(TABLE),
+  ],
+  '15_simple_lstm': [
+    md(`# 15 · Gate 6: simple LSTM baseline
+
+What this gate decides: how far does a plain unidirectional LSTM, trained from scratch, get?
+It is the member of the ensemble that shares nothing with the pretrained encoder.`),
+    PARAMS(`
+let units: number = 0;               // 0 = the config's (64)`),
+    SETUP_WITH(`'workflow.simpleLstm.units': units || undefined`),
+    code(`${G('simple_lstm')}
+${METRICS('simple_lstm', ['val_accuracy', 'val_f1', 'majority_val_accuracy', 'shuffle_val_accuracy'])}`),
+    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('simple_lstm', artifacts)));`),
+    code(TABLE),
+  ],
+  '16_ensemble': [
+    md(`# 16 · Gate 7: calibrated ensemble
+
+What this gate decides: is the ensemble worth it? Each member (fine-tuned, augmented, simple
+LSTM) is calibrated with isotonic regression out of fold on validation, the calibrated
+probabilities are averaged, and the ensemble must be no worse than its best member measured
+the same way. Then: which model is best?`),
+    PARAMS(), SETUP,
+    code(`${G('ensemble')}
+${METRICS('ensemble', ['val_accuracy', 'val_f1', 'best_member_val_f1', 'ece', 'ece_uncalibrated_mean'])}`),
+    code(`const best = gb.bestRecord(gb.latestRecords(artifacts).filter((r) => r.status === 'pass'), 'val_f1')!;
+({ gate: best.gate, val_f1: best.metrics.val_f1, model: best.artifacts[0].path })`),
+    code(`await gb.showFigure(gb.modelComparison(gb.latestRecords(artifacts), 'val_f1'));
+${TABLE}`),
+  ],
+};
+Object.assign(notebooks, gatedNotebooks);
+
+for (const [name, cells] of Object.entries(notebooks)) {
+  const nb = {
+    nbformat: 4, nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'gatebook', display_name: 'TypeScript (gatebook)', language: 'typescript' }, language_info: { name: 'typescript', file_extension: '.ts', mimetype: 'text/typescript' } },
+    cells: cells.map((c, i) => ({ id: id(name, i), ...c })),
+  };
+  fs.writeFileSync(`notebooks/${name}.ipynb`, JSON.stringify(nb, null, 1) + '\n');
+}
+console.log('wrote', Object.keys(notebooks).length);

@@ -1,0 +1,92 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../lib/gates/ledger';
+import { gatebook, tempDir } from '../helpers/cli';
+
+/**
+ * `gatebook pipeline --workflow gated` end to end on the embedded data with small models
+ * (the full-size run is `gatebook pipeline --workflow gated`): every gate runs in order and is
+ * recorded with its metrics, the dependencies hold, and `gates best` names a model.
+ */
+const QUICK = `name: gated-test
+features:
+  causalityPoints: 4
+model:
+  family: lstm
+  params: { layers: 1, units: 8, dropout: 0 }
+  trainStride: 6
+train:
+  epochs: 3
+  patience: 2
+workflow:
+  minirocket: { numFeatures: 336, ridgeMaxExamples: 1000 }
+  pretrain: { units: 8, epochs: 2 }
+  finetune: { headEpochs: 1, epochs: 3, patience: 2, dropout: 0 }
+  augment: { share: 0.1 }
+  simpleLstm: { units: 8, dropout: 0 }
+`;
+
+describe('gatebook pipeline --workflow gated', () => {
+  it('runs gates 0–7 in order with their dependencies, records each, and names the best model', () => {
+    const dir = tempDir();
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, QUICK);
+    const artifacts = join(dir, 'artifacts');
+    const ledger = join(artifacts, 'gates.jsonl');
+    // gate 4 needs gate 3's encoder: refused on an empty ledger, nothing recorded
+    const refused = gatebook(['pipeline', '--workflow', 'gated', '--config', config, '--artifacts', artifacts, '--from', 'finetune']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('gate finetune requires pretrain, baseline, which have no passing record in the ledger');
+    expect(existsSync(ledger) ? verifyLedger(ledger).records : []).toEqual([]);
+
+    const r = gatebook(['pipeline', '--workflow', 'gated', '--config', config, '--artifacts', artifacts]);
+    const records = verifyLedger(ledger).records;
+    const order = ['env', 'data', 'features', 'split', 'smoke', 'baseline', 'minirocket', 'pretrain', 'finetune', 'augment', 'simple_lstm', 'ensemble'];
+    expect(records.map((x) => x.gate)).toEqual(order.slice(0, records.length));
+    // the gates are judged on the merits; this small config passes them all on the embedded data
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(records.map((x) => x.gate)).toEqual(order);
+    expect(r.stdout).not.toMatch(/diagnostics|optimization: /);
+    const byGate = new Map(records.map((x) => [x.gate, x]));
+    const mr = byGate.get('minirocket')!.metrics;
+    expect(mr.features).toBe(336);
+    expect(mr.ridge).toBe(1); // n ≤ 1000 → ridge with blocked CV
+    for (const gate of ['minirocket', 'finetune', 'augment', 'simple_lstm']) {
+      const m = byGate.get(gate)!.metrics;
+      expect(m.val_f1, gate).toBeGreaterThanOrEqual(0);
+      expect(m.shuffle_val_accuracy, gate).toBeGreaterThan(0.3); // the control ran
+      expect(m.majority_val_accuracy, gate).toBe(byGate.get('baseline')!.metrics.majority_val_accuracy);
+    }
+    const pre = byGate.get('pretrain')!.metrics;
+    expect(pre.val_loss_ratio).toBeLessThan(1);
+    expect(pre.probe_accuracy).toBeGreaterThanOrEqual(0.55);
+    expect(byGate.get('finetune')!.metrics.val_f1).toBeGreaterThan(byGate.get('baseline')!.metrics.val_f1 as number);
+    const aug = byGate.get('augment')!.metrics;
+    expect((aug.kept_windows as number) + (aug.dropped_windows as number)).toBe(aug.generated_windows);
+    expect(aug.kept_jitter).toBeDefined();
+    const report = JSON.parse(readFileSync(byGate.get('augment')!.artifacts.at(-1)!.path, 'utf8'));
+    expect(report.methods.map((m: { method: string }) => m.method)).toEqual(['jitter', 'scaling', 'magnitude_warp', 'time_warp', 'window_slice']);
+    const ens = byGate.get('ensemble')!.metrics;
+    expect(ens.members).toBe(3);
+    expect(ens.val_f1).toBeGreaterThanOrEqual(ens.best_member_val_f1 as number);
+    expect(r.stdout).toMatch(/✓ runbooks\/10_gated_workflow\.md: 10 ✓, 0 ✗/);
+
+    const best = gatebook(['gates', 'best', '--metric', 'val_f1', '--ledger', ledger]);
+    expect(best.code).toBe(0);
+    const top = Math.max(...records.filter((x) => x.status === 'pass' && typeof x.metrics.val_f1 === 'number').map((x) => x.metrics.val_f1 as number));
+    expect(best.stdout).toContain(`best val_f1: ${top.toFixed(4)}`);
+    expect(best.stdout).toMatch(/model: .*models\/.*\/(baseline|finetune|augment|simple_lstm|minirocket|ensemble)/);
+
+    // a second run: everything passed with the same inputs, nothing retrains
+    const again = gatebook(['pipeline', '--workflow', 'gated', '--config', config, '--artifacts', artifacts, '--from', 'pretrain', '--to', 'finetune']);
+    expect(again.stdout).toMatch(/✓ pretrain: skipped, passed with the same inputs/);
+    expect(again.stdout).toMatch(/✓ finetune: skipped, passed with the same inputs/);
+  }, 900_000);
+
+  it('says which workflows exist', () => {
+    const r = gatebook(['pipeline', '--workflow', 'bogus', '--to', 'env', '--artifacts', join(tempDir(), 'a')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invalid --workflow: bogus (expected one of phases, gated)');
+  });
+});
