@@ -16,14 +16,16 @@ function smoothCurve(steps: number, knots: number, sigma: number, rng: Random): 
   });
 }
 
-/** Read a window [steps × features] at fractional time positions (linear interpolation per feature). */
-function resample(x: Float32Array, steps: number, features: number, positions: Float64Array): Float32Array {
+/** Read a window [steps × features] at fractional time positions: linear interpolation, nearest step for discrete features. */
+function resample(x: Float32Array, steps: number, features: number, positions: Float64Array, discrete: boolean[]): Float32Array {
   const out = new Float32Array(steps * features);
   positions.forEach((pos, t) => {
     const p = Math.min(steps - 1, Math.max(0, pos));
     const i = Math.min(steps - 2, Math.floor(p));
     const frac = p - i;
-    for (let c = 0; c < features; c++) out[t * features + c] = x[i * features + c] * (1 - frac) + x[(i + 1) * features + c] * frac;
+    for (let c = 0; c < features; c++) {
+      out[t * features + c] = discrete[c] ? x[(frac < 0.5 ? i : i + 1) * features + c] : x[i * features + c] * (1 - frac) + x[(i + 1) * features + c] * frac;
+    }
   });
   return out;
 }
@@ -34,20 +36,24 @@ function resample(x: Float32Array, steps: number, features: number, positions: F
  * multiplies by a smooth curve per feature; time warp reads the window along a smoothly
  * distorted clock; window slicing stretches a random `sliceRatio` crop back to full length.
  */
-export function augmentWindow(x: Float32Array, steps: number, features: number, method: AugmentMethod, o: AugmentOptions, rng: Random): Float32Array {
+export function augmentWindow(
+  x: Float32Array, steps: number, features: number, method: AugmentMethod, o: AugmentOptions, rng: Random,
+  discrete: boolean[] = new Array(features).fill(false),
+): Float32Array {
   const out = new Float32Array(x.length);
+  // discrete features (flags, sessions, regimes) keep their values: 1.07 is not a weekday
   switch (method) {
     case 'jitter':
-      x.forEach((v, i) => (out[i] = v + o.jitterSigma * rng.normal()));
+      x.forEach((v, i) => (out[i] = discrete[i % features] ? v : v + o.jitterSigma * rng.normal()));
       return out;
     case 'scaling': {
-      const factors = Array.from({ length: features }, () => 1 + o.scalingSigma * rng.normal());
+      const factors = Array.from({ length: features }, (_, c) => (discrete[c] ? 1 : 1 + o.scalingSigma * rng.normal()));
       x.forEach((v, i) => (out[i] = v * factors[i % features]));
       return out;
     }
     case 'magnitude_warp': {
       const curves = Array.from({ length: features }, () => smoothCurve(steps, o.warpKnots, o.warpSigma, rng));
-      x.forEach((v, i) => (out[i] = v * curves[i % features][Math.floor(i / features)]));
+      x.forEach((v, i) => (out[i] = discrete[i % features] ? v : v * curves[i % features][Math.floor(i / features)]));
       return out;
     }
     case 'time_warp': {
@@ -56,15 +62,17 @@ export function augmentWindow(x: Float32Array, steps: number, features: number, 
       const clock = new Float64Array(steps);
       for (let t = 1; t < steps; t++) clock[t] = clock[t - 1] + speed[t];
       const end = clock[steps - 1] || 1;
-      return resample(x, steps, features, clock.map((c) => (c / end) * (steps - 1)));
+      return resample(x, steps, features, clock.map((c) => (c / end) * (steps - 1)), discrete);
     }
     case 'window_slice': {
       const length = (steps - 1) * o.sliceRatio;
       const start = rng.uniform() * (steps - 1 - length);
-      return resample(x, steps, features, Float64Array.from({ length: steps }, (_, t) => start + (t / Math.max(1, steps - 1)) * length));
+      return resample(x, steps, features, Float64Array.from({ length: steps }, (_, t) => start + (t / Math.max(1, steps - 1)) * length), discrete);
     }
   }
 }
+
+const MAX_DISCRETE = 12;
 
 export interface AugmentReport {
   method: AugmentMethod;
@@ -88,13 +96,15 @@ export function augmentTrainingSet(data: PreparedData, input: Partial<AugmentOpt
   const { window } = data;
   const f = data.source.features;
   const realSample = sampleValues(data, rng);
+  // a feature with at most MAX_DISCRETE distinct values in the training sample is discrete
+  const discrete = realSample.map((values) => new Set(values).size <= MAX_DISCRETE);
   const kept: Array<{ x: Float32Array; label: number }> = [];
   const report: AugmentReport[] = [];
   for (const method of o.methods) {
     const count = Math.max(1, Math.round(o.share * data.train.length));
     const made = Array.from({ length: count }, () => {
       const end = data.train[rng.int(data.train.length)];
-      return { x: augmentWindow(makeBatch(data.source, [end], window).x, window, f, method, o, rng), label: data.source.labels[end] };
+      return { x: augmentWindow(makeBatch(data.source, [end], window).x, window, f, method, o, rng, discrete), label: data.source.labels[end] };
     });
     let worst = { ks: 0, feature: 0 };
     for (let c = 0; c < f; c++) {

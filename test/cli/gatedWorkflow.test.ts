@@ -82,6 +82,17 @@ describe('gatebook pipeline --workflow gated', () => {
     const again = gatebook(['pipeline', '--workflow', 'gated', '--config', config, '--artifacts', artifacts, '--from', 'pretrain', '--to', 'finetune']);
     expect(again.stdout).toMatch(/✓ pretrain: skipped, passed with the same inputs/);
     expect(again.stdout).toMatch(/✓ finetune: skipped, passed with the same inputs/);
+
+    // the same workflow through its notebooks on the gatebook kernel: every cell runs (plots,
+    // tables, the best model), and the gates are found passed with the same inputs
+    const nb = gatebook(['pipeline', '--workflow', 'gated', '--notebooks', '--config', config, '--artifacts', artifacts]);
+    expect(nb.code, `${nb.stdout}\n${nb.stderr}`).toBe(0);
+    for (const name of ['00_env', '01_data', '02_features', '10_smoke', '11_minirocket_control', '12_pretrain', '13_finetune', '14_augment', '15_simple_lstm', '16_ensemble']) {
+      expect(nb.stdout).toMatch(new RegExp(`✓ ${name}: \\d+ cell\\(s\\)`));
+    }
+    expect(verifyLedger(ledger).records.length).toBe(records.length); // nothing ran twice
+    const ensembleNb = JSON.parse(readFileSync(join(artifacts, 'notebooks', '16_ensemble.ipynb'), 'utf8'));
+    expect(JSON.stringify(ensembleNb.cells.map((c: { outputs?: unknown[] }) => c.outputs ?? []))).toContain('image/png');
   }, 900_000);
 
   it('says which workflows exist', () => {

@@ -49,7 +49,8 @@ describe('evaluateChecks', () => {
 
   it('compares with every operator and orders gates by their requirements', () => {
     expect([compare(1, '>=', 1), compare(1, '>', 1), compare(1, '<=', 1), compare(1, '<', 1), compare(1, '==', 1)]).toEqual([true, false, true, false, true]);
-    expect(inDependencyOrder().map((g) => g.id)).toEqual(['env', 'data', 'features', 'split', 'smoke', 'baseline', 'diagnostics', 'optimization', 'calibration', 'finalization']);
+    expect(inDependencyOrder().map((g) => g.id)).toEqual(['env', 'data', 'features', 'split', 'smoke', 'baseline', 'diagnostics', 'optimization', 'calibration', 'finalization',
+      'minirocket', 'pretrain', 'finetune', 'augment', 'simple_lstm', 'ensemble']);
     const cyclic: GateSpec[] = [{ ...spec, id: 'smoke', requires: ['baseline'] }, { ...spec, requires: ['smoke'] }];
     expect(() => inDependencyOrder(cyclic)).toThrow(/cycle/);
   });

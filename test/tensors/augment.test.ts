@@ -41,6 +41,15 @@ describe('augmentation methods', () => {
     const sliced = augmentWindow(ramp, T, F, 'window_slice', o({ sliceRatio: 0.5 }), new Random(5));
     expect(sliced[(T - 1) * F] - sliced[0]).toBeCloseTo((T - 1) * 0.5, 4);
   });
+
+  it('leave discrete features (flags, sessions) as they are', () => {
+    const flags = Float32Array.from({ length: T * F }, (_, i) => (i % F === 1 ? (Math.floor(i / F) % 7 < 5 ? 0 : 1) : Math.sin(i)));
+    const discrete = [false, true, false];
+    for (const m of ['jitter', 'scaling', 'magnitude_warp', 'time_warp', 'window_slice'] as const) {
+      const y = augmentWindow(flags, T, F, m, o({ jitterSigma: 0.5, scalingSigma: 0.5, warpSigma: 0.5, sliceRatio: 0.6 }), new Random(6), discrete);
+      for (let t = 0; t < T; t++) expect([0, 1], m).toContain(y[t * F + 1]);
+    }
+  });
 });
 
 describe('augmented training set', () => {
