@@ -12,13 +12,16 @@ export interface ConfidenceInterval {
 
 /**
  * Seeded percentile bootstrap: resample (label, score) pairs with replacement `samples`
- * times and take the α/2 and 1 − α/2 percentiles of the metric.
+ * times and take the α/2 and 1 − α/2 percentiles of the metric. With `block` > 1, a
+ * moving-block bootstrap (Künsch 1989): runs of `block` consecutive pairs (circular), for
+ * overlapping windows whose errors come in runs — resampling them one by one would make
+ * the interval too narrow.
  */
 export function bootstrapCI(
   metric: (y: Labels, p: Scores) => number,
   y: Labels,
   p: Scores,
-  options: { samples?: number; alpha?: number; seed?: number } = {},
+  options: { samples?: number; alpha?: number; seed?: number; block?: number } = {},
 ): ConfidenceInterval {
   const n = y.length;
   const value = metric(y, p);
@@ -29,10 +32,14 @@ export function bootstrapCI(
   const ps = new Float64Array(n);
   const values: number[] = [];
   for (let s = 0; s < (options.samples ?? 1000); s++) {
-    for (let i = 0; i < n; i++) {
-      const j = rng.int(n);
-      ys[i] = y[j];
-      ps[i] = p[j];
+    const block = Math.max(1, Math.min(n, Math.floor(options.block ?? 1)));
+    for (let i = 0; i < n; i += block) {
+      const start = rng.int(n);
+      for (let k = 0; k < block && i + k < n; k++) {
+        const j = (start + k) % n;
+        ys[i + k] = y[j];
+        ps[i + k] = p[j];
+      }
     }
     const v = metric(ys, ps);
     if (!Number.isNaN(v)) values.push(v);

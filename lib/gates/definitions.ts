@@ -14,8 +14,8 @@ function honesty(gate: GateId, o: { shuffleControl?: boolean; control?: boolean 
       { metric: 'val_accuracy', op: '>=' as const, ref: { gate, metric: 'persistence_val_accuracy' } },
     ]),
     ...(o.shuffleControl === false ? [] : [{
-      metric: 'shuffle_val_accuracy_lo', op: '<=' as const, ref: { gate, metric: 'majority_val_accuracy' },
-      why: 'leakage suspected: the same model trained on shuffled labels still beat the majority class on validation',
+      metric: 'shuffle_val_accuracy_lo', op: '<=' as const, ref: { gate, metric: 'constant_val_accuracy' },
+      why: 'leakage suspected: the same model trained on shuffled labels still beat every constant prediction on validation',
     }]),
     {
       metric: 'plausible', op: '==', threshold: 1,
@@ -79,8 +79,10 @@ export const GATES: readonly GateSpec[] = [
       { metric: 'val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'majority_val_accuracy', offset: 'min_margin_over_majority' } },
       { metric: 'val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'persistence_val_accuracy' } },
       {
-        metric: 'shuffle_val_accuracy_lo', op: '<=', ref: { gate: 'baseline', metric: 'majority_val_accuracy' },
-        why: 'leakage suspected: the same model trained on shuffled labels still beat the majority class on validation',
+        // the best constant on validation, not the training majority: when training's majority class is validation's
+        // minority, a control that learned nothing but predicts the other class would otherwise look like a leak
+        metric: 'shuffle_val_accuracy_lo', op: '<=', ref: { gate: 'baseline', metric: 'constant_val_accuracy' },
+        why: 'leakage suspected: the same model trained on shuffled labels still beat every constant prediction on validation',
       },
       {
         metric: 'plausible', op: '==', threshold: 1,
@@ -142,7 +144,7 @@ export const GATES: readonly GateSpec[] = [
   {
     id: 'finetune', phase: 'gated', title: 'pretrained BiLSTM fine-tuned in two phases, F1 above the baseline', requires: ['pretrain', 'baseline'],
     runbook: 'runbooks/10_gated_workflow.md', keyMetric: 'val_f1',
-    checks: [{ metric: 'val_f1', op: '>', ref: { gate: 'baseline', metric: 'val_f1' } }, ...honesty('finetune')],
+    checks: [{ metric: 'val_f1', op: '>', ref: { gate: 'baseline', metric: 'val_f1', offset: 'min_f1_over_baseline' } }, ...honesty('finetune')],
   },
   {
     id: 'augment', phase: 'gated', title: 'augmented windows match the real distributions; model trained on them', requires: ['finetune'],
@@ -158,7 +160,7 @@ export const GATES: readonly GateSpec[] = [
     id: 'ensemble', phase: 'gated', title: 'isotonic-calibrated ensemble no worse than its best member', requires: ['finetune', 'augment', 'simple_lstm'],
     runbook: 'runbooks/10_gated_workflow.md', keyMetric: 'val_f1',
     // its members faced the shuffle control at their own gates
-    checks: [{ metric: 'val_f1', op: '>=', ref: { gate: 'ensemble', metric: 'best_member_val_f1' } }, ...honesty('ensemble', { shuffleControl: false })],
+    checks: [{ metric: 'val_f1', op: '>=', ref: { gate: 'ensemble', metric: 'best_member_val_f1', offset: 'min_f1_over_best_member' } }, ...honesty('ensemble', { shuffleControl: false })],
   },
 ];
 

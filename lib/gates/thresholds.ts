@@ -56,6 +56,8 @@ export const GateThresholds = z
     finetune: z.object({
       /** a model must beat the majority class on validation by more than this */
       min_margin_over_majority: z.number().min(0).max(1).default(0),
+      /** the seed's "F1 > baseline": val F1 above the baseline's by more than this (negative: within) */
+      min_f1_over_baseline: z.number().min(-1).max(1).default(0),
     }).strict().default({}),
     augment: z.object({
       /** at least this share of the augmented windows passes the distribution check */
@@ -66,6 +68,8 @@ export const GateThresholds = z
     ensemble: z.object({
       /** a model must beat the majority class on validation by more than this */
       min_margin_over_majority: z.number().min(0).max(1).default(0),
+      /** the ensemble's F1 at least its best member's plus this (negative: within) */
+      min_f1_over_best_member: z.number().min(-1).max(1).default(0),
     }).strict().default({}),
   })
   .strict();

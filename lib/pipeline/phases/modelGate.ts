@@ -1,7 +1,7 @@
 import { accuracy, f1, rocAuc } from '../../eval/metrics';
 import type { Classifier, PreparedData } from '../../models/classifier';
 import { MajorityModel, PersistenceModel } from '../../models/naive';
-import { accuracyOf, labelControl, valLabels } from '../../train/experiment';
+import { accuracyOf, constantAccuracy, labelControl, valLabels } from '../../train/experiment';
 import type { RunContext } from '../context';
 import { plausible } from './signoff';
 
@@ -22,6 +22,7 @@ export async function judgedMetrics(
     val_roc_auc: rocAuc(y, p),
     majority_val_accuracy: accuracyOf(await new MajorityModel().fit(data), data),
     persistence_val_accuracy: accuracyOf(await new PersistenceModel().fit(), data),
+    constant_val_accuracy: constantAccuracy(data),
     train_windows: data.train.length,
     val_windows: data.val.length,
   };

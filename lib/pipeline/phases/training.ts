@@ -3,7 +3,7 @@ import { loadSplit } from '../../split/splitFile';
 import { frameSha256 } from '../../data/dataset';
 import { prepareData } from '../../tensors/prepare';
 import { lstm } from '../../models/families';
-import { modelFeatures, shuffledLabelControl, trainModelRun } from '../../train/experiment';
+import { constantAccuracy, modelFeatures, shuffledLabelControl, trainModelRun } from '../../train/experiment';
 import { plausible } from './signoff';
 import type { TrainCallbacks } from '../../train/loop';
 import type { RunContext } from '../context';
@@ -70,6 +70,7 @@ export async function baselinePhase(ctx: RunContext): Promise<PhaseOutput> {
       seeds: accuracies.length,
       shuffle_val_accuracy: control.accuracy,
       shuffle_val_accuracy_lo: control.lo,
+      constant_val_accuracy: constantAccuracy(result.data),
       plausible: plausible(m.val_accuracy, m.val_roc_auc, ctx.config.gates.finalization) ? 1 : 0,
     },
     artifacts: ['model.json', 'weights.bin', 'history.json'].map((f) => join(dir, f)),
