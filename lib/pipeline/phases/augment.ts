@@ -19,7 +19,7 @@ export async function augmentPhase(ctx: RunContext): Promise<PhaseOutput> {
   for (const r of report) ctx.log(`    ${r.method}: ${r.kept}/${r.generated} kept (worst KS ${r.maxKs.toFixed(3)} on ${r.feature})`);
   const dir = ctx.artifact(join('models', ctx.run, 'augment'));
   const reportPath = join(dir, '..', 'augment_report.json');
-  const out = await trainFromEncoder(ctx, data, 'augment');
+  const out = await trainFromEncoder(ctx, data, 'augment', base);
   writeFileAtomic(reportPath, JSON.stringify({ maxKs: ctx.config.workflow.augment.maxKs, methods: report }, null, 2) + '\n');
   const perMethod = Object.fromEntries(report.flatMap((r) => [[`kept_${r.method}`, r.kept], [`ks_${r.method}`, r.maxKs]]));
   const finetuneF1 = ctx.latest.get('finetune')?.metrics.val_f1;

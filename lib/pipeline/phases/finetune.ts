@@ -18,14 +18,14 @@ export async function finetunePhase(ctx: RunContext): Promise<PhaseOutput> {
 }
 
 /** Fine-tune from the pretrain gate's encoder on `data`, save under models/<run>/<gate>, judge (with the shuffle control). */
-export async function trainFromEncoder(ctx: RunContext, data: PreparedData, gate: string): Promise<PhaseOutput & { dir: string }> {
+export async function trainFromEncoder(ctx: RunContext, data: PreparedData, gate: string, real: PreparedData = data): Promise<PhaseOutput & { dir: string }> {
   const encoder = readModelDir(ctx.modelDirOfGate('pretrain')).weights;
   const { pretrain, finetune } = ctx.config.workflow;
   const dir = ctx.artifact(join('models', ctx.run, gate));
   const run = { encoder, pretrain, finetune, train: ctx.config.train, seed: ctx.config.seed };
   const model = await finetuneFromEncoder(data, { ...run, callbacks: epochLog(ctx), checkpointDir: dir, log: ctx.log });
   model.save(dir, { epoch: model.training?.bestEpoch, config: ctx.config });
-  const metrics = await judgedMetrics(ctx, data, model.predictProba(data.source, data.val), (shuffled) => finetuneFromEncoder(shuffled, run));
+  const metrics = await judgedMetrics(ctx, data, model.predictProba(data.source, data.val), (shuffled) => finetuneFromEncoder(shuffled, run), real);
   const training = model.training!;
   model.dispose();
   return {

@@ -14,15 +14,17 @@ import { plausible } from './signoff';
 export async function judgedMetrics(
   ctx: RunContext, data: PreparedData, p: ArrayLike<number>,
   retrain?: (shuffled: PreparedData) => Promise<Classifier>,
+  /** the real training windows the naive baselines learn from (augmentation appends others to `data`) */
+  real: PreparedData = data,
 ): Promise<Record<string, number>> {
   const y = valLabels(data);
   const m: Record<string, number> = {
     val_accuracy: accuracy(y, p),
     val_f1: f1(y, p),
     val_roc_auc: rocAuc(y, p),
-    majority_val_accuracy: accuracyOf(await new MajorityModel().fit(data), data),
-    persistence_val_accuracy: accuracyOf(await new PersistenceModel().fit(), data),
-    constant_val_accuracy: constantAccuracy(data),
+    majority_val_accuracy: accuracyOf(await new MajorityModel().fit(real), real),
+    persistence_val_accuracy: accuracyOf(await new PersistenceModel().fit(), real),
+    constant_val_accuracy: constantAccuracy(real),
     train_windows: data.train.length,
     val_windows: data.val.length,
   };
