@@ -107,6 +107,7 @@ export async function labelControl(data: PreparedData, seed: number, train: (shu
   const labels = Float32Array.from(data.source.labels);
   const shuffledLabels = new Random(seed).shuffle(Array.from(data.train, (e) => labels[e]));
   data.train.forEach((e, i) => (labels[e] = shuffledLabels[i]));
+  // (a trainer that early-stops on a tail of the training windows stops on shuffled labels too)
   const model = await train({ ...data, source: { ...data.source, labels } });
   const p = model.predictProba(data.source, data.val, data.lastMove);
   model.dispose();

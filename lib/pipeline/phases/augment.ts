@@ -3,7 +3,7 @@ import { augmentTrainingSet } from '../../tensors/augment';
 import { writeFileAtomic } from '../../util/atomic';
 import type { RunContext } from '../context';
 import type { PhaseOutput } from '../phase';
-import { trainFromEncoder } from './finetune';
+import { EARLY_STOP_TAIL, trainFromEncoder } from './finetune';
 
 /**
  * Gate augment (the seed's gate 5): augmented training windows (jitter, scaling, magnitude
@@ -13,7 +13,11 @@ import { trainFromEncoder } from './finetune';
  */
 export async function augmentPhase(ctx: RunContext): Promise<PhaseOutput> {
   const base = ctx.modelData();
-  const { data, report } = augmentTrainingSet(base, ctx.config.workflow.augment, ctx.config.seed);
+  // only windows before the early-stopping tail are augmented (a copy of a tail window in training would leak it)
+  const cut = base.train[Math.floor(base.train.length * (1 - EARLY_STOP_TAIL))] - base.window - ctx.config.features.horizon;
+  const head = { ...base, train: base.train.filter((e) => e <= cut) };
+  const { data: augmented, report } = augmentTrainingSet(head, ctx.config.workflow.augment, ctx.config.seed);
+  const data = { ...augmented, train: Int32Array.from([...augmented.train, ...base.train.filter((e) => e > cut)]) };
   const generated = report.reduce((s, r) => s + r.generated, 0);
   const kept = report.reduce((s, r) => s + r.kept, 0);
   for (const r of report) ctx.log(`    ${r.method}: ${r.kept}/${r.generated} kept (worst KS ${r.maxKs.toFixed(3)} on ${r.feature})`);

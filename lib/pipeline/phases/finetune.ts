@@ -2,6 +2,10 @@ import { join } from 'node:path';
 import type { PreparedData } from '../../models/classifier';
 import { readModelDir } from '../../models/io';
 import { finetuneFromEncoder } from '../../train/finetune';
+import { trainTailHoldout } from '../../tensors/holdout';
+
+/** Share of the training windows (the latest) that the gated workflow's models early-stop on. */
+export const EARLY_STOP_TAIL = 0.15;
 import type { RunContext } from '../context';
 import type { PhaseOutput } from '../phase';
 import { judgedMetrics } from './modelGate';
@@ -23,9 +27,11 @@ export async function trainFromEncoder(ctx: RunContext, data: PreparedData, gate
   const { pretrain, finetune } = ctx.config.workflow;
   const dir = ctx.artifact(join('models', ctx.run, gate));
   const run = { encoder, pretrain, finetune, train: ctx.config.train, seed: ctx.config.seed };
-  const model = await finetuneFromEncoder(data, { ...run, callbacks: epochLog(ctx), checkpointDir: dir, log: ctx.log });
+  // epochs are chosen on a purged tail of the training windows; validation only judges
+  const fit = (d: PreparedData) => trainTailHoldout(d, EARLY_STOP_TAIL, d.window + ctx.config.features.horizon, real.source.rows);
+  const model = await finetuneFromEncoder(fit(data), { ...run, callbacks: epochLog(ctx), checkpointDir: dir, log: ctx.log });
   model.save(dir, { epoch: model.training?.bestEpoch, config: ctx.config });
-  const metrics = await judgedMetrics(ctx, data, model.predictProba(data.source, data.val), (shuffled) => finetuneFromEncoder(shuffled, run), real);
+  const metrics = await judgedMetrics(ctx, data, model.predictProba(data.source, data.val), (shuffled) => finetuneFromEncoder(fit(shuffled), run), real);
   const training = model.training!;
   model.dispose();
   return {

@@ -4,14 +4,17 @@ import type { PreparedData } from '../../models/classifier';
 import type { RunContext } from '../context';
 import type { PhaseOutput } from '../phase';
 import { judgedMetrics } from './modelGate';
+import { trainTailHoldout } from '../../tensors/holdout';
+import { EARLY_STOP_TAIL } from './finetune';
 import { epochLog } from './training';
 
 /** Gate simple_lstm (the seed's gate 6): a unidirectional LSTM trained from scratch, judged like the others. */
 export async function simpleLstmPhase(ctx: RunContext): Promise<PhaseOutput> {
   const data = ctx.modelData();
   const params = { ...ctx.config.workflow.simpleLstm, bidirectional: false };
+  // epochs chosen on a purged tail of the training windows; validation only judges
   const train = async (d: PreparedData, checkpointDir?: string) =>
-    new LstmModel(params).fit(d, { ...ctx.config.train, seed: ctx.config.seed, callbacks: checkpointDir ? epochLog(ctx) : undefined, checkpointDir });
+    new LstmModel(params).fit(trainTailHoldout(d, EARLY_STOP_TAIL, d.window + ctx.config.features.horizon), { ...ctx.config.train, seed: ctx.config.seed, callbacks: checkpointDir ? epochLog(ctx) : undefined, checkpointDir });
   const dir = ctx.artifact(join('models', ctx.run, 'simple_lstm'));
   const model = await train(data, dir);
   model.save(dir, { epoch: model.training?.bestEpoch, config: ctx.config });
