@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The gated workflow's models must beat the majority class on validation by more than this. */
+const marginOverMajority = z.number().min(0).max(1).default(0);
+
 /**
  * Gate thresholds, `gates:` in an experiment's config.yaml. Every key has a default;
  * unknown keys and wrong types are errors that name the key.
@@ -50,24 +53,20 @@ export const GateThresholds = z
     pretrain: z.object({
       /** the seed's gate 3: a linear probe on the frozen encoder reaches this on validation */
       min_probe_accuracy: z.number().min(0).max(1).default(0.55),
-      /** a model must beat the majority class on validation by more than this */
-      min_margin_over_majority: z.number().min(0).max(1).default(0),
+      min_margin_over_majority: marginOverMajority,
     }).strict().default({}),
     finetune: z.object({
-      /** a model must beat the majority class on validation by more than this */
-      min_margin_over_majority: z.number().min(0).max(1).default(0),
+      min_margin_over_majority: marginOverMajority,
       /** the seed's "F1 > baseline": val F1 above the baseline's by more than this (negative: within) */
       min_f1_over_baseline: z.number().min(-1).max(1).default(0),
     }).strict().default({}),
     augment: z.object({
       /** at least this share of the augmented windows passes the distribution check */
       min_kept_fraction: z.number().min(0).max(1).default(0.4),
-      /** a model must beat the majority class on validation by more than this */
-      min_margin_over_majority: z.number().min(0).max(1).default(0),
+      min_margin_over_majority: marginOverMajority,
     }).strict().default({}),
     ensemble: z.object({
-      /** a model must beat the majority class on validation by more than this */
-      min_margin_over_majority: z.number().min(0).max(1).default(0),
+      min_margin_over_majority: marginOverMajority,
       /** the ensemble's F1 at least its best member's plus this (negative: within) */
       min_f1_over_best_member: z.number().min(-1).max(1).default(0),
     }).strict().default({}),

@@ -18,6 +18,11 @@ interface SaveInput {
   extra: Record<string, unknown>;
 }
 
+/** The files of a saved model folder (what a gate records as its artifacts). */
+export function modelFiles(dir: string): string[] {
+  return ['model.json', 'weights.bin', 'history.json'].map((f) => join(dir, f));
+}
+
 /** A net's variables as plain arrays. */
 export function netWeights(net: Net): WeightSet {
   return new Map([...net.variables].map(([name, v]) => [name, { shape: v.shape, values: v.dataSync() as Float32Array }]));

@@ -11,9 +11,14 @@ export function trainTailHoldout(data: PreparedData, fraction = 0.15, gap = data
   // windows appended after the real rows (augmentation) are never held out: they stay in training
   const ends = data.train.filter((e) => e < realRows).sort();
   const extra = data.train.filter((e) => e >= realRows);
+  const first = tailStart(ends, fraction);
+  if (first === null) return data;
+  const head = ends.filter((e) => e < first && e <= first - gap);
+  return { ...data, train: Int32Array.from([...head, ...extra]), val: ends.filter((e) => e >= first) };
+}
+
+/** The first held-out window end: the start of the last `fraction` of `ends` (sorted); null when that leaves no head or no tail. */
+export function tailStart(ends: Int32Array, fraction: number): number | null {
   const cut = Math.floor(ends.length * (1 - fraction));
-  if (cut < 1 || cut >= ends.length) return data;
-  const first = ends[cut];
-  const head = ends.subarray(0, cut).filter((e) => e <= first - gap);
-  return { ...data, train: Int32Array.from([...head, ...extra]), val: ends.slice(cut) };
+  return cut < 1 || cut >= ends.length ? null : ends[cut];
 }

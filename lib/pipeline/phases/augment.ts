@@ -3,7 +3,8 @@ import { augmentTrainingSet } from '../../tensors/augment';
 import { writeFileAtomic } from '../../util/atomic';
 import type { RunContext } from '../context';
 import type { PhaseOutput } from '../phase';
-import { EARLY_STOP_TAIL, trainFromEncoder } from './finetune';
+import { trainFromEncoder } from './finetune';
+import { lastEndBeforeTail } from './modelGate';
 
 /**
  * Gate augment (the seed's gate 5): augmented training windows (jitter, scaling, magnitude
@@ -14,7 +15,7 @@ import { EARLY_STOP_TAIL, trainFromEncoder } from './finetune';
 export async function augmentPhase(ctx: RunContext): Promise<PhaseOutput> {
   const base = ctx.modelData();
   // only windows before the early-stopping tail are augmented (a copy of a tail window in training would leak it)
-  const cut = base.train[Math.floor(base.train.length * (1 - EARLY_STOP_TAIL))] - base.window - ctx.config.features.horizon;
+  const cut = lastEndBeforeTail(ctx, base);
   const head = { ...base, train: base.train.filter((e) => e <= cut) };
   const { data: augmented, report } = augmentTrainingSet(head, ctx.config.workflow.augment, ctx.config.seed);
   const data = { ...augmented, train: Int32Array.from([...augmented.train, ...base.train.filter((e) => e > cut)]) };

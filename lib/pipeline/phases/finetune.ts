@@ -1,14 +1,11 @@
 import { join } from 'node:path';
 import type { PreparedData } from '../../models/classifier';
-import { readModelDir } from '../../models/io';
+import { readModelDir, modelFiles } from '../../models/io';
 import { finetuneFromEncoder } from '../../train/finetune';
-import { trainTailHoldout } from '../../tensors/holdout';
 
-/** Share of the training windows (the latest) that the gated workflow's models early-stop on. */
-export const EARLY_STOP_TAIL = 0.15;
 import type { RunContext } from '../context';
 import type { PhaseOutput } from '../phase';
-import { judgedMetrics } from './modelGate';
+import { fitOnTrainTail, judgedMetrics } from './modelGate';
 import { epochLog } from './training';
 
 /**
@@ -28,7 +25,7 @@ export async function trainFromEncoder(ctx: RunContext, data: PreparedData, gate
   const dir = ctx.artifact(join('models', ctx.run, gate));
   const run = { encoder, pretrain, finetune, train: ctx.config.train, seed: ctx.config.seed };
   // epochs are chosen on a purged tail of the training windows; validation only judges
-  const fit = (d: PreparedData) => trainTailHoldout(d, EARLY_STOP_TAIL, d.window + ctx.config.features.horizon, real.source.rows);
+  const fit = (d: PreparedData) => fitOnTrainTail(ctx, d, real.source.rows);
   const model = await finetuneFromEncoder(fit(data), { ...run, callbacks: epochLog(ctx), checkpointDir: dir, log: ctx.log });
   model.save(dir, { epoch: model.training?.bestEpoch, config: ctx.config });
   const metrics = await judgedMetrics(ctx, data, model.predictProba(data.source, data.val), (shuffled) => finetuneFromEncoder(fit(shuffled), run), real);
@@ -36,7 +33,7 @@ export async function trainFromEncoder(ctx: RunContext, data: PreparedData, gate
   model.dispose();
   return {
     metrics: { ...metrics, val_loss: training.bestValLoss, epochs: training.history.length, best_epoch: training.bestEpoch, samples_per_second: Math.round(training.samplesPerSecond) },
-    artifacts: ['model.json', 'weights.bin', 'history.json'].map((f) => join(dir, f)),
+    artifacts: modelFiles(dir),
     dir,
   };
 }

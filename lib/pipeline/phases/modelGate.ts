@@ -4,6 +4,24 @@ import { MajorityModel, PersistenceModel } from '../../models/naive';
 import { accuracyOf, constantAccuracy, labelControl, valLabels } from '../../train/experiment';
 import type { RunContext } from '../context';
 import { plausible } from './signoff';
+import { tailStart, trainTailHoldout } from '../../tensors/holdout';
+
+/** Share of the training windows (the latest) that the gated workflow's models early-stop on. */
+export const EARLY_STOP_TAIL = 0.15;
+
+/**
+ * What a gated model fits on: epochs chosen on a tail of the training windows purged by
+ * window + horizon (validation only judges). `realRows`: where appended augmented rows begin.
+ */
+export function fitOnTrainTail(ctx: RunContext, data: PreparedData, realRows = data.source.rows): PreparedData {
+  return trainTailHoldout(data, EARLY_STOP_TAIL, data.window + ctx.config.features.horizon, realRows);
+}
+
+/** The last training window end before that tail and its purge (all of them when there is no tail). */
+export function lastEndBeforeTail(ctx: RunContext, data: PreparedData): number {
+  const first = tailStart(data.train, EARLY_STOP_TAIL);
+  return first === null ? Infinity : first - data.window - ctx.config.features.horizon;
+}
 
 /**
  * What every model gate of the gated workflow records, so the honesty checks apply to all

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { f1 } from '../../eval/metrics';
-import { saveModel } from '../../models/io';
+import { saveModel, modelFiles } from '../../models/io';
 import { fitLogisticHead, predictLinear } from '../../models/linear';
 import { MajorityModel } from '../../models/naive';
 import { encodeWindows, encoderParams, pretrainEncoder } from '../../models/pretrain';
@@ -49,7 +49,7 @@ export async function pretrainPhase(ctx: RunContext): Promise<PhaseOutput> {
       mask_ratio: o.maskRatio,
       train_windows: data.train.length,
     },
-    artifacts: ['model.json', 'weights.bin', 'history.json'].map((f) => join(dir, f)),
+    artifacts: modelFiles(dir),
     note: `encoder (BiLSTM ${o.layers}×${o.units}) saved in ${dir}; masked MSE ${result.bestValLoss.toFixed(4)} vs ${result.zeroValLoss.toFixed(4)} for predicting the centre`,
   };
 }

@@ -1,3 +1,4 @@
+import { modelFiles } from '../../models/io';
 import { join } from 'node:path';
 import { loadSplit } from '../../split/splitFile';
 import { frameSha256 } from '../../data/dataset';
@@ -73,7 +74,7 @@ export async function baselinePhase(ctx: RunContext): Promise<PhaseOutput> {
       constant_val_accuracy: constantAccuracy(result.data),
       plausible: plausible(m.val_accuracy, m.val_roc_auc, ctx.config.gates.finalization) ? 1 : 0,
     },
-    artifacts: ['model.json', 'weights.bin', 'history.json'].map((f) => join(dir, f)),
+    artifacts: modelFiles(dir),
     note: `model ${ctx.config.model.family} saved in ${dir}`,
   };
 }
