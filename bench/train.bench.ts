@@ -10,7 +10,7 @@ import { selectBackend, tf } from '../lib/backend';
 import { buildLstm } from '../lib/models/lstm';
 import { buildTcn } from '../lib/models/tcn';
 import { buildTransformer } from '../lib/models/transformer';
-import type { Net } from '../lib/models/net';
+import type { Net } from '../lib/train/net';
 import { weightedBce } from '../lib/train/loss';
 import { LstmParams } from '../lib/models/lstm';
 import { TcnParams } from '../lib/models/tcn';

@@ -5,7 +5,8 @@ const id = (nb, i) => `${nb.slice(0, 2)}-${String(i).padStart(2, '0')}`;
 const md = (s) => ({ cell_type: 'markdown', metadata: {}, source: s });
 const code = (s, tags) => ({ cell_type: 'code', metadata: tags ? { tags } : {}, execution_count: null, outputs: [], source: s });
 const PARAMS = (extra = '') => code(`let config: string = '';          // experiment config file ('' = the embedded default)
-let artifacts: string = 'artifacts'; // ledger and outputs, relative to the project${extra}`, ['parameters']);
+let artifacts: string = 'artifacts'; // ledger and outputs, relative to the project
+let ledger: string = '';             // the gate ledger ('' = <artifacts>/gates.jsonl)${extra}`, ['parameters']);
 const SETUP = code(`import * as gb from 'gatebook';
 gb.enterProject(); // the project folder: same artifacts, ledger and runbooks as the CLI
 const cfg = gb.configWith(config);
@@ -14,7 +15,7 @@ const SETUP_WITH = (overrides) => code(`import * as gb from 'gatebook';
 gb.enterProject(); // the project folder: same artifacts, ledger and runbooks as the CLI
 const cfg = gb.configWith(config, { ${overrides} });
 await gb.selectBackend(cfg.backend);`, ['setup']);
-const TABLE = `gb.show(gb.latestRecords(artifacts));`;
+const TABLE = `gb.show(gb.latestRecords(artifacts, ledger));`;
 
 const notebooks = {
   '00_env': [
@@ -29,7 +30,7 @@ micro-benchmark of the backend. Every later record carries this provenance.`),
 const choice = await gb.selectBackend(cfg.backend);
 ({ backend: choice.name, passedOver: choice.skipped, ...device })`),
     code(`gb.microBenchmark()`),
-    code(`await gb.runGates('env', 'env', { config: cfg, artifacts: artifacts });
+    code(`await gb.runGates('env', 'env', { config: cfg, artifacts: artifacts, ledger: ledger });
 ${TABLE}`),
   ],
   '01_data': [
@@ -39,12 +40,13 @@ What this phase decides: are the bars fit to learn from? The **data** gate valid
 duplicates, gaps (warnings), NaN/Inf, OHLC consistency, prices and volumes, and requires
 enough rows.`),
     PARAMS(), SETUP,
-    code(`const { frame } = gb.ensureEmbeddedDataset();
+    code(`const data = gb.loadConfiguredData(cfg); // the data the config names: embedded, synthetic or a file
+const frame = data.frame;
 frame.head(5)`),
-    code(`const report = gb.validateOhlcv(frame, { source: 'embedded' });
+    code(`const report = gb.validateOhlcv(frame, { source: data.source });
 ({ rows: report.rows, interval: report.interval, errors: report.errors, gaps: report.gaps })`),
     code(`await gb.showFigure(gb.priceWithSplits(frame));`),
-    code(`await gb.runGates('data', 'data', { config: cfg, artifacts: artifacts });
+    code(`await gb.runGates('data', 'data', { config: cfg, artifacts: artifacts, ledger: ledger });
 ${TABLE}`),
   ],
   '02_features': [
@@ -55,7 +57,7 @@ sound? The **features** gate recomputes every feature on data cut at many rows (
 that reads the future fails it); the **split** gate checks that parts do not overlap and that
 the purge covers window + horizon, and reports drift.`),
     PARAMS(), SETUP,
-    code(`await gb.runGates('features', 'split', { config: cfg, artifacts: artifacts });
+    code(`await gb.runGates('features', 'split', { config: cfg, artifacts: artifacts, ledger: ledger });
 const features = gb.loadDataset(\`\${artifacts}/features.parquet\`).frame;
 const split = gb.loadSplit(\`\${artifacts}/split.json\`);
 features.select('timestamp', 'close', 'rsi_14', 'macd', 'vol_regime', 'label').head(5)`),
@@ -76,10 +78,10 @@ calibration and finalization; insufficient → diagnostics.`),
 let model: string = '';               // lstm, bilstm, tcn, transformer, logistic ('' = the config's)
 let epochs: number = 0;               // 0 = the config's (the seed's 20)`),
     SETUP_WITH(`'model.family': model || undefined, 'train.epochs': epochs || undefined`),
-    code(`await gb.runGates('smoke', 'baseline', { config: cfg, artifacts: artifacts });
-const baseline = gb.latestRecords(artifacts).find((r) => r.gate === 'baseline')!;
+    code(`await gb.runGates('smoke', 'baseline', { config: cfg, artifacts: artifacts, ledger: ledger });
+const baseline = gb.latestRecords(artifacts, ledger).find((r) => r.gate === 'baseline')!;
 baseline.metrics`),
-    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('baseline', artifacts)));`),
+    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('baseline', artifacts, ledger)));`),
     code(TABLE),
   ],
   '04_diagnostics': [
@@ -87,9 +89,11 @@ baseline.metrics`),
 
 What this phase decides (only when the baseline fell short): the primary issue —
 overfitting, underfitting, divergence, stall, data quality, resource inefficiency — and 3–5
-ranked recommendations, written as config changes the optimization phase applies.`),
+ranked recommendations, written as config changes the optimization phase applies. A change
+already in effect is never recommended; with fewer than 3 real changes the run is recorded as
+near-optimal and optimization is skipped.`),
     PARAMS(), SETUP,
-    code(`const { result } = await gb.runGates('diagnostics', 'diagnostics', { config: cfg, artifacts: artifacts });
+    code(`const { result } = await gb.runGates('diagnostics', 'diagnostics', { config: cfg, artifacts: artifacts, ledger: ledger });
 result.outcomes.map((o) => \`\${o.gate}: \${o.action}\`)`),
     code(`const ran = result.outcomes.some((o) => o.action === 'ran');
 if (ran) gb.showMarkdown(\`\${artifacts}/reports/diagnostic_report.md\`);
@@ -103,7 +107,7 @@ What this phase decides (only after diagnostics): whether the recommendations be
 baseline. Each is applied on its own (at most \`maxOptimizationIterations\`), trained on the same
 split, and the best model is kept — the baseline when nothing beats it.`),
     PARAMS(), SETUP,
-    code(`const { result } = await gb.runGates('optimization', 'optimization', { config: cfg, artifacts: artifacts });
+    code(`const { result } = await gb.runGates('optimization', 'optimization', { config: cfg, artifacts: artifacts, ledger: ledger });
 result.outcomes.map((o) => \`\${o.gate}: \${o.action}\`)`),
     code(`if (result.outcomes.some((o) => o.action === 'ran')) gb.showMarkdown(\`\${artifacts}/reports/optimization_results.md\`);
 else console.log('nothing to optimize: the decision tree skipped this phase');`),
@@ -116,9 +120,9 @@ What this phase decides: can the model's probabilities be trusted as probabiliti
 **calibration** gate fits the configured calibrator on validation, judges it out of fold,
 and requires the upper 95 % bound of the expected calibration error to be ≤ 0.05.`),
     PARAMS(), SETUP,
-    code(`await gb.runGates('calibration', 'calibration', { config: cfg, artifacts: artifacts });
-const curves = gb.calibrationCurves(artifacts);
-gb.latestRecords(artifacts).find((r) => r.gate === 'calibration')!.metrics`),
+    code(`await gb.runGates('calibration', 'calibration', { config: cfg, artifacts: artifacts, ledger: ledger });
+const curves = gb.calibrationCurves(artifacts, ledger);
+gb.latestRecords(artifacts, ledger).find((r) => r.gate === 'calibration')!.metrics`),
     code(`await gb.showFigure(gb.reliabilityDiagram(curves.labels, { before: curves.raw, [\`after (\${curves.method})\`]: curves.calibrated }));`),
     code(TABLE),
   ],
@@ -130,17 +134,17 @@ patience, the test split read **once**, the promotion checks (accuracy, beating 
 persistence with significance, calibration, plausibility, k of n symbols), the model
 exported with its calibrator, and \`test_results.md\`.`),
     PARAMS(), SETUP,
-    code(`await gb.runGates('finalization', 'finalization', { config: cfg, artifacts: artifacts });
+    code(`await gb.runGates('finalization', 'finalization', { config: cfg, artifacts: artifacts, ledger: ledger });
 gb.showMarkdown(\`\${artifacts}/reports/test_results.md\`);`),
-    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('finalization', artifacts)));`),
-    code(`await gb.showFigure(gb.gateTimeline(gb.verifyLedger(\`\${artifacts}/gates.jsonl\`).records));
+    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('finalization', artifacts, ledger)));`),
+    code(`await gb.showFigure(gb.gateTimeline(gb.verifyLedger(ledger || \`\${artifacts}/gates.jsonl\`).records));
 ${TABLE}`),
   ],
 };
 
 
-const G = (from, to = from) => `await gb.runGates('${from}', '${to}', { config: cfg, artifacts: artifacts, workflow: 'gated' });`;
-const METRICS = (gate, keys) => `const rec = gb.latestRecords(artifacts).find((r) => r.gate === '${gate}')!;
+const G = (from, to = from) => `await gb.runGates('${from}', '${to}', { config: cfg, artifacts: artifacts, ledger: ledger, workflow: 'gated' });`;
+const METRICS = (gate, keys) => `const rec = gb.latestRecords(artifacts, ledger).find((r) => r.gate === '${gate}')!;
 gb.pick(rec.metrics, [${keys.map((k) => `'${k}'`).join(', ')}])`;
 const gatedNotebooks = {
   '10_smoke': [
@@ -154,22 +158,22 @@ plausibility ceiling. Run 00–02 first (env, data, features and split).`),
     PARAMS(), SETUP,
     code(`${G('smoke', 'baseline')}
 ${METRICS('baseline', ['val_accuracy', 'val_f1', 'majority_val_accuracy', 'persistence_val_accuracy', 'shuffle_val_accuracy'])}`),
-    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('baseline', artifacts)));`),
+    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('baseline', artifacts, ledger)));`),
     code(TABLE),
   ],
   '11_minirocket_control': [
     md(`# 11 · Gate 2: MiniRocket control
 
 What this gate decides: what does a strong, cheap classical model reach on the same windows?
-MiniRocket (84 fixed kernels, ~10k PPV features) with a ridge head (alpha by leave-one-out)
-for small n or a logistic head for large n. It faces the same honesty checks; the seed
+MiniRocket (84 fixed kernels, ~10k PPV features) with a ridge head (alpha by blocked
+cross-validation) for small n or a logistic head for large n. It faces the same honesty checks; the seed
 expects the neural models to beat it.`),
     PARAMS(`
 let features: number = 0;            // 0 = the config's (10,000)`),
     SETUP_WITH(`'workflow.minirocket.numFeatures': features || undefined`),
     code(`${G('minirocket')}
 ${METRICS('minirocket', ['val_accuracy', 'val_f1', 'majority_val_accuracy', 'shuffle_val_accuracy', 'ridge', 'alpha', 'windows_per_second'])}`),
-    code(`await gb.showFigure(gb.modelComparison(gb.latestRecords(artifacts), 'val_accuracy'));
+    code(`await gb.showFigure(gb.modelComparison(gb.latestRecords(artifacts, ledger), 'val_accuracy'));
 ${TABLE}`),
   ],
   '12_pretrain': [
@@ -185,7 +189,7 @@ let maskStrategy: string = '';       // random or patch ('' = the config's)`),
     SETUP_WITH(`'workflow.pretrain.maskRatio': maskRatio || undefined, 'workflow.pretrain.maskStrategy': maskStrategy || undefined`),
     code(`${G('pretrain')}
 ${METRICS('pretrain', ['val_loss', 'zero_val_loss', 'val_loss_ratio', 'probe_accuracy', 'majority_val_accuracy'])}`),
-    code(`gb.modelHistory('pretrain', artifacts)`),
+    code(`gb.modelHistory('pretrain', artifacts, ledger)`),
     code(TABLE),
   ],
   '13_finetune': [
@@ -197,7 +201,7 @@ layers at a lower learning rate. Its validation F1 must beat the baseline's.`),
     PARAMS(), SETUP,
     code(`${G('finetune')}
 ${METRICS('finetune', ['val_accuracy', 'val_f1', 'majority_val_accuracy', 'shuffle_val_accuracy', 'best_epoch'])}`),
-    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('finetune', artifacts), { title: 'Fine-tuning, phase 2' }));`),
+    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('finetune', artifacts, ledger), { title: 'Fine-tuning, phase 2' }));`),
     code(TABLE),
   ],
   '14_augment': [
@@ -209,7 +213,7 @@ windows differ from the real feature distributions (KS per feature) is dropped, 
 counts kept and dropped are recorded. Gate 4's fine-tuning is repeated on real + kept windows.`),
     PARAMS(), SETUP,
     code(`${G('augment')}
-const aug = gb.latestRecords(artifacts).find((r) => r.gate === 'augment')!;
+const aug = gb.latestRecords(artifacts, ledger).find((r) => r.gate === 'augment')!;
 Object.fromEntries(Object.entries(aug.metrics).filter(([k]) => /^(kept|ks|generated|dropped)/.test(k)))`),
     code(`gb.pick(aug.metrics, ['val_accuracy', 'val_f1', 'val_f1_vs_finetune', 'shuffle_val_accuracy'])`),
     code(TABLE),
@@ -224,22 +228,23 @@ let units: number = 0;               // 0 = the config's (64)`),
     SETUP_WITH(`'workflow.simpleLstm.units': units || undefined`),
     code(`${G('simple_lstm')}
 ${METRICS('simple_lstm', ['val_accuracy', 'val_f1', 'majority_val_accuracy', 'shuffle_val_accuracy'])}`),
-    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('simple_lstm', artifacts)));`),
+    code(`await gb.showFigure(gb.trainingCurves(gb.modelHistory('simple_lstm', artifacts, ledger)));`),
     code(TABLE),
   ],
   '16_ensemble': [
     md(`# 16 · Gate 7: calibrated ensemble
 
 What this gate decides: is the ensemble worth it? Each member (fine-tuned, augmented, simple
-LSTM) is calibrated with isotonic regression out of fold on validation, the calibrated
-probabilities are averaged, and the ensemble must be no worse than its best member measured
-the same way. Then: which model is best?`),
+LSTM) is calibrated with isotonic regression out of fold on validation and the calibrated
+probabilities are averaged. The ensemble and its members are judged alike: by log loss (a
+proper scoring rule, with a block-bootstrap interval of the difference) and by F1 at a
+threshold each block of validation takes from the other blocks. Then: which model is best?`),
     PARAMS(), SETUP,
     code(`${G('ensemble')}
-${METRICS('ensemble', ['val_accuracy', 'val_f1', 'best_member_val_f1', 'ece', 'ece_uncalibrated_mean'])}`),
-    code(`const best = gb.bestRecord(gb.latestRecords(artifacts).filter((r) => r.status === 'pass'), 'val_f1')!;
+${METRICS('ensemble', ['val_log_loss', 'best_member_val_log_loss', 'log_loss_vs_best_member_lo', 'log_loss_vs_best_member_hi', 'val_f1_xfit', 'best_member_val_f1_xfit', 'ece'])}`),
+    code(`const best = gb.bestRecord(gb.latestRecords(artifacts, ledger).filter((r) => r.status === 'pass'), 'val_f1')!;
 ({ gate: best.gate, val_f1: best.metrics.val_f1, model: best.artifacts[0].path })`),
-    code(`await gb.showFigure(gb.modelComparison(gb.latestRecords(artifacts), 'val_f1'));
+    code(`await gb.showFigure(gb.modelComparison(gb.latestRecords(artifacts, ledger), 'val_f1'));
 ${TABLE}`),
   ],
 };

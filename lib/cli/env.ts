@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, parseConfig } from '../experiments/config';
+import { defaultConfig, loadConfig } from '../pipeline/configFile';
 import { verifyLedger } from '../gates/ledger';
 import { runPipeline } from '../pipeline/runner';
 import { action } from './action';
@@ -12,7 +12,7 @@ export function registerEnv(program: Command): void {
     .option('--config <yaml>', 'experiment config (its backend key forces a backend)')
     .option('--artifacts <dir>', 'where the ledger is', 'artifacts')
     .action(action(async (flags: { config?: string; artifacts: string }) => {
-      const config = flags.config ? loadConfig(flags.config) : parseConfig({}, 'the embedded default config');
+      const config = flags.config ? loadConfig(flags.config) : defaultConfig();
       const ledgerPath = `${flags.artifacts}/gates.jsonl`;
       const result = await runPipeline({ config, artifactsDir: flags.artifacts, ledgerPath, to: 'env', force: true, log: (l) => console.log(l) });
       const record = verifyLedger(ledgerPath).records.filter((r) => r.gate === 'env').at(-1);

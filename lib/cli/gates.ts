@@ -1,12 +1,11 @@
-import { bestRecord } from '../gates/best';
-import { modelDirOf } from '../pipeline/context';
 import type { Command } from 'commander';
-import { GATES, gateSpec } from '../gates/definitions';
 import { verifyLedger } from '../gates/ledger';
 import { formatNumber } from '../gates/messages';
+import { bestRecord, intactRecords, modelDirOf } from '../gates/queries';
 import type { GateRecord } from '../gates/record';
-import { InputError } from '../util/errors';
+import { GATE_IDS, gateById } from '../pipeline/gates';
 import { formatGateTable, table } from '../pipeline/summary';
+import { InputError } from '../util/errors';
 import { action } from './action';
 
 const ledgerOption = ['--ledger <file>', 'the gate ledger', 'artifacts/gates.jsonl'] as const;
@@ -30,7 +29,7 @@ export function registerGates(program: Command): void {
     .option(...ledgerOption)
     .option('--json', 'print the record as JSON')
     .action(action((gate: string, flags: { ledger: string; json?: boolean }) => {
-      if (!gateSpec(gate)) throw new InputError(`invalid gate: ${gate} (gates: ${GATES.map((g) => g.id).join(', ')})`);
+      if (!gateById(gate)) throw new InputError(`invalid gate: ${gate} (gates: ${GATE_IDS.join(', ')})`);
       const record = intactRecords(flags.ledger).filter((r) => r.gate === gate).at(-1);
       if (!record) throw new InputError(`${flags.ledger}: no record of gate ${gate}`);
       console.log(flags.json ? JSON.stringify(record, null, 2) : describe(record));
@@ -66,13 +65,6 @@ export function registerGates(program: Command): void {
       console.log(`${flags.ledger}: ${state.records.length} record(s), chain intact${state.records.length ? ` (head ${state.records.at(-1)!.hash.slice(0, 12)}…)` : ''}`);
       return 0;
     }));
-}
-
-/** Records on the intact chain; warns on stderr when the chain breaks. */
-export function intactRecords(path: string): GateRecord[] {
-  const state = verifyLedger(path);
-  if (state.firstBad) process.stderr.write(`warning: ${path} line ${state.firstBad.line}: ${state.firstBad.reason}; records from there on are not evidence\n`);
-  return state.records;
 }
 
 function describe(r: GateRecord): string {

@@ -12,7 +12,7 @@ import { registerRun } from './run';
 import { registerReport } from './report';
 import { registerPipeline } from './pipeline';
 import { registerSplit } from './split';
-import { packageRoot } from '../data/embedded';
+import { packageRoot } from '../util/packageRoot';
 
 /** The `gatebook` program; each verb registers itself from its own file. */
 export function buildProgram(): Command {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { notebookParameters, readNotebook, runNotebook } from '../notebook';
+import { notebookParameters, readNotebook, runNotebook } from '../runner';
 import { action, intOption } from './action';
 import { progress } from './progress';
 

@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { selectBackend } from '../backend/select';
 import { loadDataset, frameSha256 } from '../data/dataset';
-import { loadConfig, parseConfig } from '../experiments/config';
-import { loadModel } from '../models/families';
-import type { NeuralModel } from '../models/neural';
+import { familyNames, loadModel } from '../models';
+import { defaultConfig, loadConfig } from '../pipeline/configFile';
+import { trainModelRun } from '../pipeline/modelRun';
 import { loadSplit } from '../split/splitFile';
 import { prepareForPrediction } from '../tensors/prepare';
-import { trainModelRun } from '../train/experiment';
 import { InputError } from '../util/errors';
 import { action, intOption } from './action';
 import { trainingProgress } from './progress';
@@ -20,7 +19,7 @@ interface TrainFlags { model?: string; config?: string; features: string; split:
 export function registerTrain(program: Command): void {
   program.command('train')
     .description('train a model on the features and split of a pipeline run (validation measured, test untouched)')
-    .option('--model <family>', 'lstm, bilstm, tcn, transformer or logistic (default: the config\'s)')
+    .option('--model <family>', `${familyNames({ trainable: true }).join(', ')} (default: the config's)`)
     .option('--config <yaml>', 'experiment config (model params, training options)')
     .option('--features <parquet>', 'feature parquet', 'artifacts/features.parquet')
     .option('--split <json>', 'split JSON made on those features', 'artifacts/split.json')
@@ -28,7 +27,7 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'override the number of epochs', intOption('--epochs'))
     .option('--resume <dir>', 'continue from the best checkpoint in this model folder')
     .action(action(async (flags: TrainFlags) => {
-      const config = flags.config ? loadConfig(flags.config) : parseConfig({}, 'the embedded default config');
+      const config = flags.config ? loadConfig(flags.config) : defaultConfig();
       const backend = await selectBackend(config.backend);
       const { frame } = loadDataset(flags.features);
       const split = loadSplit(flags.split, frameSha256(frame));
@@ -44,24 +43,23 @@ export function registerTrain(program: Command): void {
       progress.stop();
       for (const [k, v] of Object.entries(result.metrics)) console.log(`  ${k.padEnd(26)} ${Number.isInteger(v) ? v : v.toFixed(4)}`);
       console.log(`saved ${dir} (model.json, weights.bin, history.json)`);
-      (result.model as NeuralModel<Record<string, unknown>>).dispose();
+      result.model.dispose();
       return 0;
     }));
 
   program.command('predict <features>')
-    .description('probabilities of label 1 from a saved model, one per window end (timestamp, probability)')
+    .description('probabilities of label 1 from a saved model (any family), one per window end (timestamp, probability)')
     .requiredOption('--model <dir>', 'a saved model folder')
     .option('--out <csv>', 'write the predictions as CSV (default: print the last 10)')
     .action(action(async (file: string, flags: { model: string; out?: string }) => {
       await selectBackend();
-      const model = loadModel(flags.model) as NeuralModel<Record<string, unknown>>;
-      const state = model.fittedState;
-      if (!state) throw new InputError(`${flags.model}: predict needs a trained network (naive models need no file)`);
+      const model = loadModel(flags.model);
+      const inputs = model.inputs!;
       const { frame } = loadDataset(file);
-      const missing = state.featureNames.filter((f) => !frame.columns.includes(f));
-      if (missing.length) throw new InputError(`${file} lacks the model's feature column(s) ${missing.join(', ')}: build it with \`gatebook features build\``);
-      const { source, ends } = prepareForPrediction(frame, state.featureNames, state.scaler, state.window);
-      const p = model.predictProba(source, ends);
+      const missing = [...inputs.featureNames, 'close'].filter((f) => !frame.columns.includes(f));
+      if (missing.length) throw new InputError(`${file} lacks the model's column(s) ${missing.join(', ')}: build it with \`gatebook features build\``);
+      const { source, ends, lastMove } = prepareForPrediction(frame, inputs.featureNames, inputs.scaler, inputs.window);
+      const p = model.predictProba(source, ends, lastMove);
       const t = frame.getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array;
       const rows = Array.from(ends, (e, i) => `${new Date(t[e]).toISOString()},${p[i].toFixed(6)}`);
       if (flags.out) {

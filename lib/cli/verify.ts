@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { intactRecords } from './gates';
+import { intactRecords } from '../gates/queries';
 import { formatRunbookResult, verifyRunbookFile } from '../runbooks/verify';
 import { action } from './action';
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../util/packageRoot';
 import { z } from 'zod';
 import type pl from 'nodejs-polars';
 import { CheckFailedError } from '../util/errors';
@@ -14,11 +15,6 @@ const EmbeddedSpec = z.object({
   description: z.string().optional(),
 });
 export type EmbeddedSpec = z.infer<typeof EmbeddedSpec>;
-
-/** The package's root (where package.json and data/ live), from dist/ or lib/. */
-export function packageRoot(): string {
-  return resolve(__dirname, '..', '..');
-}
 
 export function readEmbeddedSpec(root = packageRoot()): EmbeddedSpec {
   return EmbeddedSpec.parse(JSON.parse(readFileSync(join(root, 'data', 'embedded.json'), 'utf8')));

@@ -8,5 +8,5 @@ export { fetchExchangeCandles, type ExchangeOptions, type ExchangeResult, type C
 export { validateOhlcv, RULES, type ValidationReport, type ValidationIssue, type Rule } from './validate';
 export { fixOhlcv, type FixOptions, type FixResult } from './fix';
 export { saveDataset, loadDataset, describeDataset, frameSha256, manifestPathOf, DatasetManifest } from './dataset';
-export { ensureEmbeddedDataset, readEmbeddedSpec, packageRoot } from './embedded';
+export { ensureEmbeddedDataset, readEmbeddedSpec } from './embedded';
 export { openOhlcv, type OpenedData } from './open';

@@ -3,8 +3,6 @@ import { InputError } from '../util/errors';
 
 /** Column order of an OHLCV frame: timestamp is UTC epoch milliseconds (Int64). */
 export const OHLCV_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'symbol'] as const;
-export const PRICE_COLUMNS = ['open', 'high', 'low', 'close'] as const;
-export type OhlcvColumn = (typeof OHLCV_COLUMNS)[number];
 
 /** The numeric columns of an OHLCV frame as typed arrays (timestamps as float64 ms). */
 export interface OhlcvArrays {

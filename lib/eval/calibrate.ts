@@ -7,7 +7,6 @@ import { applyTemperature, fitTemperature, type TemperatureState } from './tempe
 /** A fitted calibrator, as JSON saved with the model. */
 export type CalibratorState = IsotonicState | PlattState | TemperatureState;
 export const CALIBRATORS = ['isotonic', 'platt', 'temperature'] as const;
-export type CalibratorKind = (typeof CALIBRATORS)[number];
 
 /** Fit a calibrator on validation labels and probabilities. */
 export function fitCalibrator(kind: string, y: Labels, p: Scores): CalibratorState {
@@ -26,4 +25,22 @@ export function applyCalibrator(state: CalibratorState, p: Scores): Float64Array
     case 'platt': return applyPlatt(state, p);
     case 'temperature': return applyTemperature(state, p);
   }
+}
+
+/**
+ * Out-of-fold calibrated probabilities over `folds` contiguous blocks (in time): each block
+ * is calibrated by a calibrator fitted on the others, so a calibrated probability is never
+ * judged on the data its calibrator saw.
+ */
+export function crossFitCalibrated(method: string, y: number[], p: number[], folds: number): Float64Array {
+  const out = new Float64Array(y.length);
+  const size = Math.ceil(y.length / folds);
+  for (let f = 0; f < folds; f++) {
+    const lo = f * size;
+    const hi = Math.min(y.length, lo + size);
+    if (lo >= hi) continue;
+    const fitted = fitCalibrator(method, [...y.slice(0, lo), ...y.slice(hi)], [...p.slice(0, lo), ...p.slice(hi)]);
+    out.set(applyCalibrator(fitted, p.slice(lo, hi)), lo);
+  }
+  return out;
 }

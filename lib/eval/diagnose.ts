@@ -1,4 +1,5 @@
 import type { EpochRecord } from '../train/loop';
+import { effectiveChanges } from '../util/dotted';
 
 /** The issues the 5-phase workflow's diagnostics phase can name, by priority of checking. */
 export const ISSUES = ['divergence', 'data_quality', 'overfitting', 'underfitting', 'convergence_stall', 'resource_inefficiency', 'near_optimal'] as const;
@@ -22,13 +23,21 @@ export interface DiagnosisInput {
   maxPsi: number;
   /** samples/s the backend reached in the benchmark of the same model, if known */
   expectedSamplesPerSecond?: number;
+  /** The config in effect: a recommendation is kept only for the changes that would alter it. */
+  effective?: unknown;
 }
 
 export interface Diagnosis {
   primary: Issue;
   evidence: string[];
+  /** Ranked changes that alter the effective config (at most 5). */
   recommendations: Recommendation[];
+  /** What was considered and dropped because the config already does it. */
+  alreadyInEffect: string[];
 }
+
+/** The seed's rule: diagnostics name 3–5 actionable recommendations; with fewer, the run is near-optimal for what this phase can change. */
+export const MIN_RECOMMENDATIONS = 3;
 
 /**
  * Name the primary issue of a training run from its history and data checks, and give 3–5
@@ -62,7 +71,11 @@ export function diagnose(d: DiagnosisInput): Diagnosis {
     primary = 'near_optimal';
     evidence.push('no clear pathology: validation loss tracked training loss');
   }
-  return { primary, evidence, recommendations: recommend(primary, c).slice(0, 5).map((r, i) => ({ ...r, rank: i + 1 })) };
+  const drafts = recommend(primary, c).map((r) => ({ ...r, changes: d.effective === undefined ? r.changes : effectiveChanges(d.effective, r.changes) }));
+  const actionable = drafts.filter((r) => Object.keys(r.changes).length > 0);
+  const alreadyInEffect = drafts.filter((r) => Object.keys(r.changes).length === 0).map((r) => r.title);
+  if (alreadyInEffect.length) evidence.push(`already in effect, not recommended again: ${alreadyInEffect.join('; ')}`);
+  return { primary, evidence, recommendations: actionable.slice(0, 5).map((r, i) => ({ ...r, rank: i + 1 })), alreadyInEffect };
 }
 
 type Draft = Omit<Recommendation, 'rank'>;
@@ -81,6 +94,8 @@ function recommend(issue: Issue, c: DiagnosisInput['config']): Draft[] {
       { title: 'balanced sampling', why: 'the classes are uneven in training', changes: { 'train.balanced': true } },
       { title: 'robust scaling', why: 'heavy tails and drift between periods', changes: { 'model.scaler': 'robust' } },
       { title: 'stationary features only', why: 'price-level features drift out of the training range', changes: { 'model.features': 'stationary' } },
+      { title: c.trainStride > 1 ? `train on every window (stride ${c.trainStride} → 1)` : 'reduce the learning rate on plateau', why: c.trainStride > 1 ? 'more windows of each regime' : 'adapt to shifts between periods', changes: c.trainStride > 1 ? { 'model.trainStride': 1 } : { 'train.schedule': { kind: 'plateau' } } },
+      { title: `dropout ${c.dropout} → ${dropoutUp}`, why: 'less reliance on features that drift', changes: { 'model.params.dropout': dropoutUp } },
     ],
     overfitting: [
       { title: `dropout ${c.dropout} → ${dropoutUp}`, why: 'validation loss rose while training loss fell', changes: { 'model.params.dropout': dropoutUp } },
@@ -111,16 +126,4 @@ function recommend(issue: Issue, c: DiagnosisInput['config']): Draft[] {
     ],
   };
   return table[issue];
-}
-
-/** Apply dotted-path changes to a config object (a copy). */
-export function applyChanges<T extends object>(config: T, changes: Record<string, unknown>): T {
-  const out = structuredClone(config) as Record<string, unknown>;
-  for (const [path, value] of Object.entries(changes)) {
-    const keys = path.split('.');
-    let node = out;
-    for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
-    node[keys.at(-1)!] = value;
-  }
-  return out as T;
 }

@@ -1,7 +1,10 @@
+import type pl from 'nodejs-polars';
+import { windowSource } from '../tensors/windows';
+
 /**
  * Distribution drift of one feature between a reference sample (train) and another
- * (validation or test): population stability index over the reference's decile bins, and
- * the two-sample Kolmogorov–Smirnov statistic.
+ * (validation or test): population stability index over the reference's decile bins.
+ * (The two-sample Kolmogorov–Smirnov statistic is `ksStatistic` in util/ks.ts.)
  */
 export function psi(reference: ArrayLike<number>, other: ArrayLike<number>, bins = 10): number {
   const sorted = Float64Array.from(reference).sort();
@@ -20,15 +23,16 @@ export function psi(reference: ArrayLike<number>, other: ArrayLike<number>, bins
   return e.reduce((s, ei, i) => s + (a[i] - ei) * Math.log(a[i] / ei), 0);
 }
 
-export function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const x = Float64Array.from(a).sort();
-  const y = Float64Array.from(b).sort();
-  let i = 0, j = 0, d = 0;
-  while (i < x.length && j < y.length) {
-    const v = Math.min(x[i], y[j]);
-    while (i < x.length && x[i] <= v) i++;
-    while (j < y.length && y[j] <= v) j++;
-    d = Math.max(d, Math.abs(i / x.length - j / y.length));
+/** The largest PSI of any of `features` between the rows of `train` and those of `part`, and which feature it was. */
+export function maxDrift(frame: pl.DataFrame, train: { start: number; end: number }, part: { start: number; end: number }, features: string[]): { psi: number; feature: string } {
+  const source = windowSource(frame, features);
+  const f = source.features;
+  const column = (k: number, range: { start: number; end: number }) =>
+    Float64Array.from({ length: range.end - range.start }, (_, r) => source.matrix[(range.start + r) * f + k]);
+  let worst = { psi: 0, feature: '' };
+  for (let k = 0; k < f; k++) {
+    const value = psi(column(k, train), column(k, part));
+    if (value > worst.psi) worst = { psi: value, feature: features[k] };
   }
-  return d;
+  return worst;
 }

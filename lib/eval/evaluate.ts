@@ -1,3 +1,5 @@
+import type { Classifier } from '../models';
+import type { PreparedData } from '../tensors/prepare';
 import { bootstrapCI } from './bootstrap';
 import { calibrationError } from './calibrationError';
 import { accuracy, averagePrecision, balancedAccuracy, brier, f1, logLoss, precision, recall, rocAuc, type Labels, type Scores } from './metrics';
@@ -30,4 +32,17 @@ export function evaluateProbabilities(y: Labels, p: Scores, o: EvaluationOptions
     n: y.length,
   };
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [`${prefix}${k}`, v]));
+}
+
+/** The validation windows' labels. */
+export function valLabels(data: PreparedData): number[] {
+  return Array.from(data.val, (e) => data.source.labels[e]);
+}
+
+/** Share of the windows ending at `ends` (validation by default) whose label the model's probability (> 0.5) gets right. */
+export function accuracyOf(model: Classifier, data: PreparedData, ends = data.val): number {
+  const p = model.predictProba(data.source, ends, data.lastMove);
+  let hits = 0;
+  for (let i = 0; i < ends.length; i++) hits += (p[i] > 0.5 ? 1 : 0) === data.source.labels[ends[i]] ? 1 : 0;
+  return hits / Math.max(1, ends.length);
 }

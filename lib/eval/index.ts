@@ -8,8 +8,11 @@ export { binomialTest, binomialTestGreater, mcnemar, type McNemarResult } from '
 export { fitIsotonic, applyIsotonic, poolAdjacentViolators, type IsotonicState } from './isotonic';
 export { fitPlatt, applyPlatt, logit, type PlattState } from './platt';
 export { fitTemperature, applyTemperature, type TemperatureState } from './temperature';
-export { fitCalibrator, applyCalibrator, CALIBRATORS, type CalibratorState, type CalibratorKind } from './calibrate';
-export { evaluateProbabilities, type EvaluationOptions } from './evaluate';
-export { psi, ksStatistic } from './drift';
+export { fitCalibrator, applyCalibrator, crossFitCalibrated, CALIBRATORS, type CalibratorState } from './calibrate';
+export { evaluateProbabilities, accuracyOf, valLabels, type EvaluationOptions } from './evaluate';
+export { psi, maxDrift } from './drift';
+export { ksStatistic } from '../util/ks';
+export { labelControl, constantAccuracy, plausible, meanLowerBound, validationBlock, PlausibilityCeilings } from './honesty';
 export { recordTestRead, assertTestUnread } from './testGuard';
-export { diagnose, applyChanges, ISSUES, type Diagnosis, type Recommendation, type Issue } from './diagnose';
+export { diagnose, ISSUES, MIN_RECOMMENDATIONS, type Diagnosis, type DiagnosisInput, type Recommendation, type Issue } from './diagnose';
+export { bestF1Threshold, crossFittedVotes } from './threshold';

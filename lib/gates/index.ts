@@ -1,7 +1,8 @@
-export { GATE_IDS, OPS, type GateId, type GateSpec, type CheckSpec, type Op } from './spec';
-export { GATES, gateSpec, inDependencyOrder } from './definitions';
-export { GateThresholds } from './thresholds';
-export { evaluateChecks, compare, type CheckIssue, type RefLookup } from './check';
-export { GateRecord, CheckResult, Provenance, hashRecord, sealRecord, GENESIS } from './record';
-export { appendRecord, verifyLedger, latestByGate, type LedgerState } from './ledger';
-export { bestRecord } from './best';
+export { OPS, type Op, type Bound, type GateSpec, type CheckSpec } from './spec';
+export { inDependencyOrder, danglingReference } from './order';
+export { evaluateChecks, compare, type CheckIssue, type RefLookup, type Thresholds } from './check';
+export { GateRecord, CheckResult, Provenance, hashRecord, sealRecord, GENESIS, type UnsealedRecord } from './record';
+export { appendRecord, verifyLedger, latestByGate, ledgerPathOf, type LedgerState } from './ledger';
+export { intactRecords, latestRecords, latestRecordOf, bestRecord, modelDirOf, modelHistory, recordArtifactJson } from './queries';
+export { codeSha256, gitState, versions, deviceName, host } from './provenance';
+export { formatNumber, messages } from './messages';

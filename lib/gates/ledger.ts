@@ -4,6 +4,11 @@ import lockfile from 'proper-lockfile';
 import { GatebookError } from '../util/errors';
 import { GateRecord, GENESIS, hashRecord, sealRecord, type UnsealedRecord } from './record';
 
+/** The ledger of an artifacts folder unless another is named (`--ledger`, a notebook's `ledger` parameter). */
+export function ledgerPathOf(artifactsDir: string, ledger?: string): string {
+  return ledger || `${artifactsDir}/gates.jsonl`;
+}
+
 /** What `verifyLedger` found: the records on the intact chain, and the first bad line if any. */
 export interface LedgerState {
   path: string;

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { packageRoot } from '../data/embedded';
+import { packageRoot } from '../util/packageRoot';
 import type { Provenance } from './record';
 
 /** git commit and dirty flag of the package's checkout; nulls outside a git checkout. */

@@ -1,28 +1,30 @@
-/** Gate ids: short and stable; `--from` / `--to` and runbook expressions use them. */
-export const GATE_IDS = [
-  'env', 'data', 'features', 'split', 'smoke', 'baseline', 'diagnostics', 'optimization', 'calibration', 'finalization',
-  'minirocket', 'pretrain', 'finetune', 'augment', 'simple_lstm', 'ensemble',
-] as const;
-export type GateId = (typeof GATE_IDS)[number];
+/*
+ * What a gate declares, independent of how its metrics are measured (that is the
+ * pipeline's part: lib/pipeline/gates/<id>.ts pairs a declaration with its thresholds
+ * schema and the function that measures it).
+ */
 
 export const OPS = ['>=', '<=', '>', '<', '==', 'between'] as const;
 export type Op = (typeof OPS)[number];
 
-/** A number fixed in the declaration, or the name of a threshold in the config (gates.<gate>.<name>). */
-export type Bound = number | string;
+/** A number fixed in the declaration, or the name of one of the gate's thresholds (`gates.<gate>.<name>` in a config). */
+export type Bound<K extends string = string> = number | K;
 
 /**
  * One check of a gate: `metric op threshold`, `metric between [low, high]`, or a
  * comparison with a metric of another gate (or of this one) plus an offset:
- * `val_accuracy >= majority.val_accuracy + margin`.
+ * `val_accuracy >= majority.val_accuracy + margin`. `K` is the gate's threshold names,
+ * so a misspelt threshold does not compile.
  */
-export interface CheckSpec {
+export interface CheckSpec<K extends string = string> {
   metric: string;
   op: Op;
-  threshold?: Bound | [Bound, Bound];
-  ref?: { gate: GateId; metric: string; offset?: Bound };
+  threshold?: Bound<K> | [Bound<K>, Bound<K>];
+  ref?: { gate: string; metric: string; offset?: Bound<K> };
   /** What a failure means, said first in the message ("leakage suspected: …"). */
   why?: string;
+  /** The check does not apply when this metric of the same record is 1: a branch the gate took, recorded in its metrics. */
+  waivedBy?: string;
 }
 
 /**
@@ -31,14 +33,14 @@ export interface CheckSpec {
  * On the 5-phase decision tree a gate may route instead of stop: when it fails, the
  * pipeline goes on with `onFail` (and skips nothing); when it passes, it skips `skipOnPass`.
  */
-export interface GateSpec {
-  id: GateId;
+export interface GateSpec<K extends string = string> {
+  id: string;
   phase: string;
   title: string;
-  requires: GateId[];
-  checks: CheckSpec[];
+  requires: readonly string[];
+  checks: ReadonlyArray<CheckSpec<K>>;
   runbook: string;
   keyMetric: string;
-  onFail?: GateId[];
-  skipOnPass?: GateId[];
+  onFail?: readonly string[];
+  skipOnPass?: readonly string[];
 }

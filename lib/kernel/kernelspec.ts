@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../data/embedded';
+import { packageRoot } from '../util/packageRoot';
 import { writeFileAtomic } from '../util/atomic';
 
 export interface KernelspecOptions {

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../data/embedded';
+import { packageRoot } from '../util/packageRoot';
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import * as zmq from 'zeromq';
 import { installDisplayHook, mimeBundle, type MimeBundle } from './display';
 import { History } from './history';
-import { TypeScriptSession } from './session';
+import { CellExecutor } from './cellExecutor';
 import { parseMessage, reply, serialize, PROTOCOL_VERSION, type Message } from './wire';
 
 interface Connection {
@@ -44,7 +44,7 @@ export class KernelServer {
   private readonly stdin = new zmq.Router();
   private readonly iopub = new zmq.Publisher();
   private readonly heartbeat = new zmq.Reply();
-  private readonly ts: TypeScriptSession;
+  private readonly ts: CellExecutor;
   private readonly history = new History();
   private executionCount = 0;
   private current: Message | null = null;
@@ -57,7 +57,7 @@ export class KernelServer {
     if (this.connection.key && this.connection.signature_scheme !== 'hmac-sha256') {
       throw new Error(`unsupported signature scheme ${this.connection.signature_scheme} (gatebook speaks hmac-sha256)`);
     }
-    this.ts = new TypeScriptSession(process.cwd());
+    this.ts = new CellExecutor(process.cwd());
   }
 
   async start(): Promise<void> {

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { InputError } from '../util/errors';
 import { sha256 } from '../util/hash';
-import type { Net } from './net';
-import type { FittedState } from './neural';
+import type { tf } from '../backend/tf';
+import type { TrainResult } from '../train/loop';
+import type { ModelInputs } from './classifier';
 
 export const MODEL_FORMAT = 'gatebook-model';
 
@@ -13,7 +14,8 @@ export type WeightSet = Map<string, { shape: number[]; values: Float32Array }>;
 interface SaveInput {
   family: string;
   params: Record<string, unknown>;
-  state: FittedState;
+  inputs: ModelInputs;
+  training: TrainResult | null;
   weights: WeightSet;
   extra: Record<string, unknown>;
 }
@@ -23,9 +25,9 @@ export function modelFiles(dir: string): string[] {
   return ['model.json', 'weights.bin', 'history.json'].map((f) => join(dir, f));
 }
 
-/** A net's variables as plain arrays. */
-export function netWeights(net: Net): WeightSet {
-  return new Map([...net.variables].map(([name, v]) => [name, { shape: v.shape, values: v.dataSync() as Float32Array }]));
+/** Named variables as plain arrays. */
+export function variableWeights(variables: Map<string, tf.Variable>): WeightSet {
+  return new Map([...variables].map(([name, v]) => [name, { shape: v.shape, values: v.dataSync() as Float32Array }]));
 }
 
 /**
@@ -47,15 +49,15 @@ export function saveModel(dir: string, input: SaveInput): void {
   const bytes = new Uint8Array(all.buffer);
   const meta = {
     format: MODEL_FORMAT, version: 1, family: input.family, params: input.params,
-    window: input.state.window, features: input.state.featureNames, scaler: input.state.scaler, seed: input.state.seed,
-    training: input.state.training, weights: layout, weightsSha256: sha256(bytes), saved: new Date().toISOString(), ...input.extra,
+    window: input.inputs.window, features: input.inputs.featureNames, scaler: input.inputs.scaler, seed: input.inputs.seed,
+    training: input.training, weights: layout, weightsSha256: sha256(bytes), saved: new Date().toISOString(), ...input.extra,
   };
   mkdirSync(dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp);
   writeFileSync(join(tmp, 'weights.bin'), bytes);
   writeFileSync(join(tmp, 'model.json'), JSON.stringify(meta, null, 2) + '\n');
-  const history = input.state.training?.history ?? input.extra.history;
+  const history = input.training?.history ?? input.extra.history;
   if (history) writeFileSync(join(tmp, 'history.json'), JSON.stringify(history, null, 2) + '\n'); // the folder is replaced whole: keep the history in it
   const old = `${dir}.old-${process.pid}-${Date.now()}`;
   if (existsSync(dir)) renameSync(dir, old);
@@ -64,8 +66,15 @@ export function saveModel(dir: string, input: SaveInput): void {
 }
 
 export interface SavedModel {
+  dir: string;
   meta: Record<string, unknown> & { family: string; params: Record<string, unknown>; window?: number; features?: string[] };
   weights: Map<string, Float32Array>;
+}
+
+/** The inputs recorded in a saved model's model.json. */
+export function savedInputs(saved: SavedModel): ModelInputs {
+  const m = saved.meta;
+  return { featureNames: (m.features as string[]) ?? [], window: (m.window as number) ?? 1, scaler: (m.scaler as ModelInputs['scaler']) ?? null, seed: (m.seed as number) ?? 42 };
 }
 
 /** Read a model directory, checking the weights against their recorded sha256. */
@@ -81,5 +90,5 @@ export function readModelDir(dir: string): SavedModel {
     const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     for (const w of meta.weights) weights.set(w.name, all.slice(w.offset, w.offset + w.length));
   }
-  return { meta, weights };
+  return { dir, meta, weights };
 }

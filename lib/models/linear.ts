@@ -1,11 +1,12 @@
 import { EigenvalueDecomposition, Matrix, solve } from 'ml-matrix';
 import { tf } from '../backend/tf';
-import { DEFAULT_ALPHAS } from '../experiments/workflow';
-import type { PreparedData } from './classifier';
-import { buildLogistic, LogisticParams } from './logistic';
-import { NeuralModel } from './neural';
-import type { TrainOptionsInput } from '../train/options';
+import type { PreparedData } from '../tensors/prepare';
 import type { TrainCallbacks } from '../train/loop';
+import type { TrainOptionsInput } from '../train/options';
+import { logistic } from './logistic';
+
+/** The MiniRocket paper's ridge grid (10 alphas on a log scale from 1e-3), extended to 1e6: ~10k features need strong shrinkage. */
+export const DEFAULT_ALPHAS = Array.from({ length: 10 }, (_, i) => 10 ** (-3 + (9 * i) / 9));
 
 /**
  * Linear heads on a feature matrix (rows × columns, row-major): MiniRocket's classifier
@@ -143,7 +144,7 @@ export async function fitLogisticHead(
     val: Int32Array.from({ length: val.rows }, (_, i) => train.rows + i),
     lastMove: new Float32Array(rows),
   };
-  const model = new NeuralModel('logistic', LogisticParams, buildLogistic, { l2: o.l2 ?? 1e-4 });
+  const model = logistic({ l2: o.l2 ?? 1e-4 });
   await model.fit(data, { epochs: 30, patience: 5, learningRate: 1e-3, ...o.train, callbacks: o.callbacks });
   const w = model.weights();
   model.dispose();

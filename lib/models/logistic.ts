@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { tf } from '../backend/tf';
-import { WeightFactory, type Net } from './net';
+import type { Net } from '../train/net';
+import { NeuralModel, networkFamily } from './neural';
+import { registerFamily } from './registry';
+import { WeightFactory } from './net';
 
 export const LogisticParams = z.object({
   /** L2 penalty on the weights, added to the loss. */
@@ -23,3 +26,14 @@ export function buildLogistic(params: LogisticParams, features: number, _window:
     penalty: () => kernel.square().sum().mul(params.l2) as tf.Scalar,
   };
 }
+
+/** Logistic regression on the last step, trained by the loop. */
+export class LogisticModel extends NeuralModel<LogisticParams> {
+  constructor(params: Partial<LogisticParams> = {}) {
+    super('logistic', LogisticParams, buildLogistic, params);
+  }
+}
+
+export const logistic = (params: Partial<LogisticParams> = {}) => new LogisticModel(params);
+
+registerFamily('logistic', networkFamily(logistic, 'logistic regression on the last step (params: l2)'));

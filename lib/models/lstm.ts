@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { tf } from '../backend/tf';
-import { dense3d, dropout, WeightFactory, type Net } from './net';
+import type { Net } from '../train/net';
+import { NeuralModel, networkFamily } from './neural';
+import { registerFamily } from './registry';
+import { dense3d, dropout, WeightFactory } from './net';
 
 export const LstmParams = z.object({
   layers: z.number().int().min(1).max(8).default(2),
@@ -95,3 +98,17 @@ function runDirection(x: tf.Tensor3D, cell: Cell, units: number, reverse: boolea
   }
   return { sequence: lastOnly ? null : (tf.stack(outputs, 1) as tf.Tensor3D), last: h };
 }
+
+/** A (bi)LSTM classifier on windows. */
+export class LstmModel extends NeuralModel<LstmParams> {
+  constructor(params: Partial<LstmParams> = {}) {
+    super('lstm', LstmParams, buildLstm, params);
+  }
+}
+
+export const lstm = (params: Partial<LstmParams> = {}) => new LstmModel(params);
+/** A one-layer bidirectional LSTM unless the params say otherwise (saved as family lstm). */
+export const bilstm = (params: Partial<LstmParams> = {}) => new LstmModel({ layers: 1, ...params, bidirectional: true });
+
+registerFamily('lstm', networkFamily(lstm, 'stacked LSTM on the window (params: layers, units, bidirectional, dropout)'));
+registerFamily('bilstm', { ...networkFamily(bilstm, 'bidirectional LSTM (params: layers, units, dropout)'), load: (saved) => lstm(saved.meta.params as Partial<LstmParams>).restore(saved) });

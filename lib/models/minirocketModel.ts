@@ -1,20 +1,37 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic';
 import { InputError } from '../util/errors';
 import { makeBatch, type WindowSource } from '../tensors/windows';
-import type { ScalerState } from '../tensors/scaler';
+import type { PreparedData } from '../tensors/prepare';
 import type { TrainOptionsInput } from '../train/options';
-import { NotFittedError, type Classifier, type PreparedData } from './classifier';
-import { fitLogisticHead, fitRidgeCV, predictLinear, type LinearHead } from './linear';
+import { inputsOf, NotFittedError, type Classifier, type FitOptions, type ModelInputs } from './classifier';
+import { DEFAULT_ALPHAS, fitLogisticHead, fitRidgeCV, predictLinear, type LinearHead } from './linear';
 import { fitMiniRocket, transformMiniRocket, type MiniRocketState } from './minirocket';
-import { MODEL_FORMAT } from './io';
-import { MiniRocketParams } from '../experiments/workflow';
-export { MiniRocketParams };
+import { MODEL_FORMAT, savedInputs } from './io';
+import { registerFamily } from './registry';
 
+/** MiniRocket's params (`workflow.minirocket` in a config). */
+export const MiniRocketParams = z.object({
+  numFeatures: z.number().int().min(84).max(50_000).default(10_000),
+  /** ridge with alpha by blocked CV for small n, logistic for large n (the paper's rule); `auto` picks by `ridgeMaxExamples` */
+  classifier: z.enum(['auto', 'ridge', 'logistic']).default('auto'),
+  ridgeMaxExamples: z.number().int().positive().default(2000),
+  alphas: z.array(z.number().positive()).min(1).default(DEFAULT_ALPHAS),
+  /** ridge's alpha: blocked cross-validation over this many contiguous folds of the training windows */
+  cvFolds: z.number().int().min(2).max(20).default(5),
+  /** bars between a held-out block and the windows fitted on (window + horizon covers the overlap and the label) */
+  cvPurgeBars: z.number().int().nonnegative().default(75),
+  /** L2 of the logistic head */
+  l2: z.number().nonnegative().default(1e-3),
+}).strict();
+export type MiniRocketParams = z.infer<typeof MiniRocketParams>;
 
-export interface MiniRocketFitOptions extends Omit<TrainOptionsInput, 'seed'> {
-  seed?: number;
+/** MiniRocket's kernels span 9 steps: a shorter window cannot be transformed. */
+export const MINIROCKET_MIN_WINDOW = 9;
+
+export type MiniRocketFitOptions = FitOptions & {
   train?: TrainOptionsInput;
   /** windows transformed so far, of all to transform (train + validation) */
   onProgress?: (done: number, total: number) => void;
@@ -30,7 +47,8 @@ export class MiniRocketModel implements Classifier {
   readonly params: Partial<MiniRocketParams>;
   private rocket: MiniRocketState | null = null;
   private head: LinearHead | null = null;
-  private meta: { window: number; featureNames: string[]; scaler: ScalerState; seed: number } | null = null;
+  readonly training = null;
+  inputs: ModelInputs | null = null;
   /** The transformed training and validation windows of the last fit. */
   features: { train: Float32Array; val: Float32Array; columns: number } | null = null;
   /** bars between consecutive training windows of the last fit */
@@ -50,9 +68,10 @@ export class MiniRocketModel implements Classifier {
 
   async fit(data: PreparedData, o: MiniRocketFitOptions = {}): Promise<this> {
     const params = this.validParams();
-    const { seed = 42, train: trainOptions, onProgress, ...rest } = o;
+    const { seed = 42, train: trainOptions, onProgress, callbacks: _callbacks, checkpointDir: _dir, resume: _resume, init: _init, trainable: _trainable, ...rest } = o;
     const { window } = data;
     const f = data.source.features;
+    if (window < MINIROCKET_MIN_WINDOW) throw new InputError(`MiniRocketModel: windows of ${window} steps are shorter than its kernels (${MINIROCKET_MIN_WINDOW} steps); use a window of at least ${MINIROCKET_MIN_WINDOW}`);
     // biases from quantiles of random training examples (the reference fits on up to all of them)
     const sample = Array.from(data.train.subarray(0, Math.min(data.train.length, 10_000)), (e) => makeBatch(data.source, [e], window).x);
     this.rocket = fitMiniRocket(sample, window, f, { numFeatures: params.numFeatures, seed });
@@ -62,7 +81,7 @@ export class MiniRocketModel implements Classifier {
     const val = this.transform(data.source, data.val, (d) => onProgress?.(data.train.length + d, total));
     const columns = this.rocket.biases.length;
     this.features = { train, val, columns };
-    this.meta = { window, featureNames: data.featureNames, scaler: data.scaler, seed };
+    this.inputs = inputsOf(data, seed);
     this.head = await this.fitHead(labelsAt(data, data.train), labelsAt(data, data.val), { ...rest, ...trainOptions, seed });
     return this;
   }
@@ -107,22 +126,21 @@ export class MiniRocketModel implements Classifier {
   }
 
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    if (!this.head || !this.rocket || !this.meta) throw new NotFittedError('MiniRocketModel');
+    if (!this.head || !this.rocket || !this.inputs) throw new NotFittedError('MiniRocketModel');
     mkdirSync(dir, { recursive: true });
     const meta = {
       format: MODEL_FORMAT, version: 1, family: this.family, params: this.validParams(),
-      window: this.meta.window, features: this.meta.featureNames, scaler: this.meta.scaler, seed: this.meta.seed,
+      window: this.inputs.window, features: this.inputs.featureNames, scaler: this.inputs.scaler, seed: this.inputs.seed,
       state: { rocket: this.rocket, head: this.head }, saved: new Date().toISOString(), ...extra,
     };
     writeFileAtomic(join(dir, 'model.json'), JSON.stringify(meta) + '\n');
   }
 
   /** @internal loading */
-  restore(meta: Record<string, unknown>): this {
-    const state = meta.state as { rocket: MiniRocketState; head: LinearHead };
+  restore(state: { rocket: MiniRocketState; head: LinearHead }, inputs: ModelInputs): this {
     this.rocket = state.rocket;
     this.head = state.head;
-    this.meta = { window: meta.window as number, featureNames: meta.features as string[], scaler: meta.scaler as ScalerState, seed: meta.seed as number };
+    this.inputs = inputs;
     return this;
   }
 
@@ -147,3 +165,11 @@ export class MiniRocketModel implements Classifier {
 function labelsAt(data: PreparedData, ends: Int32Array): Float32Array {
   return Float32Array.from(ends, (e) => data.source.labels[e]);
 }
+
+export const minirocket = (params: Partial<MiniRocketParams> = {}) => new MiniRocketModel(params);
+
+registerFamily('minirocket', {
+  create: (p) => minirocket(p as Partial<MiniRocketParams>), trainable: false,
+  summary: 'MiniRocket features + a ridge or logistic head (params: numFeatures, classifier, …)',
+  load: (saved) => minirocket(saved.meta.params as Partial<MiniRocketParams>).restore(saved.meta.state as { rocket: MiniRocketState; head: LinearHead }, savedInputs(saved)),
+});

@@ -1,19 +1,11 @@
 import { tf } from '../backend/tf';
 import { Random } from '../util/random';
 
-/**
- * A network as gatebook trains it: named variables and a forward pass from a batch of
- * windows [batch, window, features] to one logit per window. Families build theirs from
- * plain tf ops (no tfjs-layers), so every op has a gradient on every backend (wasm lacks
- * Conv2DBackpropFilter: the TCN uses shifted matMuls instead of conv1d).
+/*
+ * The pieces families build their networks (train/net.ts's `Net`) from: seeded weights and
+ * a few layers of plain tf ops (no tfjs-layers), so every op has a gradient on every backend
+ * (wasm lacks Conv2DBackpropFilter: the TCN uses shifted matMuls instead of conv1d).
  */
-export interface Net {
-  variables: Map<string, tf.Variable>;
-  /** logits [batch]; `training` turns dropout on */
-  forward(x: tf.Tensor3D, training: boolean): tf.Tensor1D;
-  /** A regularization term added to the training loss (e.g. L2), if the family has one. */
-  penalty?(): tf.Scalar;
-}
 
 let variableCounter = 0;
 

@@ -1,25 +1,17 @@
 import type { z } from 'zod';
-import { tf } from '../backend/tf';
-import { makeBatch, type WindowSource } from '../tensors/windows';
-import type { ScalerState } from '../tensors/scaler';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assignValues, trainNetwork, type EpochRecord, type TrainCallbacks, type TrainResult } from '../train/loop';
-import type { TrainOptionsInput } from '../train/options';
+import { tf } from '../backend/tf';
+import type { PreparedData } from '../tensors/prepare';
+import { makeBatch, type WindowSource } from '../tensors/windows';
+import { trainNetwork } from '../train/classification';
+import type { EpochRecord, TrainCallbacks, TrainResult } from '../train/loop';
+import type { Net } from '../train/net';
+import { assignValues } from '../train/weights';
 import { InputError } from '../util/errors';
-import { NotFittedError, type Classifier, type PreparedData } from './classifier';
-import type { Net } from './net';
-import { netWeights, readModelDir, saveModel } from './io';
-
-export type FitOptions = TrainOptionsInput & {
-  callbacks?: TrainCallbacks;
-  checkpointDir?: string;
-  resume?: boolean;
-  /** Start from these weights (by name; e.g. a pretrained encoder); the others keep their initialization. */
-  init?: Map<string, Float32Array>;
-  /** Train only the weights whose names pass this test (the rest stay frozen). */
-  trainable?: (name: string) => boolean;
-};
+import { inputsOf, NotFittedError, type Classifier, type FitOptions, type ModelInputs } from './classifier';
+import { readModelDir, saveModel, savedInputs, variableWeights, type SavedModel } from './io';
+import type { FamilyEntry } from './registry';
 
 function fail(message: string): never {
   throw new InputError(message);
@@ -27,24 +19,15 @@ function fail(message: string): never {
 
 export type NetBuilder<P> = (params: P, features: number, window: number, seed: number) => Net;
 
-/** What a fitted network knows besides its weights. */
-export interface FittedState {
-  features: number;
-  window: number;
-  featureNames: string[];
-  scaler: ScalerState;
-  seed: number;
-  training: TrainResult | null;
-}
-
 /**
- * A model family built from a params schema and a network builder. Subclasses
- * (`LstmModel`, `TcnModel`, …) only name the family; the rest is shared.
+ * A model family built from a params schema and a network builder, trained by the one
+ * training loop. Subclasses (`LstmModel`, `TcnModel`, …) only name the family; the rest is shared.
  */
 export class NeuralModel<P extends Record<string, unknown>> implements Classifier {
   readonly params: P;
   private net: Net | null = null;
-  private state: FittedState | null = null;
+  private fittedInputs: ModelInputs | null = null;
+  private result: TrainResult | null = null;
 
   constructor(
     readonly family: string,
@@ -59,13 +42,13 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     return this.net !== null;
   }
 
-  /** The training history and figures of the last fit (null for a loaded model). */
-  get training(): TrainResult | null {
-    return this.state?.training ?? null;
+  get inputs(): ModelInputs | null {
+    return this.fittedInputs;
   }
 
-  get fittedState(): FittedState | null {
-    return this.state;
+  /** The training history and figures of the last fit (or as saved with the model). */
+  get training(): TrainResult | null {
+    return this.result;
   }
 
   /**
@@ -79,17 +62,8 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     const seed = train.seed ?? 42;
     this.dispose();
     const net = this.builder(params, data.source.features, data.window, seed);
-    const base = { features: data.source.features, window: data.window, featureNames: data.featureNames, scaler: data.scaler, seed };
-    if (init) {
-      const matched = [...net.variables].filter(([name, v]) => {
-        const values = init.get(name);
-        if (!values) return false;
-        if (values.length !== v.size) fail(`initial weight ${name} has ${values.length} values, ${this.family} expects ${v.size}: the pretrained encoder was built with other params`);
-        assignValues(v, values);
-        return true;
-      });
-      if (matched.length === 0) fail(`none of the initial weights (${[...init.keys()].slice(0, 3).join(', ')} …) belong to ${this.family}`);
-    }
+    const inputs = inputsOf(data, seed);
+    if (init) initialize(net, init, this.family);
     let startEpoch = 0;
     if (checkpointDir && resume && existsSync(join(checkpointDir, 'model.json'))) {
       const saved = readModelDir(checkpointDir);
@@ -100,7 +74,7 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     const onEpoch: TrainCallbacks['onEpoch'] = async (record, improved, progress) => {
       history.push(record);
       if (checkpointDir && improved) {
-        saveModel(checkpointDir, { family: this.family, params, weights: netWeights(net), state: { ...base, training: null }, extra: { epoch: record.epoch, history, metrics: record } });
+        saveModel(checkpointDir, { family: this.family, params, weights: variableWeights(net.variables), inputs, training: null, extra: { epoch: record.epoch, history, metrics: record } });
       }
       await callbacks.onEpoch?.(record, improved, progress);
     };
@@ -109,7 +83,8 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     if (trained.variables.size === 0) fail(`no weight of ${this.family} is trainable`);
     const training = await trainNetwork(trained, data, train, { ...callbacks, onEpoch, startEpoch });
     this.net = net;
-    this.state = { ...base, training };
+    this.fittedInputs = inputs;
+    this.result = training;
     return this;
   }
 
@@ -120,9 +95,10 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
   }
 
   predictProba(source: WindowSource, ends: Int32Array): Float32Array {
-    if (!this.net || !this.state) throw new NotFittedError(`${this.constructor.name}`);
+    if (!this.net || !this.fittedInputs) throw new NotFittedError(`${this.constructor.name}`);
     const out = new Float32Array(ends.length);
-    const { window, features } = this.state;
+    const { window } = this.fittedInputs;
+    const features = this.fittedInputs.featureNames.length;
     if (source.features !== features) throw new InputError(`${this.constructor.name} was fitted on ${features} features, got ${source.features}`);
     for (let i = 0; i < ends.length; i += 1024) {
       const batch = makeBatch(source, ends.subarray(i, i + 1024), window);
@@ -132,21 +108,23 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
   }
 
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    if (!this.net || !this.state) throw new NotFittedError(`${this.constructor.name}`);
-    saveModel(dir, { family: this.family, params: this.validParams(), state: this.state, weights: netWeights(this.net), extra });
+    if (!this.net || !this.fittedInputs) throw new NotFittedError(`${this.constructor.name}`);
+    saveModel(dir, { family: this.family, params: this.validParams(), inputs: this.fittedInputs, training: this.result, weights: variableWeights(this.net.variables), extra });
   }
 
-  /** @internal used by loadModel: a built net with saved weights. */
-  restore(state: FittedState, weights: Map<string, Float32Array>): this {
-    const net = this.builder(this.validParams(), state.features, state.window, state.seed);
+  /** @internal loadModel: a built net with the saved weights. */
+  restore(saved: SavedModel): this {
+    const inputs = savedInputs(saved);
+    const net = this.builder(this.validParams(), inputs.featureNames.length, inputs.window, inputs.seed);
     for (const [name, v] of net.variables) {
-      const values = weights.get(name);
-      if (!values || values.length !== v.size) throw new InputError(`saved weights do not fit ${this.family}: ${name} ${values ? `has ${values.length} values, expected ${v.size}` : 'is missing'}`);
+      const values = saved.weights.get(name);
+      if (!values || values.length !== v.size) throw new InputError(`${saved.dir}: saved weights do not fit ${this.family}: ${name} ${values ? `has ${values.length} values, expected ${v.size}` : 'is missing'}`);
       assignValues(v, values);
     }
     this.dispose();
     this.net = net;
-    this.state = state;
+    this.fittedInputs = inputs;
+    this.result = (saved.meta.training as TrainResult | undefined) ?? null;
     return this;
   }
 
@@ -167,4 +145,21 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     }
     return parsed.data;
   }
+}
+
+/** Start from `init`'s weights where the names match (at least one must). */
+function initialize(net: Net, init: Map<string, Float32Array>, family: string): void {
+  const matched = [...net.variables].filter(([name, v]) => {
+    const values = init.get(name);
+    if (!values) return false;
+    if (values.length !== v.size) fail(`initial weight ${name} has ${values.length} values, ${family} expects ${v.size}: the pretrained encoder was built with other params`);
+    assignValues(v, values);
+    return true;
+  });
+  if (matched.length === 0) fail(`none of the initial weights (${[...init.keys()].slice(0, 3).join(', ')} …) belong to ${family}`);
+}
+
+/** The registry entry of a network family: made from params, loaded from its saved weights, trained by the loop. */
+export function networkFamily<P extends Record<string, unknown>>(make: (params: Partial<P>) => NeuralModel<P>, summary: string): FamilyEntry {
+  return { create: (p) => make(p as Partial<P>), load: (saved) => make(saved.meta.params as Partial<P>).restore(saved), trainable: true, summary };
 }

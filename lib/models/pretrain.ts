@@ -1,16 +1,31 @@
-import { PretrainOptions } from '../experiments/workflow';
-export { PretrainOptions };
+import { z } from 'zod';
 import { tf } from '../backend/tf';
-import { makeBatch, type WindowSource } from '../tensors/windows';
+import type { PreparedData } from '../tensors/prepare';
 import { shuffled } from '../tensors/sampling';
-import { assignValues } from '../train/loop';
-import { clipByGlobalNorm } from '../train/loss';
+import { makeBatch, type WindowSource } from '../tensors/windows';
+import { trainLoop, type EpochRecord, type Objective } from '../train/loop';
+import { assignValues } from '../train/weights';
 import { Random } from '../util/random';
-import { TrainingDivergedError } from '../train/loop';
-import type { PreparedData } from './classifier';
-import { lstmEncoder, type LstmParams } from './lstm';
+import { lstmEncoder, type LstmEncoder, type LstmParams } from './lstm';
 import { WeightFactory } from './net';
 
+/** Masked-reconstruction pretraining (`workflow.pretrain` in a config). */
+export const PretrainOptions = z.object({
+  /** the encoder: a bidirectional LSTM of this many units per direction and layers */
+  units: z.number().int().min(1).max(512).default(32),
+  layers: z.number().int().min(1).max(4).default(1),
+  /** share of time steps hidden from the encoder */
+  maskRatio: z.number().gt(0).lt(1).default(0.15),
+  /** `random`: steps masked independently; `patch`: contiguous runs of `patchLength` steps */
+  maskStrategy: z.enum(['random', 'patch']).default('patch'),
+  patchLength: z.number().int().min(1).default(5),
+  epochs: z.number().int().positive().default(8),
+  patience: z.number().int().positive().default(3),
+  batchSize: z.number().int().positive().default(256),
+  learningRate: z.number().positive().default(1e-3),
+  clipNorm: z.number().nonnegative().default(1),
+}).strict();
+export type PretrainOptions = z.infer<typeof PretrainOptions>;
 
 /** The LSTM params of the pretrained encoder (a fine-tuned `bilstm` must use the same). */
 export function encoderParams(o: Pick<PretrainOptions, 'units' | 'layers'>, dropout = 0): LstmParams {
@@ -44,12 +59,10 @@ export function makeMask(batch: number, window: number, o: Pick<PretrainOptions,
   return mask;
 }
 
-export interface PretrainEpoch { epoch: number; loss: number; valLoss: number; seconds: number }
-
 export interface PretrainResult {
   /** the encoder's weights (lstm*), the decoder dropped */
   encoder: Map<string, Float32Array>;
-  history: PretrainEpoch[];
+  history: EpochRecord[];
   bestValLoss: number;
   /** the masked MSE of predicting 0 (the scaled centre) at every masked step: the bar to beat */
   zeroValLoss: number;
@@ -60,31 +73,44 @@ export interface PretrainResult {
  * Masked-reconstruction pretraining of a BiLSTM encoder on unlabeled windows (the labels
  * are never read): masked steps are zeroed in the input, a linear decoder reconstructs every
  * feature from the encoder's output at each step, and the loss is the MSE on masked steps
- * only. Adam, clipping, early stopping on the validation windows' masked MSE (fixed masks),
- * best weights kept.
+ * only. Trained by the one training loop (Adam, clipping, early stopping on the validation
+ * windows' masked MSE with fixed masks, best weights kept).
  */
 export async function pretrainEncoder(
   data: PreparedData, input: Partial<PretrainOptions> & { seed?: number } = {},
-  onEpoch?: (e: PretrainEpoch, improved: boolean) => void,
+  onEpoch?: (e: EpochRecord, improved: boolean) => void,
 ): Promise<PretrainResult> {
   const { seed = 42, ...rest } = input;
   const o = PretrainOptions.parse(rest);
-  const { window } = data;
   const f = data.source.features;
   const w = new WeightFactory(seed);
   const encoder = lstmEncoder(w, encoderParams(o), f);
-  const decoderW = w.glorot('decoder_kernel', encoder.size, f);
-  const decoderB = w.fill('decoder_bias', [f], 0);
-  const variables = [...w.variables.values()];
-  const reconstructionLoss = (x: tf.Tensor3D, mask: tf.Tensor2D, training: boolean): tf.Scalar => {
+  const decoder = { kernel: w.glorot('decoder_kernel', encoder.size, f) as tf.Tensor2D, bias: w.fill('decoder_bias', [f], 0) };
+  const objective = reconstructionObjective(data, o, encoder, decoder, seed);
+  const zeroValLoss = objective.validateZero();
+  const result = await trainLoop([...w.variables.values()], objective, {
+    epochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: o.learningRate, clipNorm: o.clipNorm, seed, classWeighted: false,
+  }, { onEpoch: (record, improved) => onEpoch?.(record, improved) });
+  const encoderWeights = new Map([...w.variables].filter(([name]) => name.startsWith('lstm')).map(([name, v]) => [name, (v.dataSync() as Float32Array).slice()]));
+  for (const v of w.variables.values()) v.dispose();
+  return { encoder: encoderWeights, history: result.history, bestValLoss: result.bestValLoss, zeroValLoss, samplesPerSecond: result.samplesPerSecond };
+}
+
+/** Masked MSE over the hidden steps of shuffled training windows (fresh masks per batch), validated on fixed masks. */
+function reconstructionObjective(
+  data: PreparedData, o: PretrainOptions, encoder: LstmEncoder, decoder: { kernel: tf.Tensor2D; bias: tf.Tensor }, seed: number,
+): Objective & { validateZero(): number } {
+  const { window } = data;
+  const f = data.source.features;
+  const loss = (x: tf.Tensor3D, mask: tf.Tensor2D, training: boolean): tf.Scalar => {
     const m = mask.expandDims(2) as tf.Tensor3D;
     const seq = encoder.encode(x.mul(tf.scalar(1).sub(m)) as tf.Tensor3D, training, true).sequence!;
     const [b, t] = seq.shape;
-    const recon = tf.matMul(seq.reshape([b * t, encoder.size]), decoderW as tf.Tensor2D).add(decoderB).reshape([b, t, f]);
+    const recon = tf.matMul(seq.reshape([b * t, encoder.size]), decoder.kernel).add(decoder.bias).reshape([b, t, f]);
     return recon.sub(x).square().mul(m).sum().div(m.sum().mul(f)) as tf.Scalar;
   };
-  const rng = new Random(seed);
   const valMasks = makeMask(data.val.length, window, o, new Random(seed + 1));
+  // the masked MSE of the validation windows, weighted by masked steps; `zero`: of predicting 0 everywhere
   const evaluate = (zero: boolean): number => {
     let sum = 0;
     let weight = 0;
@@ -92,67 +118,37 @@ export async function pretrainEncoder(
       const batch = makeBatch(data.source, data.val.subarray(i, i + 1024), window);
       const maskValues = valMasks.subarray(i * window, (i + batch.size) * window);
       const masked = maskValues.reduce((a, b) => a + b, 0);
-      const loss = tf.tidy(() => {
+      const value = tf.tidy(() => {
         const x = tf.tensor3d(batch.x, [batch.size, window, f]);
         const mask = tf.tensor2d(maskValues, [batch.size, window]);
-        if (!zero) return reconstructionLoss(x, mask, false).dataSync()[0];
+        if (!zero) return loss(x, mask, false).dataSync()[0];
         const m = mask.expandDims(2);
         return x.square().mul(m).sum().div(m.sum().mul(f)).dataSync()[0];
       });
-      sum += loss * masked;
+      sum += value * masked;
       weight += masked;
     }
     return sum / Math.max(1, weight);
   };
-  const zeroValLoss = evaluate(true);
-  const optimizer: tf.Optimizer = tf.train.adam(o.learningRate);
-  const history: PretrainEpoch[] = [];
-  let best = { valLoss: Infinity, weights: null as Float32Array[] | null };
-  let stale = 0;
-  let samples = 0;
-  const started = performance.now();
-  try {
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      const epochStart = performance.now();
-      const order = shuffled(data.train, rng);
-      let lossSum = 0;
-      let batches = 0;
-      for (let i = 0; i < order.length; i += o.batchSize) {
-        const batch = makeBatch(data.source, order.subarray(i, i + o.batchSize), window);
-        const maskValues = makeMask(batch.size, window, o, rng);
-        const loss = tf.tidy(() => {
-          const x = tf.tensor3d(batch.x, [batch.size, window, f]);
-          const mask = tf.tensor2d(maskValues, [batch.size, window]);
-          const { value, grads } = tf.variableGrads(() => reconstructionLoss(x, mask, true), variables);
-          const clipped = clipByGlobalNorm(grads, o.clipNorm);
-          const v = value.dataSync()[0];
-          if (Number.isFinite(v) && Number.isFinite(clipped.norm)) optimizer.applyGradients(clipped.grads);
-          return v;
-        });
-        if (!Number.isFinite(loss)) throw new TrainingDivergedError(`pretraining diverged: loss ${loss} at epoch ${epoch + 1}; nothing was saved. Lower pretrain.learningRate.`);
-        lossSum += loss;
-        batches++;
-        samples += batch.size;
-        await new Promise((r) => setImmediate(r));
-      }
-      const valLoss = evaluate(false);
-      const record = { epoch: epoch + 1, loss: lossSum / Math.max(1, batches), valLoss, seconds: (performance.now() - epochStart) / 1000 };
-      history.push(record);
-      const improved = valLoss < best.valLoss - 1e-7;
-      if (improved) {
-        best = { valLoss, weights: variables.map((v) => (v.dataSync() as Float32Array).slice()) };
-        stale = 0;
-      } else stale++;
-      onEpoch?.(record, improved);
-      if (stale >= o.patience) break;
-    }
-  } finally {
-    optimizer.dispose();
-  }
-  if (best.weights) variables.forEach((v, i) => assignValues(v, best.weights![i]));
-  const encoderWeights = new Map([...w.variables].filter(([name]) => name.startsWith('lstm')).map(([name, v]) => [name, (v.dataSync() as Float32Array).slice()]));
-  for (const v of variables) v.dispose();
-  return { encoder: encoderWeights, history, bestValLoss: best.valLoss, zeroValLoss, samplesPerSecond: samples / ((performance.now() - started) / 1000) };
+  let order = data.train;
+  let rng: Random;
+  let batchSize = o.batchSize;
+  return {
+    divergenceHint: 'Lower workflow.pretrain.learningRate.',
+    startEpoch(r, size) {
+      rng = r;
+      batchSize = size;
+      order = shuffled(data.train, rng);
+      return Math.ceil(order.length / batchSize);
+    },
+    batch(b) {
+      const batch = makeBatch(data.source, order.subarray(b * batchSize, (b + 1) * batchSize), window);
+      const maskValues = makeMask(batch.size, window, o, rng);
+      return { size: batch.size, loss: () => loss(tf.tensor3d(batch.x, [batch.size, window, f]), tf.tensor2d(maskValues, [batch.size, window]), true) };
+    },
+    validate: () => ({ loss: evaluate(false) }),
+    validateZero: () => evaluate(true),
+  };
 }
 
 /** The frozen encoder's features of windows: the last steps of both directions, rows × size. */

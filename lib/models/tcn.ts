@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { tf } from '../backend/tf';
-import { dense3d, dropout, WeightFactory, type Net } from './net';
+import type { Net } from '../train/net';
+import { NeuralModel, networkFamily } from './neural';
+import { registerFamily } from './registry';
+import { dense3d, dropout, WeightFactory } from './net';
 
 export const TcnParams = z.object({
   channels: z.number().int().min(1).max(512).default(32),
@@ -61,3 +64,14 @@ export function causalConv(x: tf.Tensor3D, kernel: tf.Tensor2D, bias: tf.Tensor1
   });
   return dense3d(tf.concat(shifted, 2) as tf.Tensor3D, kernel, bias);
 }
+
+/** A temporal convolutional network classifier. */
+export class TcnModel extends NeuralModel<TcnParams> {
+  constructor(params: Partial<TcnParams> = {}) {
+    super('tcn', TcnParams, buildTcn, params);
+  }
+}
+
+export const tcn = (params: Partial<TcnParams> = {}) => new TcnModel(params);
+
+registerFamily('tcn', networkFamily(tcn, 'temporal convolutional network (params: channels, kernelSize, dilations, dropout)'));

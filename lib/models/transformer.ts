@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { tf } from '../backend/tf';
-import { dense3d, dropout, layerNorm, WeightFactory, type Net } from './net';
+import type { Net } from '../train/net';
+import { NeuralModel, networkFamily } from './neural';
+import { registerFamily } from './registry';
+import { dense3d, dropout, layerNorm, WeightFactory } from './net';
 
 export const TransformerParams = z.object({
   dModel: z.number().int().min(4).max(1024).default(64),
@@ -62,3 +65,14 @@ function attention(h: tf.Tensor3D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tens
   const weights = tf.softmax(tf.matMul(q, k, false, true).div(Math.sqrt(dh)));
   return tf.matMul(weights, v).reshape([b, heads, t, dh]).transpose([0, 2, 1, 3]).reshape([b, t, d]) as tf.Tensor3D;
 }
+
+/** A transformer-encoder classifier. */
+export class TransformerModel extends NeuralModel<TransformerParams> {
+  constructor(params: Partial<TransformerParams> = {}) {
+    super('transformer', TransformerParams, buildTransformer, params);
+  }
+}
+
+export const transformer = (params: Partial<TransformerParams> = {}) => new TransformerModel(params);
+
+registerFamily('transformer', networkFamily(transformer, 'transformer encoder (params: dModel, heads, layers, ffSize, pooling, dropout)'));

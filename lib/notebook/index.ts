@@ -1,6 +1,3 @@
-export { runNotebook, NotebookFailedError, type RunOptions, type RunResult, type FailedCell } from './run';
-export { notebookParameters, parameterCell, type Parameter } from './parameters';
-export { readNotebook, writeNotebook, type Notebook, type Cell } from './notebookFile';
-export { registerEngine, getEngine, type Engine, type LaunchedKernel } from './engines';
-export { KernelClient, DeadKernelError, CellTimeoutError } from './client';
-export { findKernelspec } from './kernelspecs';
+export { runGates, latestRecords, modelHistory, calibrationCurves, showMarkdown, pick, type NotebookRunOptions } from './runGates';
+export { enterProject } from './project';
+export { notebookProgress } from './progress';

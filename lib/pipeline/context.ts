@@ -1,28 +1,20 @@
-import { dirname, join } from 'node:path';
-import type { GateRecord } from '../gates/record';
-import { InputError } from '../util/errors';
+import { join } from 'node:path';
 import type pl from 'nodejs-polars';
-import type { ColumnMapping } from '../data/columns';
-import { loadDataset, frameSha256 } from '../data/dataset';
-import { loadSplit } from '../split/splitFile';
-import { prepareModelData } from '../train/experiment';
-import type { PreparedData } from '../models/classifier';
-import { ensureEmbeddedDataset } from '../data/embedded';
-import { importFile } from '../data/import';
-import { generateSynthetic } from '../data/synthetic';
-import type { ExperimentConfig } from '../experiments/config';
-
-export interface LoadedData {
-  frame: pl.DataFrame;
-  sha256: string;
-  /** A name for messages: the file, or "synthetic". */
-  source: string;
-}
+import { frameSha256, loadDataset } from '../data/dataset';
+import { PlausibilityCeilings } from '../eval/honesty';
+import { modelDirOf } from '../gates/queries';
+import type { GateRecord } from '../gates/record';
+import { loadSplit, type SplitFile } from '../split/splitFile';
+import type { PreparedData } from '../tensors/prepare';
+import { InputError } from '../util/errors';
+import type { ExperimentConfig } from './config';
+import { loadConfiguredData, type LoadedData } from './configuredData';
+import { prepareModelData } from './modelRun';
 
 /**
- * What the phases of one pipeline run share: the config, where artifacts go, and data
- * loaded once. A phase that needs an earlier phase's output reads it from memory when that
- * phase ran in this process, else from its artifact (skipped gates leave them intact).
+ * What the gates of one pipeline run share: the config, where artifacts go, and data
+ * loaded once. A gate that needs an earlier gate's output reads it from memory when that
+ * gate ran in this process, else from its artifact (skipped gates leave them intact).
  */
 export class RunContext {
   private loaded: LoadedData | undefined;
@@ -40,7 +32,7 @@ export class RunContext {
   ) {}
 
   /**
-   * The model later phases build on: the best of the last optimization when it passed,
+   * The model later gates build on: the best of the last optimization when it passed,
    * else the baseline's (the folder of its model.json artifact).
    */
   currentModelDir(): string {
@@ -59,26 +51,19 @@ export class RunContext {
 
   /** The configured dataset (embedded, synthetic or a file) and its content sha256. */
   data(): LoadedData {
-    if (this.loaded) return this.loaded;
-    const source = this.config.data;
-    if (source.source === 'embedded') {
-      const embedded = ensureEmbeddedDataset(undefined, (done, total) => this.log(`  generating the embedded data: ${done}/${total} bars`));
-      if (embedded.generated) this.log(`  regenerated ${embedded.path} from its seed (sha256 ${embedded.manifest.sha256.slice(0, 12)}… as committed)`);
-      this.loaded = { frame: embedded.frame, sha256: embedded.manifest.sha256, source: embedded.path };
-    } else {
-      const frame = source.source === 'synthetic'
-        ? generateSynthetic(source.generator)
-        : importFile(source.path, { adjusted: source.adjusted, mapping: source.mapping as Partial<ColumnMapping> }).frame;
-      this.loaded = { frame, sha256: frameSha256(frame), source: source.source === 'file' ? source.path : 'synthetic' };
-    }
+    this.loaded ??= loadConfiguredData(this.config, this.log);
     return this.loaded;
   }
 
   /** The config's model windows (scaled on train, its stride and features) on the recorded split. */
   modelData(): PreparedData {
-    const frame = this.featureFrame();
-    this.prepared ??= prepareModelData(frame, loadSplit(this.artifact('split.json'), frameSha256(frame)), this.config);
+    this.prepared ??= prepareModelData(this.featureFrame(), this.split(), this.config);
     return this.prepared;
+  }
+
+  /** The split the split gate recorded, checked against this run's feature frame. */
+  split(): SplitFile {
+    return loadSplit(this.artifact('split.json'), frameSha256(this.featureFrame()));
   }
 
   /** The model folder of a gate's latest usable record (the gate must have run). */
@@ -99,10 +84,9 @@ export class RunContext {
     this.features ??= loadDataset(this.artifact('features.parquet')).frame;
     return this.features;
   }
-}
 
-/** The model folder a gate's record points at (the folder of its model.json artifact), if any. */
-export function modelDirOf(record: GateRecord): string | undefined {
-  const model = record.artifacts.find((a) => a.path.endsWith('model.json'));
-  return model ? dirname(model.path) : undefined;
+  /** The plausibility ceilings every model is held to (`gates.finalization.plausible_*`). */
+  plausibility(): PlausibilityCeilings {
+    return PlausibilityCeilings.parse(this.config.gates.finalization ?? {});
+  }
 }

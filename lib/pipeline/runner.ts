@@ -1,18 +1,17 @@
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { CheckFailedError, GatebookError, InputError } from '../util/errors';
-import { canonicalJson, sha256, sha256File } from '../util/hash';
-import { configSha256, type ExperimentConfig } from '../experiments/config';
-import { inDependencyOrder } from '../gates/definitions';
-import { workflowGates } from './workflows';
+import { deviceReport, selectBackend } from '../backend';
 import { evaluateChecks, type CheckIssue } from '../gates/check';
 import { appendRecord, latestByGate, verifyLedger } from '../gates/ledger';
+import { inDependencyOrder } from '../gates/order';
 import { codeSha256, deviceName, gitState, host, versions } from '../gates/provenance';
 import type { GateRecord, Provenance } from '../gates/record';
-import type { GateId, GateSpec } from '../gates/spec';
+import { CheckFailedError, GatebookError, InputError } from '../util/errors';
+import { canonicalJson, sha256, sha256File } from '../util/hash';
+import { configSha256, type ExperimentConfig } from './config';
 import { RunContext } from './context';
-import { deviceReport, selectBackend } from '../backend';
-import { getPhase } from './phases';
+import type { Gate } from './gate';
+import { workflowGates } from './workflows';
 
 export interface PipelineOptions {
   config: ExperimentConfig;
@@ -24,15 +23,17 @@ export interface PipelineOptions {
   log?: (line: string) => void;
   /** `phases` (default) or `gated`: which gates run (see workflows.ts). */
   workflow?: string;
-  /** Gate declarations (default: the workflow's); tests pass their own. */
-  gates?: readonly GateSpec[];
+  /** The gates (default: the workflow's); tests pass their own. */
+  gates?: readonly Gate[];
 }
 
 export interface GateOutcome {
-  gate: GateId;
+  gate: string;
   action: 'ran' | 'skipped-same-inputs' | 'skipped-by-decision';
   record: GateRecord | null;
   issues: CheckIssue[];
+  /** The error a gate that errored threw (recorded in the ledger as its message). */
+  error?: unknown;
 }
 
 export interface PipelineResult {
@@ -44,11 +45,12 @@ export interface PipelineResult {
 }
 
 /**
- * Run the gates in dependency order (only those with a phase to measure them), from
- * `from` to `to`: each gate's requirements must have a passing record; a gate that passed
- * with the same inputs (code, config, data) and intact artifacts is skipped unless `force`;
- * each run gate is judged and appended to the ledger; the first failure stops the run
- * unless the gate routes on failure (the 5-phase decision tree).
+ * Run the gates in dependency order, from `from` to `to`: each gate's requirements must
+ * have a passing record; a gate that passed with the same inputs (code, config, data) and
+ * intact artifacts is skipped (and says so) unless `force`; each run gate is judged and
+ * appended to the ledger — an error inside a gate too, recorded as `error` with its
+ * message; the first failure stops the run unless the gate routes on failure (the 5-phase
+ * decision tree).
  */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const log = options.log ?? (() => {});
@@ -66,34 +68,43 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const base = await baseProvenance(options.config);
   // decisions made by gates that ran before this selection still hold (`--from diagnostics`
   // after a baseline that passed skips diagnostics and optimization)
-  const skipped = new Set<GateId>(
-    gates
-      .filter((g) => !selected.includes(g) && latest.get(g.id)?.status === 'pass')
-      .flatMap((g) => g.skipOnPass ?? []),
+  const skipped = new Set<string>(
+    gates.filter((g) => !selected.includes(g) && latest.get(g.id)?.status === 'pass').flatMap((g) => g.skipOnPass ?? []),
   );
   const outcomes: GateOutcome[] = [];
-  for (const spec of selected) {
-    if (skipped.has(spec.id)) {
-      log(`– ${spec.id}: skipped by the decision tree`);
-      outcomes.push({ gate: spec.id, action: 'skipped-by-decision', record: null, issues: [] });
+  for (const gate of selected) {
+    if (skipped.has(gate.id)) {
+      log(`– ${gate.id}: skipped by the decision tree`);
+      outcomes.push({ gate: gate.id, action: 'skipped-by-decision', record: null, issues: [] });
       continue;
     }
-    requirePassed(spec, latest);
-    const dataSha = spec.id === 'env' ? null : ctx.data().sha256;
+    requirePassed(gate, latest);
+    // the data is an input of every gate after env: a file that cannot be read is that gate's error, recorded
+    let dataSha: string | null = null;
+    let dataError: unknown;
+    if (gate.id !== 'env') {
+      try {
+        dataSha = ctx.data().sha256;
+      } catch (e) {
+        dataError = e;
+      }
+    }
     const inputs = sha256(canonicalJson({ code: base.code_sha256, config: base.config_sha256, data: dataSha }));
-    const previous = latest.get(spec.id);
-    if (!options.force && previous?.status === 'pass' && previous.inputs_sha256 === inputs && (await artifactsIntact(previous))) {
-      log(`✓ ${spec.id}: skipped, passed with the same inputs at ${previous.finished} (record ${previous.hash.slice(0, 10)}…; --force reruns)`);
-      outcomes.push({ gate: spec.id, action: 'skipped-same-inputs', record: previous, issues: [] });
-      for (const g of spec.skipOnPass ?? []) skipped.add(g); // the decision it made then still holds
+    const previous = latest.get(gate.id);
+    if (dataError === undefined && !options.force && previous?.status === 'pass' && previous.inputs_sha256 === inputs && (await artifactsIntact(previous))) {
+      log(`✓ ${gate.id}: skipped — unchanged inputs (code, config, data) and intact artifacts since it passed at ${previous.finished} (record ${previous.hash.slice(0, 10)}…; --force reruns)`);
+      outcomes.push({ gate: gate.id, action: 'skipped-same-inputs', record: previous, issues: [] });
+      for (const g of gate.skipOnPass ?? []) skipped.add(g); // the decision it made then still holds
+      for (const g of branchSkips(previous)) skipped.add(g);
       continue;
     }
-    const outcome = await runGate(spec, ctx, { run, base, dataSha, inputs, latest, ledgerPath, log });
-    latest.set(spec.id, outcome.record!);
+    const outcome = await runGate(gate, ctx, { run, base, dataSha, dataError, inputs, latest, ledgerPath, log });
+    const record = outcome.record!;
+    latest.set(gate.id, record);
     outcomes.push(outcome);
-    if (outcome.record!.status === 'pass') {
-      for (const g of spec.skipOnPass ?? []) skipped.add(g);
-    } else if (!(outcome.record!.status === 'fail' && spec.onFail?.some((g) => selected.some((s) => s.id === g)))) {
+    if (record.status === 'pass') {
+      for (const g of [...(gate.skipOnPass ?? []), ...branchSkips(record)]) skipped.add(g);
+    } else if (!(record.status === 'fail' && gate.onFail?.some((g) => selected.some((s) => s.id === g)))) {
       // a failure routes on only where a gate it routes to can run; otherwise it stops the run
       return { run, outcomes, stoppedAt: outcome, ok: false };
     }
@@ -105,59 +116,89 @@ interface GateRun {
   run: string;
   base: Omit<Provenance, 'data_sha256'>;
   dataSha: string | null;
+  /** The configured data could not be loaded: the gate does not run, it is recorded with this error. */
+  dataError?: unknown;
   inputs: string;
   latest: Map<string, GateRecord>;
   ledgerPath: string;
   log: (line: string) => void;
 }
 
-async function runGate(spec: GateSpec, ctx: RunContext, g: GateRun): Promise<GateOutcome> {
+/** The record of a branch a gate took: `skip` in its decision ("… → skip optimization"). */
+const SKIP_MARK = ' → skip ';
+
+/** The gates the ledger's latest records skip by decision: those a passing gate skips on pass, or by a branch it recorded. */
+export function decisionSkips(latest: Map<string, GateRecord>, gates: readonly Gate[]): Set<string> {
+  const out = new Set<string>();
+  for (const g of gates) {
+    const r = latest.get(g.id);
+    if (r?.status === 'pass') for (const s of [...(g.skipOnPass ?? []), ...branchSkips(r)]) out.add(s);
+  }
+  return out;
+}
+
+function branchSkips(record: GateRecord): string[] {
+  const at = record.decision?.lastIndexOf(SKIP_MARK) ?? -1;
+  return at < 0 ? [] : record.decision!.slice(at + SKIP_MARK.length).split(', ');
+}
+
+async function runGate(gate: Gate, ctx: RunContext, g: GateRun): Promise<GateOutcome> {
   const started = new Date();
-  const phase = getPhase(spec.id)!;
+  const thresholds = ctx.config.gates[gate.id] ?? gate.thresholds.parse({});
   let metrics: Record<string, number | null> = {};
   let artifacts: Array<{ path: string; sha256: string }> = [];
-  let error: string | null = null;
+  let error: unknown;
   let note: string | undefined;
+  let branch: string | null = null;
   try {
-    const out = await phase(ctx);
+    if (g.dataError !== undefined) throw g.dataError;
+    const out = await gate.run(ctx, thresholds);
     metrics = out.metrics;
     note = out.note;
+    if (out.decision) branch = `${out.decision}${out.skip?.length ? `${SKIP_MARK}${out.skip.join(', ')}` : ''}`;
     artifacts = await Promise.all(out.artifacts.map(async (path) => ({ path, sha256: await sha256File(path) })));
   } catch (e) {
-    if (!(e instanceof GatebookError)) throw e;
-    error = e.message;
+    error = e; // recorded whatever it is: a gate that threw is never missing from the ledger
   }
   // another gate's latest measurement: a failed gate still measured (a baseline below target
   // is still the baseline to beat); a gate that errored did not
-  const lookup = (gate: string, metric: string) => {
-    const r = g.latest.get(gate);
+  const lookup = (other: string, metric: string) => {
+    const r = g.latest.get(other);
     return r && r.status !== 'error' ? (r.metrics[metric] ?? null) : null;
   };
-  const judged = error ? { checks: [], issues: [] } : evaluateChecks(spec, metrics, ctx.config.gates, lookup);
+  const judged = error ? { checks: [], issues: [] } : evaluateChecks(gate, metrics, thresholds, lookup);
   const status = error ? 'error' : judged.issues.length === 0 ? 'pass' : 'fail';
   const finished = new Date();
-  const decision = status === 'pass' && spec.skipOnPass?.length ? `${spec.id} passed → skip ${spec.skipOnPass.join(', ')}`
-    : status === 'fail' && spec.onFail?.length ? `${spec.id} failed → ${spec.onFail.join(' → ')}` : null;
+  const decision = status === 'pass' && branch ? branch
+    : status === 'pass' && gate.skipOnPass?.length ? `${gate.id} passed${SKIP_MARK}${gate.skipOnPass.join(', ')}`
+      : status === 'fail' && gate.onFail?.length ? `${gate.id} failed → ${gate.onFail.join(' → ')}` : null;
+  const message = error ? errorMessage(error) : null;
   const record = await appendRecord(g.ledgerPath, {
-    schema: 1, gate: spec.id, phase: spec.phase, run: g.run, experiment: ctx.config.name, status,
+    schema: 1, gate: gate.id, phase: gate.phase, run: g.run, experiment: ctx.config.name, status,
     metrics, checks: judged.checks, artifacts,
     provenance: { ...g.base, data_sha256: g.dataSha },
-    inputs_sha256: g.inputs, decision, error,
+    inputs_sha256: g.inputs, decision, error: message,
     started: started.toISOString(), finished: finished.toISOString(),
     duration_s: (finished.getTime() - started.getTime()) / 1000,
   });
   const mark = status === 'pass' ? '✓' : '✗';
-  g.log(`${mark} ${spec.id}: ${status} in ${record.duration_s.toFixed(1)} s — ${spec.title}${decision ? ` (${decision})` : ''}`);
+  g.log(`${mark} ${gate.id}: ${status} in ${record.duration_s.toFixed(1)} s — ${gate.title}${decision ? ` (${decision})` : ''}`);
   if (note) g.log(`    ${note}`);
   for (const issue of judged.issues) g.log(`    ${issue.message}`);
-  if (error) g.log(`    error: ${error}`);
-  return { gate: spec.id, action: 'ran', record, issues: judged.issues };
+  if (message) g.log(`    error: ${message}`);
+  return { gate: gate.id, action: 'ran', record, issues: judged.issues, ...(error ? { error } : {}) };
 }
 
-/** The declared gates that have a phase, in dependency order, between `from` and `to`. */
-export function selectGates(gates: readonly GateSpec[], from?: string, to?: string): GateSpec[] {
-  const order = inDependencyOrder(gates).filter((g) => getPhase(g.id));
-  const ids = order.map((g) => g.id as string);
+/** An error as one line for the ledger: our own errors by their message, anything else with its class. */
+function errorMessage(error: unknown): string {
+  if (error instanceof GatebookError) return error.message;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The gates in dependency order between `from` and `to`. */
+export function selectGates(gates: readonly Gate[], from?: string, to?: string): Gate[] {
+  const order = inDependencyOrder(gates);
+  const ids = order.map((g) => g.id);
   const index = (name: string | undefined, flag: string, fallback: number) => {
     if (name === undefined) return fallback;
     const i = ids.indexOf(name);
@@ -170,11 +211,11 @@ export function selectGates(gates: readonly GateSpec[], from?: string, to?: stri
   return order.slice(start, end + 1);
 }
 
-function requirePassed(spec: GateSpec, latest: Map<string, GateRecord>): void {
-  const missing = spec.requires.filter((r) => latest.get(r)?.status !== 'pass');
+function requirePassed(gate: Gate, latest: Map<string, GateRecord>): void {
+  const missing = gate.requires.filter((r) => latest.get(r)?.status !== 'pass');
   if (missing.length > 0) {
     throw new CheckFailedError(
-      `gate ${spec.id} requires ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no passing record in the ledger; ` +
+      `gate ${gate.id} requires ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no passing record in the ledger; ` +
         `run them first (e.g. \`gatebook pipeline --from ${missing[0]}\`)`,
     );
   }

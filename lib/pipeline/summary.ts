@@ -1,20 +1,30 @@
 import { basename } from 'node:path';
-import { GATES } from '../gates/definitions';
 import { formatNumber } from '../gates/messages';
 import type { GateRecord } from '../gates/record';
 import { readRunbook } from '../runbooks/runbook';
 import { gatesOfRunbook, listRunbooks } from '../runbooks/scope';
 import { contextOf, verifyRunbook } from '../runbooks/verify';
+import { GATES } from './gates';
+import type { GateOutcome } from './runner';
 
-/** The latest record of each gate as a table: status, key metric, when, duration. */
-export function formatGateTable(records: GateRecord[]): string {
+/** What this run did with a gate, for the table's last column. */
+export function outcomeMark(action: GateOutcome['action']): string {
+  return action === 'ran' ? 'ran' : action === 'skipped-same-inputs' ? 'reused: unchanged inputs' : 'skipped by decision';
+}
+
+/**
+ * The latest record of each gate as a table: status, key metric, when, duration, and —
+ * given `marks` (gate → what this run did) — whether this run ran it or reused it.
+ */
+export function formatGateTable(records: GateRecord[], marks?: Map<string, string>): string {
   const latest = new Map(records.map((r) => [r.gate, r]));
   const rows = GATES.filter((g) => latest.has(g.id)).map((g) => {
     const r = latest.get(g.id)!;
     const key = r.metrics[g.keyMetric];
-    return [g.id, r.status, `${g.keyMetric} = ${key === undefined || key === null ? 'n/a' : formatNumber(key)}`, r.finished.replace('T', ' ').slice(0, 19), `${r.duration_s.toFixed(1)} s`];
+    const row = [g.id, r.status, `${g.keyMetric} = ${key === undefined || key === null ? 'n/a' : formatNumber(key)}`, r.finished.replace('T', ' ').slice(0, 19), `${r.duration_s.toFixed(1)} s`];
+    return marks ? [...row, marks.get(g.id) ?? '–'] : row;
   });
-  return table(['gate', 'status', 'key metric', 'finished (UTC)', 'took'], rows);
+  return table(['gate', 'status', 'key metric', 'finished (UTC)', 'took', ...(marks ? ['this run'] : [])], rows);
 }
 
 /**
@@ -34,11 +44,11 @@ export function formatRunbookSummary(dir: string, records: GateRecord[]): string
 }
 
 /**
- * A runbook is judged once a gate that declares it (GateSpec.runbook) has a record; a
- * runbook no built gate declares waits until every gate it reads has one.
+ * A runbook is judged once a gate that declares it (its `runbook`) has a record; a
+ * runbook no gate declares waits until every gate it reads has one.
  */
 function waitingFor(path: string, reads: string[], latest: Map<string, GateRecord>): string[] {
-  const owners = GATES.filter((g) => basename(g.runbook) === basename(path)).map((g) => g.id as string);
+  const owners = GATES.filter((g) => basename(g.runbook) === basename(path)).map((g) => g.id);
   if (owners.length > 0) return owners.some((g) => latest.has(g)) ? [] : owners;
   return reads.filter((g) => !latest.has(g));
 }

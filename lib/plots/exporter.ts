@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { packageRoot } from '../data/embedded';
+import { packageRoot } from '../util/packageRoot';
 import { writeFileAtomic } from '../util/atomic';
 import { GatebookError } from '../util/errors';
 import type { Figure } from './figure';

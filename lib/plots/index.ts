@@ -3,5 +3,5 @@ export { trainingCurves } from './curves';
 export { confusionMatrix, rocCurve, rocPoints, prCurve, reliabilityDiagram } from './classification';
 export { priceWithSplits, featureDistributions, correlationHeatmap, gateTimeline } from './data';
 export { FigureExporter, figureHtml, writeHtml } from './exporter';
-export { showFigure, closeFigures, enterProject } from './notebook';
+export { showFigure } from './notebook';
 export { modelComparison } from './comparison';

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { display, mimeBundle } from '../kernel/display';
 import { FigureExporter } from './exporter';
 import type { Figure } from './figure';
@@ -20,25 +18,4 @@ export async function showFigure(figure: Figure): Promise<void> {
     bundle['text/html'] = `<img src="data:image/png;base64,${png}" alt="${String(bundle['text/plain']).replace(/"/g, '')}"/>`;
   }
   display({ toMimeBundle: () => bundle });
-}
-
-/** Close the shared browser (the kernel's exit closes it too). */
-export async function closeFigures(): Promise<void> {
-  if (exporter) await (await exporter).stop();
-  exporter = null;
-}
-
-/**
- * Make the project the working directory (the nearest folder up from here with runbooks/
- * and package.json), so a notebook in notebooks/ reads and writes the same artifacts, ledger
- * and runbooks as the CLI. Safe to run twice.
- */
-export function enterProject(from = process.cwd()): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'runbooks')) && existsSync(join(dir, 'package.json'))) {
-      process.chdir(dir);
-      return dir;
-    }
-    if (dirname(dir) === dir) return process.cwd();
-  }
 }

@@ -3,14 +3,15 @@ import { basename, join } from 'node:path';
 import { loadDataset } from '../data/dataset';
 import { formatNumber } from '../gates/messages';
 import type { GateRecord } from '../gates/record';
-import { calibrationCurves, latestRecords, modelHistory } from '../pipeline/phaseRun';
+import { latestRecords, modelHistory } from '../gates/queries';
+import { calibrationCurves } from '../pipeline/gates';
 import { confusionMatrix, prCurve, reliabilityDiagram, rocCurve } from '../plots/classification';
 import { trainingCurves } from '../plots/curves';
 import { gateTimeline, priceWithSplits } from '../plots/data';
 import { FigureExporter } from '../plots/exporter';
 import type { Figure } from '../plots/figure';
 import { loadSplit } from '../split/splitFile';
-import { verifyLedger } from '../gates/ledger';
+import { ledgerPathOf, verifyLedger } from '../gates/ledger';
 import { writeFileAtomic } from '../util/atomic';
 import { rocAuc } from '../eval/metrics';
 
@@ -27,9 +28,9 @@ export interface ReportResult {
  * (headless chromium) and an index.html that shows them all. What a gate has not produced
  * yet is listed as missing, not invented.
  */
-export async function writeReport(artifacts = 'artifacts'): Promise<ReportResult> {
+export async function writeReport(artifacts = 'artifacts', ledger = ledgerPathOf(artifacts)): Promise<ReportResult> {
   const dir = join(artifacts, 'reports');
-  const records = latestRecords(artifacts);
+  const records = latestRecords(ledger);
   const result: ReportResult = { dir, reports: [], figures: [], skipped: [] };
   const baseline = records.find((r) => r.gate === 'baseline');
   if (baseline) {
@@ -38,7 +39,7 @@ export async function writeReport(artifacts = 'artifacts'): Promise<ReportResult
   for (const name of ['baseline_results.md', 'diagnostic_report.md', 'optimization_results.md', 'test_results.md']) {
     (existsSync(join(dir, name)) ? result.reports : result.skipped).push(name);
   }
-  const figures = collectFigures(artifacts, result.skipped);
+  const figures = collectFigures(artifacts, ledger, result.skipped);
   if (FigureExporter.available() && figures.length) {
     const exporter = await new FigureExporter().start();
     try {
@@ -54,7 +55,7 @@ export async function writeReport(artifacts = 'artifacts'): Promise<ReportResult
   return result;
 }
 
-function collectFigures(artifacts: string, skipped: string[]): Array<[string, Figure]> {
+function collectFigures(artifacts: string, ledger: string, skipped: string[]): Array<[string, Figure]> {
   const figures: Array<[string, Figure]> = [];
   const attempt = (name: string, make: () => Figure) => {
     try {
@@ -64,25 +65,25 @@ function collectFigures(artifacts: string, skipped: string[]): Array<[string, Fi
     }
   };
   attempt('price_and_split', () => priceWithSplits(loadDataset(join(artifacts, 'features.parquet')).frame, { split: loadSplit(join(artifacts, 'split.json')) }));
-  attempt('baseline_loss', () => trainingCurves(modelHistory('baseline', artifacts), { title: 'Baseline training loss' }));
-  attempt('final_loss', () => trainingCurves(modelHistory('finalization', artifacts), { title: 'Final training loss' }));
+  attempt('baseline_loss', () => trainingCurves(modelHistory(ledger, 'baseline'), { title: 'Baseline training loss' }));
+  attempt('final_loss', () => trainingCurves(modelHistory(ledger, 'finalization'), { title: 'Final training loss' }));
   attempt('reliability', () => {
-    const c = calibrationCurves(artifacts);
+    const c = calibrationCurves(ledger);
     return reliabilityDiagram(c.labels, { before: c.raw, [`after (${c.method})`]: c.calibrated });
   });
   attempt('roc_validation', () => {
-    const c = calibrationCurves(artifacts);
+    const c = calibrationCurves(ledger);
     return rocCurve(c.labels, c.raw, rocAuc(c.labels, c.raw));
   });
   attempt('pr_validation', () => {
-    const c = calibrationCurves(artifacts);
+    const c = calibrationCurves(ledger);
     return prCurve(c.labels, c.raw);
   });
   attempt('confusion_validation', () => {
-    const c = calibrationCurves(artifacts);
+    const c = calibrationCurves(ledger);
     return confusionMatrix(c.labels, c.calibrated);
   });
-  attempt('gate_timeline', () => gateTimeline(verifyLedger(join(artifacts, 'gates.jsonl')).records));
+  attempt('gate_timeline', () => gateTimeline(verifyLedger(ledger).records));
   return figures;
 }
 

@@ -1,9 +1,27 @@
-import { AugmentOptions, type AugmentMethod } from '../experiments/workflow';
-export { AugmentOptions, AUGMENT_METHODS, type AugmentMethod } from '../experiments/workflow';
-import { ksStatistic } from '../eval/drift';
+import { z } from 'zod';
+import { ksStatistic } from '../util/ks';
 import { Random } from '../util/random';
-import type { PreparedData } from '../models/classifier';
+import type { PreparedData } from './prepare';
 import { makeBatch } from './windows';
+
+export const AUGMENT_METHODS = ['jitter', 'scaling', 'magnitude_warp', 'time_warp', 'window_slice'] as const;
+export type AugmentMethod = (typeof AUGMENT_METHODS)[number];
+
+/** How the augment gate makes windows (`workflow.augment` in a config). */
+export const AugmentOptions = z.object({
+  methods: z.array(z.enum(AUGMENT_METHODS)).min(1).default([...AUGMENT_METHODS]),
+  /** augmented windows per method, as a share of the training windows */
+  share: z.number().gt(0).max(5).default(0.2),
+  jitterSigma: z.number().nonnegative().default(0.03),
+  scalingSigma: z.number().nonnegative().default(0.1),
+  warpSigma: z.number().nonnegative().default(0.2),
+  warpKnots: z.number().int().min(1).max(20).default(4),
+  /** window slicing keeps this share of the steps and stretches it back to the full window */
+  sliceRatio: z.number().gt(0).max(1).default(0.9),
+  /** a method's windows are dropped when any feature's two-sample KS statistic against the real training values exceeds this */
+  maxKs: z.number().gt(0).max(1).default(0.1),
+}).strict();
+export type AugmentOptions = z.infer<typeof AugmentOptions>;
 
 
 /** A smooth random curve over `steps` points through `knots` + 2 values ~ N(1, σ), linearly interpolated. */

@@ -1,4 +1,4 @@
-import type { PreparedData } from '../models/classifier';
+import type { PreparedData } from './prepare';
 
 /**
  * Early stopping without validation: the last `fraction` of the training windows (in time)

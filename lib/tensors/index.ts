@@ -1,5 +1,6 @@
 export { fitScaler, applyScaler, ScalerState } from './scaler';
 export { windowSource, windowEnds, makeBatch, batches, type WindowSource, type Batch } from './windows';
 export { classWeights, shuffled, balanced } from './sampling';
-export { prepareData, prepareForPrediction, type PrepareOptions } from './prepare';
+export { prepareData, prepareForPrediction, type PrepareOptions, type PreparedData } from './prepare';
+export { trainTailHoldout, tailStart } from './holdout';
 export { augmentTrainingSet, augmentWindow, AugmentOptions, AUGMENT_METHODS, type AugmentReport } from './augment';

@@ -1,9 +1,21 @@
 import pl from 'nodejs-polars';
-import type { PreparedData } from '../models/classifier';
 import type { SplitFile } from '../split/splitFile';
 import { numericFeatureNames } from '../features/registry';
 import { applyScaler, fitScaler, type ScalerState } from './scaler';
-import { windowEnds, windowSource } from './windows';
+import { windowEnds, windowSource, type WindowSource } from './windows';
+
+/** Windows ready for a model: a scaled source and the window-end rows of each part. */
+export interface PreparedData {
+  source: WindowSource;
+  window: number;
+  featureNames: string[];
+  scaler: ScalerState;
+  train: Int32Array;
+  val: Int32Array;
+  test?: Int32Array;
+  /** 1 when the close rose on the window's last bar (for the persistence baseline). */
+  lastMove: Float32Array;
+}
 
 export interface PrepareOptions {
   window: number;
@@ -23,8 +35,7 @@ export function prepareData(frame: pl.DataFrame, split: Pick<SplitFile, 'train' 
   const source = windowSource(frame, featureNames);
   const scaler = fitScaler(source.matrix, source.features, split.train, options.scaler ?? 'standard');
   applyScaler(scaler, source.matrix);
-  const close = frame.getColumn('close').cast(pl.Float64).toTypedArray() as Float64Array;
-  const lastMove = Float32Array.from(close, (c, i) => (i > 0 && c > close[i - 1] ? 1 : 0));
+  const lastMove = lastMoves(frame);
   return {
     source,
     window: options.window,
@@ -37,9 +48,18 @@ export function prepareData(frame: pl.DataFrame, split: Pick<SplitFile, 'train' 
   };
 }
 
-/** Scale a new frame with a saved scaler (prediction on data the model has not seen). */
-export function prepareForPrediction(frame: pl.DataFrame, featureNames: string[], scaler: ScalerState, window: number) {
+/**
+ * A new frame's windows for a saved model (prediction on data it has not seen): its
+ * features scaled by its saved scaler (none for the naive models), every window end, and
+ * the last move of each bar (what persistence predicts).
+ */
+export function prepareForPrediction(frame: pl.DataFrame, featureNames: string[], scaler: ScalerState | null, window: number) {
   const source = windowSource(frame, featureNames);
-  applyScaler(scaler, source.matrix);
-  return { source, ends: windowEnds({ start: 0, end: frame.height }, window) };
+  if (scaler) applyScaler(scaler, source.matrix);
+  return { source, ends: windowEnds({ start: 0, end: frame.height }, window), lastMove: lastMoves(frame) };
+}
+
+function lastMoves(frame: pl.DataFrame): Float32Array {
+  const close = frame.getColumn('close').cast(pl.Float64).toTypedArray() as Float64Array;
+  return Float32Array.from(close, (c, i) => (i > 0 && c > close[i - 1] ? 1 : 0));
 }

@@ -1,19 +1,17 @@
 import { tf } from '../backend/tf';
 import { GatebookError } from '../util/errors';
 import { Random } from '../util/random';
-import type { Net } from '../models/net';
-import type { PreparedData } from '../models/classifier';
-import { balanced, classWeights, shuffled } from '../tensors/sampling';
-import { makeBatch } from '../tensors/windows';
-import { clipByGlobalNorm, weightedBce } from './loss';
+import { clipByGlobalNorm } from './loss';
 import { TrainOptions, type TrainOptionsInput } from './options';
 import { learningRateAt, PlateauTracker } from './schedule';
+import { assignValues, snapshot } from './weights';
 
 export interface EpochRecord {
   epoch: number;
   learningRate: number;
   loss: number;
   valLoss: number;
+  /** NaN for objectives without a validation accuracy (reconstruction) */
   valAccuracy: number;
   gradNorm: number;
   samplesPerSecond: number;
@@ -53,19 +51,33 @@ export interface TrainResult {
 export class TrainingDivergedError extends GatebookError {}
 
 /**
- * Train a network: Adam, class-weighted BCE, LR schedule with warm-up, gradient clipping,
- * early stopping on the validation loss (best weights restored), seeded shuffling and
- * dropout, NaN/Inf detection. Every tensor made per batch is freed: the tensor count after
- * an epoch equals the count before it.
+ * What is being learned, as the loop sees it (the loss is pluggable): classification of
+ * windows (train/classification.ts), masked reconstruction (models/pretrain.ts), ….
  */
-export async function trainNetwork(net: Net, data: PreparedData, input: TrainOptionsInput = {}, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
+export interface Objective {
+  /** Order the epoch's examples with the loop's seeded generator; returns the number of batches. */
+  startEpoch(rng: Random, batchSize: number): number;
+  /** Batch `b` of the epoch: its size and its training loss (called inside the gradient tape, dropout on). */
+  batch(b: number): { size: number; loss: () => tf.Scalar };
+  /** After each epoch: the loss early stopping watches (and a validation accuracy where there is one). */
+  validate(): { loss: number; accuracy?: number };
+  /** What to say when training diverges (which setting to lower). */
+  divergenceHint?: string;
+}
+
+/**
+ * The one training loop: Adam over `variables`, the LR schedule with warm-up, gradient
+ * clipping, NaN/Inf detection, early stopping on the objective's validation loss with the
+ * best weights restored, callbacks for progress, checkpoints and interrupts. Every tensor
+ * made per batch is freed: the tensor count after an epoch equals the count before it.
+ */
+export async function trainLoop(variables: tf.Variable[], objective: Objective, input: TrainOptionsInput = {}, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
   const o = TrainOptions.parse(input);
   const rng = new Random(o.seed);
-  const variables = [...net.variables.values()];
   const optimizer = tf.train.adam(o.learningRate);
-  const weights = o.classWeighted ? classWeights(data.source.labels, data.train) : ([1, 1] as [number, number]);
   const plateau = new PlateauTracker();
   const history: EpochRecord[] = [];
+  const hint = objective.divergenceHint ?? 'Lower the learning rate, keep clipNorm on, and check the features for extreme values.';
   let best = { epoch: -1, valLoss: Infinity, weights: null as Float32Array[] | null };
   let stale = 0;
   let interrupted = false;
@@ -75,23 +87,21 @@ export async function trainNetwork(net: Net, data: PreparedData, input: TrainOpt
     for (let epoch = callbacks.startEpoch ?? 0; epoch < o.epochs && !interrupted; epoch++) {
       const learningRate = learningRateAt(epoch, o, plateau);
       (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
-      const order = o.balanced ? balanced(data.source.labels, data.train, rng) : shuffled(data.train, rng);
-      const batches = Math.min(Math.ceil(order.length / o.batchSize), o.maxBatchesPerEpoch ?? Infinity);
+      const batches = Math.min(objective.startEpoch(rng, o.batchSize), o.maxBatchesPerEpoch ?? Infinity);
       const epochStart = performance.now();
       let lossSum = 0;
       let gradNorm = 0;
+      let seen = 0;
       for (let b = 0; b < batches; b++) {
-        const batch = makeBatch(data.source, order.subarray(b * o.batchSize, (b + 1) * o.batchSize), data.window);
-        const { loss, norm } = step(net, variables, optimizer, batch, data.source.features, data.window, weights, o.clipNorm);
+        const batch = objective.batch(b);
+        const { loss, norm } = step(variables, optimizer, batch.loss, o.clipNorm);
         if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-          throw new TrainingDivergedError(
-            `training diverged: loss ${loss}, gradient norm ${norm} at epoch ${epoch + 1}, batch ${b + 1} (learning rate ${learningRate}); ` +
-              'nothing was saved. Lower the learning rate, keep clipNorm on, and check the features for extreme values.',
-          );
+          throw new TrainingDivergedError(`training diverged: loss ${loss}, gradient norm ${norm} at epoch ${epoch + 1}, batch ${b + 1} (learning rate ${learningRate}); nothing was saved. ${hint}`);
         }
         lossSum += loss;
         gradNorm = Math.max(gradNorm, norm);
         trained += batch.size;
+        seen += batch.size;
         const rate = trained / ((performance.now() - started) / 1000);
         const remaining = (o.epochs - epoch - 1) * batches + (batches - b - 1);
         callbacks.onBatch?.({ epoch: epoch + 1, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / (b + 1), samplesPerSecond: rate, etaSeconds: (remaining * o.batchSize) / rate });
@@ -101,18 +111,18 @@ export async function trainNetwork(net: Net, data: PreparedData, input: TrainOpt
         }
         await new Promise((r) => setImmediate(r)); // let an interrupt or a display update in
       }
-      const val = evaluateLoss(net, data, o.batchSize * 4);
+      const val = objective.validate();
       const seconds = (performance.now() - epochStart) / 1000;
       const record: EpochRecord = {
-        epoch: epoch + 1, learningRate, loss: lossSum / batches, valLoss: val.loss, valAccuracy: val.accuracy, gradNorm,
-        samplesPerSecond: (Math.min(order.length, batches * o.batchSize)) / seconds, seconds,
+        epoch: epoch + 1, learningRate, loss: lossSum / Math.max(1, batches), valLoss: val.loss, valAccuracy: val.accuracy ?? NaN, gradNorm,
+        samplesPerSecond: seen / seconds, seconds,
       };
       if (!Number.isFinite(val.loss)) throw new TrainingDivergedError(`validation loss is ${val.loss} after epoch ${epoch + 1}: the model outputs NaN/Inf; nothing was saved`);
       history.push(record);
       if (o.schedule.kind === 'plateau') plateau.update(val.loss, o.schedule.patience, o.schedule.factor);
       const improved = val.loss < best.valLoss - 1e-7;
       if (improved) {
-        best = { epoch: epoch + 1, valLoss: val.loss, weights: variables.map((v) => v.dataSync().slice() as Float32Array) };
+        best = { epoch: epoch + 1, valLoss: val.loss, weights: snapshot(variables) };
         stale = 0;
       } else stale++;
       await callbacks.onEpoch?.(record, improved, { epoch: epoch + 1, epochs: o.epochs, batch: batches, batches, loss: record.loss, samplesPerSecond: record.samplesPerSecond, etaSeconds: 0, last: record });
@@ -133,47 +143,13 @@ export async function trainNetwork(net: Net, data: PreparedData, input: TrainOpt
   };
 }
 
-function step(
-  net: Net, variables: tf.Variable[], optimizer: tf.Optimizer, batch: ReturnType<typeof makeBatch>,
-  features: number, window: number, classWeight: [number, number], clipNorm: number,
-): { loss: number; norm: number } {
+/** One Adam step on the loss's gradients, clipped to `clipNorm`; skipped (and reported) when non-finite. */
+function step(variables: tf.Variable[], optimizer: tf.Optimizer, lossOf: () => tf.Scalar, clipNorm: number): { loss: number; norm: number } {
   return tf.tidy(() => {
-    const x = tf.tensor3d(batch.x, [batch.size, window, features]);
-    const y = tf.tensor1d(batch.y);
-    const w = tf.tensor1d(Float32Array.from(batch.y, (l) => classWeight[l > 0.5 ? 1 : 0]));
-    const { value, grads } = tf.variableGrads(() => {
-      const loss = weightedBce(net.forward(x, true), y, w);
-      return net.penalty ? loss.add(net.penalty()) : loss;
-    }, variables);
+    const { value, grads } = tf.variableGrads(lossOf, variables);
     const clipped = clipByGlobalNorm(grads, clipNorm);
     const loss = value.dataSync()[0];
     if (Number.isFinite(loss) && Number.isFinite(clipped.norm)) optimizer.applyGradients(clipped.grads);
     return { loss, norm: clipped.norm };
   });
-}
-
-/** Unweighted BCE and accuracy on the validation windows. */
-export function evaluateLoss(net: Net, data: PreparedData, batchSize: number): { loss: number; accuracy: number } {
-  let lossSum = 0;
-  let correct = 0;
-  for (let i = 0; i < data.val.length; i += batchSize) {
-    const batch = makeBatch(data.source, data.val.subarray(i, i + batchSize), data.window);
-    const [loss, hits] = tf.tidy(() => {
-      const logits = net.forward(tf.tensor3d(batch.x, [batch.size, data.window, data.source.features]), false);
-      const y = tf.tensor1d(batch.y);
-      const l = weightedBce(logits, y).mul(batch.size);
-      const h = logits.greater(0).cast('float32').equal(y).cast('float32').sum();
-      return [l.dataSync()[0], h.dataSync()[0]];
-    });
-    lossSum += loss;
-    correct += hits;
-  }
-  return { loss: lossSum / Math.max(1, data.val.length), accuracy: correct / Math.max(1, data.val.length) };
-}
-
-/** Set a variable's values from a plain array (the temporary tensor is freed). */
-export function assignValues(v: tf.Variable, values: Float32Array): void {
-  const t = tf.tensor(values, v.shape);
-  v.assign(t);
-  t.dispose();
 }

@@ -23,7 +23,10 @@ describe('gatebook pipeline', () => {
     expect(first.stdout).toMatch(/✓ runbooks\/01_planning\.md: 15 ✓, 0 ✗/);
     const second = gatebook(args);
     expect(second.code).toBe(0);
-    for (const gate of ['env', 'data', 'features', 'split', 'smoke']) expect(second.stdout).toMatch(new RegExp(`✓ ${gate}: skipped, passed with the same inputs`));
+    for (const gate of ['env', 'data', 'features', 'split', 'smoke']) {
+      expect(second.stdout).toMatch(new RegExp(`✓ ${gate}: skipped — unchanged inputs \\(code, config, data\\)`));
+      expect(second.stdout).toMatch(new RegExp(`^${gate}\\s+pass\\s.*reused: unchanged inputs$`, 'm')); // marked in the gate table
+    }
     const ledger = join(dir, 'artifacts', 'gates.jsonl');
     const gates = verifyLedger(ledger).records.map((r) => r.gate);
     expect(gates.slice(0, 6)).toEqual(['env', 'data', 'features', 'split', 'smoke', 'baseline']);
@@ -52,6 +55,19 @@ describe('gatebook pipeline', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('gate features requires data, which has no passing record in the ledger');
     expect(gatebook(['pipeline', '--artifacts', artifacts, '--to', 'bogus']).stderr).toContain('invalid --to: bogus');
+  });
+
+  it('an input error inside a gate is recorded as error naming where, and exits 2', () => {
+    const dir = tempDir();
+    const artifacts = join(dir, 'artifacts');
+    const csv = join(dir, 'bars.csv');
+    writeFileSync(csv, 'date,open,high,low,close,volume\n2020-01-01,1,2,0.5,1.5,100\n2020-01-02,1,2,0.5,oops,100\n');
+    const r = gatebook(['pipeline', '--config', configFile(dir, `data:\n  source: file\n  path: ${csv}\n`), '--artifacts', artifacts]);
+    expect(r.code, r.stderr).toBe(2);
+    const records = verifyLedger(join(artifacts, 'gates.jsonl')).records;
+    expect(records.map((x) => `${x.gate}:${x.status}`)).toEqual(['env:pass', 'data:error']);
+    expect(records[1].error).toContain(csv);
+    expect(r.stderr).toContain(`pipeline stopped at gate data: ${records[1].error}`);
   });
 
   it('refuses to run on a ledger whose chain is broken', () => {

@@ -1,6 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import pl from 'nodejs-polars';
+import { selectBackend } from '../../lib/backend/select';
+import { loadDataset, saveDataset } from '../../lib/data/dataset';
+import { majority, minirocket, persistence } from '../../lib/models';
+import { loadSplit } from '../../lib/split/splitFile';
+import { prepareData } from '../../lib/tensors/prepare';
 import { gatebook, tempDir } from '../helpers/cli';
 
 let dir: string;
@@ -59,5 +65,31 @@ describe('gatebook train / predict', () => {
     const t = gatebook(['train', '--model', 'logistic', '--features', join(artifacts, 'features.parquet'), '--split', other]);
     expect(t.code).toBe(2);
     expect(t.stderr).toContain('was made on data with sha256 cccccccccccc');
+  }, 120_000);
+
+  it('predicts with every family, the naive rules and MiniRocket included (what each reads comes with the model)', async () => {
+    await selectBackend('wasm');
+    const all = loadDataset(join(artifacts, 'features.parquet')).frame;
+    const full = prepareData(all, loadSplit(join(artifacts, 'split.json')), { window: 20, trainStride: 16, featureNames: ['rsi_14', 'macd'] });
+    const data = { ...full, val: full.val.subarray(0, 200) };
+    const frame = all.head(800); // predict on the first 800 bars (MiniRocket transforms every window)
+    saveDataset(frame, join(dir, 'head.parquet'), { step: 'features' });
+    const read = (model: string) => {
+      const p = gatebook(['predict', join(dir, 'head.parquet'), '--model', model, '--out', join(dir, 'p.csv')]);
+      expect(p.code, p.stderr).toBe(0);
+      return readFileSync(join(dir, 'p.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+    };
+    const rate = Array.from(data.train, (e) => data.source.labels[e]).reduce((a, b) => a + b, 0) / data.train.length;
+    (await majority().fit(data)).save(join(dir, 'majority'));
+    const constant = read(join(dir, 'majority'));
+    expect(constant).toHaveLength(frame.height - 20 + 1); // windows of the saved model's length
+    expect(new Set(constant.map((v) => v.toFixed(6)))).toEqual(new Set([rate.toFixed(6)]));
+    (await persistence().fit(data)).save(join(dir, 'persistence'));
+    const close = frame.getColumn('close').cast(pl.Float64).toArray() as number[];
+    expect(read(join(dir, 'persistence'))).toEqual(close.slice(19).map((c, i) => (c > close[i + 18] ? 1 : 0))); // the last bar's move
+    const rocket = await minirocket({ numFeatures: 168, classifier: 'logistic' }).fit(data, { epochs: 2 });
+    rocket.save(join(dir, 'minirocket'));
+    const p = read(join(dir, 'minirocket'));
+    expect(p[700 - 19]).toBeCloseTo(rocket.predictProba(data.source, Int32Array.of(700))[0], 5); // bar 700 is a training window's end here
   }, 120_000);
 });

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { applyChanges, diagnose, type DiagnosisInput } from '../../lib/eval/diagnose';
-import { psi, ksStatistic } from '../../lib/eval/drift';
+import { diagnose, type DiagnosisInput } from '../../lib/eval/diagnose';
+import { psi } from '../../lib/eval/drift';
+import { meanLowerBound } from '../../lib/eval/honesty';
+import { defaultConfig } from '../../lib/pipeline/configFile';
+import { effectiveChanges, valueAt, withChanges } from '../../lib/util/dotted';
+import { ksStatistic } from '../../lib/util/ks';
 import type { EpochRecord } from '../../lib/train/loop';
 import { Random } from '../../lib/util/random';
 
@@ -33,9 +37,32 @@ describe('diagnose', () => {
 
   it('applies recommendations as dotted config paths to a copy', () => {
     const config = { model: { params: { units: 32 } }, train: { learningRate: 1e-3 } };
-    const changed = applyChanges(config, { 'model.params.units': 64, 'train.schedule': { kind: 'cosine' } });
+    const changed = withChanges(config, { 'model.params.units': 64, 'train.schedule': { kind: 'cosine' } });
     expect(changed).toEqual({ model: { params: { units: 64 } }, train: { learningRate: 1e-3, schedule: { kind: 'cosine' } } });
     expect(config.model.params.units).toBe(32);
+    expect(valueAt(changed, 'train.schedule.kind')).toBe('cosine');
+    expect(valueAt(changed, 'train.nothing.here')).toBeUndefined();
+    expect(effectiveChanges(config, { 'model.params.units': 32, 'train.learningRate': 3e-4, 'train.schedule': { kind: 'cosine' } }))
+      .toEqual({ 'train.learningRate': 3e-4, 'train.schedule': { kind: 'cosine' } });
+  });
+
+  it('never recommends what the effective config already does (robust scaling and stationary features are the defaults)', () => {
+    const effective = defaultConfig();
+    const d = diagnose({ ...base, maxPsi: 0.6, history: [epoch(1, 0.6, 0.6)], effective });
+    expect(d.primary).toBe('data_quality');
+    expect(d.alreadyInEffect).toEqual(['robust scaling', 'stationary features only']);
+    for (const r of d.recommendations) {
+      expect(Object.keys(r.changes).length).toBeGreaterThan(0);
+      expect(withChanges(effective, r.changes)).not.toEqual(effective); // each one alters the config
+    }
+    expect(d.recommendations.map((r) => r.title)).toEqual(['balanced sampling', 'train on every window (stride 2 → 1)', 'dropout 0.2 → 0.35']);
+    expect(d.evidence.at(-1)).toMatch(/already in effect, not recommended again: robust scaling; stationary features only/);
+  });
+
+  it('leaves fewer than 3 when little can change, ranked as before (the gate then records the near-optimal branch)', () => {
+    const effective = withChanges(defaultConfig(), { 'train.balanced': true, 'model.trainStride': 1, 'model.params': { layers: 1, units: 32, dropout: 0.35 } });
+    const d = diagnose({ ...base, maxPsi: 0.6, history: [epoch(1, 0.6, 0.6)], effective, config: { ...base.config, trainStride: 1 } });
+    expect(d.recommendations.map((r) => [r.rank, r.title])).toEqual([[1, 'reduce the learning rate on plateau']]);
   });
 });
 
@@ -56,7 +83,6 @@ describe('drift', () => {
 
 describe('seed variance', () => {
   it('judges the lower bound of the mean over seeds (t-interval), the value itself for one seed', async () => {
-    const { meanLowerBound } = await import('../../lib/pipeline/phases/training');
     expect(meanLowerBound([0.55])).toEqual({ mean: 0.55, lo: 0.55 });
     const r = meanLowerBound([0.5, 0.6]);
     expect(r.mean).toBeCloseTo(0.55, 12);

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateChecks, compare } from '../../lib/gates/check';
-import { GATES, inDependencyOrder } from '../../lib/gates/definitions';
+import { danglingReference, inDependencyOrder } from '../../lib/gates/order';
 import type { GateSpec } from '../../lib/gates/spec';
-import { GateThresholds } from '../../lib/gates/thresholds';
+import { GATES, GateThresholds } from '../../lib/pipeline/gates';
 
-const thresholds = GateThresholds.parse({ data: { min_rows: 100 } });
+const all = GateThresholds.parse({ data: { min_rows: 100 } });
+const thresholds = all.baseline;
 const spec: GateSpec = {
   id: 'baseline', phase: 'baseline', title: 't', requires: [], runbook: 'runbooks/02_baseline.md', keyMetric: 'acc',
   checks: [
@@ -42,16 +43,33 @@ describe('evaluateChecks', () => {
 
   it('takes thresholds from the config by name', () => {
     const data = GATES.find((g) => g.id === 'data')!;
-    expect(evaluateChecks(data, { errors: 0, rows: 99 }, thresholds, lookup).issues[0].expected).toBe('>= 100 (config gates.data.min_rows)');
-    expect(evaluateChecks(data, { errors: 0, rows: 100 }, thresholds, lookup).issues).toEqual([]);
+    expect(evaluateChecks(data, { errors: 0, rows: 99 }, all.data, lookup).issues[0].expected).toBe('>= 100 (config gates.data.min_rows)');
+    expect(evaluateChecks(data, { errors: 0, rows: 100 }, all.data, lookup).issues).toEqual([]);
     expect(() => GateThresholds.parse({ data: { min_row: 5 } })).toThrow(/min_row/);
+    expect(() => GateThresholds.parse({ dta: { min_rows: 5 } })).toThrow(/dta/);
+    // a threshold the gate does not have fails its check by name, never passes
+    expect(evaluateChecks({ ...data, checks: [{ metric: 'rows', op: '>=', threshold: 'min_rowz' }] }, { rows: 10 }, all.data, lookup).issues[0].message)
+      .toBe('data: no threshold gates.data.min_rowz in the config');
+  });
+
+  it('waives a check when the gate records the branch that makes it inapplicable', () => {
+    const gate: GateSpec = { ...spec, checks: [{ metric: 'recommendations', op: 'between', threshold: [3, 5], waivedBy: 'near_optimal' }] };
+    expect(evaluateChecks(gate, { recommendations: 1, near_optimal: 0 }, {}, lookup).issues).toHaveLength(1);
+    const waived = evaluateChecks(gate, { recommendations: 1, near_optimal: 1 }, {}, lookup);
+    expect(waived.issues).toEqual([]);
+    expect(waived.checks[0]).toMatchObject({ pass: true, source: 'waived: near_optimal = 1', value: 1 });
   });
 
   it('compares with every operator and orders gates by their requirements', () => {
     expect([compare(1, '>=', 1), compare(1, '>', 1), compare(1, '<=', 1), compare(1, '<', 1), compare(1, '==', 1)]).toEqual([true, false, true, false, true]);
-    expect(inDependencyOrder().map((g) => g.id)).toEqual(['env', 'data', 'features', 'split', 'smoke', 'baseline', 'diagnostics', 'optimization', 'calibration', 'finalization',
+    expect(inDependencyOrder(GATES).map((g) => g.id)).toEqual(['env', 'data', 'features', 'split', 'smoke', 'baseline', 'diagnostics', 'optimization', 'calibration', 'finalization',
       'minirocket', 'pretrain', 'finetune', 'augment', 'simple_lstm', 'ensemble']);
     const cyclic: GateSpec[] = [{ ...spec, id: 'smoke', requires: ['baseline'] }, { ...spec, requires: ['smoke'] }];
     expect(() => inDependencyOrder(cyclic)).toThrow(/cycle/);
+  });
+
+  it('every gate a declaration names exists in the table', () => {
+    expect(danglingReference(GATES)).toBeNull();
+    expect(danglingReference([...GATES, { ...spec, id: 'extra', requires: ['basline'] }])).toBe('gate extra: requires names basline, which is not a gate');
   });
 });

@@ -1,4 +1,4 @@
-import type { PreparedData } from '../../lib/models/classifier';
+import type { PreparedData } from '../../lib/tensors/prepare';
 import { Random } from '../../lib/util/random';
 
 /**

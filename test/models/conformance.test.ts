@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../lib/backend/select';
 import { tf } from '../../lib/backend/tf';
-import { NotFittedError, type Classifier } from '../../lib/models/classifier';
-import { createModel, loadModel, lstm, MODEL_FAMILIES } from '../../lib/models/families';
+import { createModel, familyNames, loadModel, lstm, NotFittedError, type Classifier } from '../../lib/models';
 import { tempDir } from '../helpers/cli';
 import { toyData } from '../helpers/toy';
 
@@ -19,7 +18,7 @@ beforeAll(async () => {
   await selectBackend('wasm');
 });
 
-describe.each(Object.keys(MODEL_FAMILIES))('%s model', (family) => {
+describe.each(familyNames())('%s model', (family) => {
   const make = () => createModel(family, SMALL[family]);
 
   it('says it is not fitted before fit, naming itself', () => {

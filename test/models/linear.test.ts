@@ -3,7 +3,7 @@ import { Matrix, solve } from 'ml-matrix';
 import { selectBackend } from '../../lib/backend/select';
 import { fitLogisticHead, fitRidgeCV, predictLinear, standardization } from '../../lib/models/linear';
 import { MiniRocketModel } from '../../lib/models/minirocketModel';
-import { accuracyOf } from '../../lib/train/experiment';
+import { accuracyOf } from '../../lib/eval/evaluate';
 import { Random } from '../../lib/util/random';
 import { toyData } from '../helpers/toy';
 

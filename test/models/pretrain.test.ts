@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../lib/backend/select';
 import { makeMask, PretrainOptions, pretrainEncoder } from '../../lib/models/pretrain';
-import { finetuneFromEncoder } from '../../lib/train/finetune';
-import { FinetuneOptions } from '../../lib/experiments/workflow';
-import type { PreparedData } from '../../lib/models/classifier';
+import { finetuneFromEncoder, FinetuneOptions } from '../../lib/models/finetune';
+import type { PreparedData } from '../../lib/tensors/prepare';
 import { Random } from '../../lib/util/random';
-import { accuracyOf } from '../../lib/train/experiment';
+import { accuracyOf } from '../../lib/eval/evaluate';
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -47,7 +46,7 @@ describe('masked pretraining and fine-tuning', () => {
     expect(result.bestValLoss).toBeLessThan(0.5 * result.zeroValLoss);
     expect([...result.encoder.keys()].sort()).toEqual(['lstm0_bw_bias', 'lstm0_bw_kernel', 'lstm0_bw_recurrent', 'lstm0_fw_bias', 'lstm0_fw_kernel', 'lstm0_fw_recurrent']);
     // phase 1 alone (epochs 1 of phase 2 is still training): check the frozen encoder via a head-only fit
-    const { LstmModel } = await import('../../lib/models/families');
+    const { LstmModel } = await import('../../lib/models');
     const frozen = new LstmModel({ layers: 1, units: 8, bidirectional: true, dropout: 0 });
     await frozen.fit(data, { init: result.encoder, trainable: (n) => !n.startsWith('lstm'), epochs: 2, learningRate: 0.01 });
     const after = frozen.weights();
@@ -66,7 +65,7 @@ describe('masked pretraining and fine-tuning', () => {
 
   it('refuses initial weights of another shape, naming the weight', async () => {
     const data = smoothData(300);
-    const { LstmModel } = await import('../../lib/models/families');
+    const { LstmModel } = await import('../../lib/models');
     const model = new LstmModel({ layers: 1, units: 4, bidirectional: true });
     await expect(model.fit(data, { init: new Map([['lstm0_fw_kernel', new Float32Array(3)]]), epochs: 1 })).rejects.toThrow(/initial weight lstm0_fw_kernel has 3 values/);
   });

@@ -1,41 +1,35 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/experiments/config';
+import { z } from 'zod';
 import { verifyLedger } from '../../lib/gates/ledger';
-import type { GateSpec } from '../../lib/gates/spec';
-import { registerPhase } from '../../lib/pipeline/phases';
+import { parseConfig } from '../../lib/pipeline/configFile';
+import { defineGate, type Gate, type PhaseOutput } from '../../lib/pipeline/gate';
 import { runPipeline } from '../../lib/pipeline/runner';
-import { GatebookError } from '../../lib/util/errors';
+import { GatebookError, InputError } from '../../lib/util/errors';
 import { tempDir } from '../helpers/cli';
 
-/** Toy gates on the 5-phase decision tree; the phases return what `state` says. */
-const state = { smokeLoss: 0.5, baselineAcc: 0.6, calls: [] as string[], smokeThrows: false };
-const toy = (id: GateSpec['id'], requires: GateSpec['id'][], metric: string, extra: Partial<GateSpec> = {}): GateSpec => ({
-  id, phase: id, title: `toy ${id}`, requires, runbook: 'runbooks/02_baseline.md', keyMetric: metric,
-  checks: [{ metric, op: '>=', threshold: 0.5 }], ...extra,
+/** Toy gates on the 5-phase decision tree; their runs return what `state` says. */
+const state = { smokeLoss: 0.5, baselineAcc: 0.6, calls: [] as string[], smokeThrows: null as Error | null, optimizationAcc: 0.45 };
+const toy = (id: string, requires: string[], metric: string, run: () => PhaseOutput, extra: Partial<Gate> = {}): Gate => defineGate({
+  id, phase: id, title: `toy ${id}`, requires, runbook: 'runbooks/02_baseline.md', keyMetric: metric, thresholds: z.object({}),
+  checks: [{ metric, op: '>=', threshold: 0.5 }], run: () => (state.calls.push(id), run()), ...extra,
 });
-const GATES_UNDER_TEST: GateSpec[] = [
-  toy('env', [], 'polars_ok', { checks: [{ metric: 'polars_ok', op: '==', threshold: 1 }] }),
-  toy('smoke', ['env'], 'loss_drop'),
-  toy('baseline', ['smoke'], 'val_accuracy', { onFail: ['diagnostics', 'optimization'], skipOnPass: ['diagnostics', 'optimization'] }),
-  toy('diagnostics', ['smoke'], 'recommendations', { checks: [{ metric: 'recommendations', op: 'between', threshold: [3, 5] }] }),
-  toy('optimization', ['diagnostics'], 'val_accuracy', { checks: [{ metric: 'val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'val_accuracy' } }] }),
-  toy('finalization', ['smoke'], 'test_accuracy'),
+const GATES_UNDER_TEST: Gate[] = [
+  toy('env', [], 'polars_ok', () => ({ metrics: { polars_ok: 1 }, artifacts: [] }), { checks: [{ metric: 'polars_ok', op: '==', threshold: 1 }] }),
+  toy('smoke', ['env'], 'loss_drop', () => {
+    if (state.smokeThrows) throw state.smokeThrows;
+    return { metrics: { loss_drop: state.smokeLoss }, artifacts: [] };
+  }),
+  toy('baseline', ['smoke'], 'val_accuracy', () => ({ metrics: { val_accuracy: state.baselineAcc }, artifacts: [] }), { onFail: ['diagnostics', 'optimization'], skipOnPass: ['diagnostics', 'optimization'] }),
+  toy('diagnostics', ['smoke'], 'recommendations', () => ({ metrics: { recommendations: 4 }, artifacts: [] }), { checks: [{ metric: 'recommendations', op: 'between', threshold: [3, 5] }] }),
+  toy('optimization', ['diagnostics'], 'val_accuracy', () => ({ metrics: { val_accuracy: state.optimizationAcc }, artifacts: [] }), { checks: [{ metric: 'val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'val_accuracy' } }] }),
+  toy('finalization', ['smoke'], 'test_accuracy', () => ({ metrics: { test_accuracy: 0.7 }, artifacts: [] })),
 ];
-registerPhase('smoke', () => {
-  state.calls.push('smoke');
-  if (state.smokeThrows) throw new GatebookError('the model produced NaN at step 3');
-  return { metrics: { loss_drop: state.smokeLoss }, artifacts: [] };
-});
-registerPhase('baseline', () => (state.calls.push('baseline'), { metrics: { val_accuracy: state.baselineAcc }, artifacts: [] }));
-registerPhase('diagnostics', () => (state.calls.push('diagnostics'), { metrics: { recommendations: 4 }, artifacts: [] }));
-registerPhase('optimization', () => (state.calls.push('optimization'), { metrics: { val_accuracy: 0.45 }, artifacts: [] }));
-registerPhase('finalization', () => (state.calls.push('finalization'), { metrics: { test_accuracy: 0.7 }, artifacts: [] }));
 
 const config = parseConfig({ name: 'toy', data: { source: 'synthetic', generator: { bars: 2000, interval: '1h' } } });
 
 function setup(overrides: Partial<typeof state> = {}) {
-  Object.assign(state, { smokeLoss: 0.5, baselineAcc: 0.6, calls: [], smokeThrows: false }, overrides);
+  Object.assign(state, { smokeLoss: 0.5, baselineAcc: 0.6, calls: [], smokeThrows: null, optimizationAcc: 0.45 }, overrides);
   const dir = tempDir();
   return { artifactsDir: dir, ledgerPath: join(dir, 'gates.jsonl'), gates: GATES_UNDER_TEST, config };
 }
@@ -55,7 +49,7 @@ describe('pipeline runner', () => {
   it('an insufficient baseline goes through diagnostics and optimization, judged against the baseline', async () => {
     const o = setup({ baselineAcc: 0.4 });
     const result = await runPipeline(o);
-    expect(state.calls).toEqual(['smoke', 'baseline', 'diagnostics', 'optimization', 'finalization']);
+    expect(state.calls).toEqual(['env', 'smoke', 'baseline', 'diagnostics', 'optimization', 'finalization']);
     const records = verifyLedger(o.ledgerPath).records;
     const baseline = records.find((r) => r.gate === 'baseline')!;
     expect(baseline.status).toBe('fail');
@@ -70,24 +64,48 @@ describe('pipeline runner', () => {
     expect(result.ok).toBe(false);
     expect(result.stoppedAt!.gate).toBe('smoke');
     expect(result.stoppedAt!.issues[0].message).toBe('gate smoke: loss_drop = 0.1000, expected >= 0.5000 (fixed)');
-    expect(state.calls).toEqual(['smoke']);
+    expect(state.calls).toEqual(['env', 'smoke']);
     expect(verifyLedger(o.ledgerPath).records.map((r) => `${r.gate}:${r.status}`)).toEqual(['env:pass', 'smoke:fail']);
   });
 
   it('stops when optimization does not beat the baseline it was compared with', async () => {
-    const o = setup({ baselineAcc: 0.49 });
-    state.calls = [];
-    registerPhase('optimization', () => ({ metrics: { val_accuracy: 0.47 }, artifacts: [] }));
+    const o = setup({ baselineAcc: 0.49, optimizationAcc: 0.47 });
     const result = await runPipeline(o);
-    registerPhase('optimization', () => (state.calls.push('optimization'), { metrics: { val_accuracy: 0.45 }, artifacts: [] }));
     expect(result.stoppedAt!.gate).toBe('optimization');
     expect(result.stoppedAt!.issues[0].message).toBe('gate optimization: val_accuracy = 0.4700, expected >= 0.4900 (baseline.val_accuracy)');
   });
 
-  it('records a phase error as status error, with the message', async () => {
-    const o = setup({ smokeThrows: true });
-    const result = await runPipeline(o);
-    expect(result.stoppedAt!.record).toMatchObject({ gate: 'smoke', status: 'error', error: 'the model produced NaN at step 3' });
+  it('records an error inside a gate as status error, with the message, whatever threw it', async () => {
+    for (const [thrown, message] of [
+      [new GatebookError('the model produced NaN at step 3'), 'the model produced NaN at step 3'],
+      [new InputError('split.window = 8: too short'), 'split.window = 8: too short'],
+      [new RangeError('Invalid array length'), 'RangeError: Invalid array length'],
+    ] as const) {
+      const o = setup({ smokeThrows: thrown });
+      const result = await runPipeline(o);
+      expect(result.stoppedAt!.record).toMatchObject({ gate: 'smoke', status: 'error', error: message });
+      expect(result.stoppedAt!.error).toBe(thrown);
+      expect(verifyLedger(o.ledgerPath).records.map((r) => `${r.gate}:${r.status}`)).toEqual(['env:pass', 'smoke:error']);
+    }
+  });
+
+  it('a gate may take a branch that skips later gates, and the branch holds when it is reused', async () => {
+    const branching = GATES_UNDER_TEST.map((g) => g.id !== 'diagnostics' ? g : {
+      ...g, run: () => (state.calls.push('diagnostics'), { metrics: { recommendations: 1 }, artifacts: [], decision: 'near-optimal', skip: ['optimization'] }),
+      checks: [{ metric: 'recommendations', op: 'between' as const, threshold: [3, 5] as [number, number], waivedBy: 'near_optimal' }],
+    });
+    const o = { ...setup({ baselineAcc: 0.4 }), gates: branching };
+    await expect(runPipeline(o)).resolves.toMatchObject({ ok: false, stoppedAt: { gate: 'diagnostics' } }); // without near_optimal = 1 the check holds
+    const waived = branching.map((g) => g.id !== 'diagnostics' ? g : { ...g, run: () => ({ metrics: { recommendations: 1, near_optimal: 1 }, artifacts: [], decision: 'near-optimal', skip: ['optimization'] }) });
+    const result = await runPipeline({ ...o, gates: waived, force: true });
+    expect(result.outcomes.map((x) => [x.gate, x.action])).toEqual([
+      ['env', 'ran'], ['smoke', 'ran'], ['baseline', 'ran'], ['diagnostics', 'ran'], ['optimization', 'skipped-by-decision'], ['finalization', 'ran'],
+    ]);
+    expect(verifyLedger(o.ledgerPath).records.filter((r) => r.gate === 'diagnostics').at(-1)!.decision).toBe('near-optimal → skip optimization');
+    const again = await runPipeline({ ...o, gates: waived });
+    expect(again.outcomes.map((x) => [x.gate, x.action])).toEqual([
+      ['env', 'skipped-same-inputs'], ['smoke', 'skipped-same-inputs'], ['baseline', 'ran'], ['diagnostics', 'skipped-same-inputs'], ['optimization', 'skipped-by-decision'], ['finalization', 'skipped-same-inputs'],
+    ]);
   });
 
   it('resumes: passed gates with the same inputs are skipped; --force and a changed config rerun them', async () => {
@@ -98,10 +116,10 @@ describe('pipeline runner', () => {
     expect(again.outcomes.filter((x) => x.action === 'ran')).toEqual([]);
     expect(state.calls).toEqual([]);
     await runPipeline({ ...o, force: true });
-    expect(state.calls).toEqual(['smoke', 'baseline', 'finalization']);
+    expect(state.calls).toEqual(['env', 'smoke', 'baseline', 'finalization']);
     state.calls = [];
     await runPipeline({ ...o, config: { ...config, seed: 7 } });
-    expect(state.calls).toEqual(['smoke', 'baseline', 'finalization']);
+    expect(state.calls).toEqual(['env', 'smoke', 'baseline', 'finalization']);
     expect(verifyLedger(o.ledgerPath).firstBad).toBeNull();
   });
 
@@ -111,7 +129,7 @@ describe('pipeline runner', () => {
     await expect(runPipeline({ ...o, from: 'nonsense' })).rejects.toThrow(/invalid --from: nonsense \(gates that run: env, smoke, baseline/);
     await expect(runPipeline({ ...o, from: 'baseline', to: 'smoke' })).rejects.toThrow(/comes after/);
     await runPipeline({ ...o, to: 'smoke' });
-    expect(state.calls).toEqual(['smoke']);
+    expect(state.calls).toEqual(['env', 'smoke']);
     const rest = await runPipeline({ ...o, from: 'baseline' });
     expect(rest.outcomes.map((x) => x.gate)).toEqual(['baseline', 'diagnostics', 'optimization', 'finalization']);
   });

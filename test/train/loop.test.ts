@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../lib/backend/select';
 import { tf } from '../../lib/backend/tf';
-import { logistic, lstm, tcn, transformer } from '../../lib/models/families';
+import { logistic, lstm, tcn, transformer } from '../../lib/models';
 import { buildLogistic } from '../../lib/models/logistic';
-import { trainNetwork, TrainingDivergedError } from '../../lib/train/loop';
+import { trainNetwork } from '../../lib/train/classification';
+import { TrainingDivergedError } from '../../lib/train/loop';
 import { TrainOptions } from '../../lib/train/options';
 import { learningRateAt, PlateauTracker } from '../../lib/train/schedule';
 import { clipByGlobalNorm, weightedBce } from '../../lib/train/loss';

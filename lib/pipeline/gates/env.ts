@@ -1,0 +1,72 @@
+import { existsSync, statfsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import pl from 'nodejs-polars';
+import { z } from 'zod';
+import { currentBackend, deviceReport, microBenchmark } from '../../backend';
+import { packageRoot } from '../../util/packageRoot';
+import type { RunContext } from '../context';
+import { defineGate } from '../gate';
+
+/**
+ * Gate env: the machine can run the pipeline, and what it is, for the record: Node, the
+ * backend (chosen before any gate runs), device, cores, memory, disk, data present, and a
+ * micro-benchmark of the backend (per-op overhead, matMul GFLOP/s).
+ */
+export const envGate = defineGate({
+  id: 'env', phase: 'planning', title: 'environment recorded and usable', requires: [], runbook: 'runbooks/01_planning.md',
+  keyMetric: 'free_disk_gb',
+  thresholds: z.object({
+    min_node_major: z.number().int().default(20),
+    min_free_disk_gb: z.number().nonnegative().default(1),
+  }).strict(),
+  checks: [
+    { metric: 'node_major', op: '>=', threshold: 'min_node_major' },
+    { metric: 'free_disk_gb', op: '>=', threshold: 'min_free_disk_gb' },
+    { metric: 'polars_ok', op: '==', threshold: 1 },
+    { metric: 'data_present', op: '==', threshold: 1 },
+  ],
+  run(ctx) {
+    const device = deviceReport();
+    const bench = microBenchmark();
+    const backend = currentBackend();
+    const disk = statfsSync(process.cwd());
+    return {
+      metrics: {
+        node_major: Number(process.versions.node.split('.')[0]),
+        cores: cpus().length,
+        memory_gb: round(totalmem() / 2 ** 30),
+        free_disk_gb: round((disk.bavail * disk.bsize) / 2 ** 30),
+        polars_ok: polarsWorks() ? 1 : 0,
+        seed: ctx.config.seed,
+        gpu_memory_gb: device.gpu?.memoryGb ?? null,
+        data_present: dataPresent(ctx) ? 1 : 0,
+        op_overhead_us: round(bench.opOverheadUs),
+        matmul_gflops: round(bench.matmulGflops),
+      },
+      artifacts: [],
+      note: `backend ${backend?.name ?? 'none selected'}${backend?.skipped.length ? ` (passed over: ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}; ` +
+        `${device.gpu ? `GPU ${device.gpu.name} ${device.gpu.memoryGb} GB; ` : ''}${device.cores} × ${device.cpu}; ` +
+        `op ${bench.opOverheadUs.toFixed(1)} µs, matMul ${bench.matmulGflops.toFixed(1)} GFLOP/s`,
+    };
+  },
+});
+
+function polarsWorks(): boolean {
+  try {
+    return pl.DataFrame({ x: [1, 2] }).getColumn('x').sum() === 3;
+  } catch {
+    return false;
+  }
+}
+
+/** The configured data can be had: the embedded spec, or the file, exists (synthetic always can). */
+function dataPresent(ctx: RunContext): boolean {
+  const data = ctx.config.data;
+  if (data.source === 'embedded') return existsSync(join(packageRoot(), 'data', 'embedded.json'));
+  return data.source === 'synthetic' || existsSync(data.path);
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

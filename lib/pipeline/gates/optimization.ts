@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Diagnosis } from '../../eval/diagnose';
+import { modelDirOf } from '../../gates/queries';
+import { writeFileAtomic } from '../../util/atomic';
+import { InputError } from '../../util/errors';
+import { changedConfig, configSha256 } from '../config';
+import { defineGate } from '../gate';
+import { epochLog, trainModelRun } from '../modelRun';
+
+/**
+ * Gate optimization (phase 4): apply the diagnostics' recommendations one per iteration
+ * (at most `maxOptimizationIterations`), train each on the same split, compare with the
+ * baseline on validation, and keep the best — the baseline itself when nothing beats it.
+ * A change that leaves the config as the baseline trained it is never trained again.
+ */
+export const optimizationGate = defineGate({
+  id: 'optimization', phase: 'optimization', title: 'recommendations applied, compared with the baseline, best kept', requires: ['diagnostics'],
+  runbook: 'runbooks/04_optimization.md', keyMetric: 'best_val_accuracy',
+  thresholds: z.object({}).strict(),
+  checks: [
+    { metric: 'iterations', op: '>=', threshold: 1 },
+    { metric: 'best_val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'val_accuracy' } },
+  ],
+  async run(ctx) {
+    const diagnostics = ctx.latest.get('diagnostics');
+    const path = diagnostics?.artifacts.find((a) => a.path.endsWith('recommendations.json'))?.path;
+    const baseline = ctx.latest.get('baseline');
+    if (!path || !baseline) throw new InputError('optimization needs the diagnostics and baseline records: run those gates first');
+    const diagnosis: Diagnosis = JSON.parse(readFileSync(path, 'utf8'));
+    const frame = ctx.featureFrame();
+    const split = ctx.split();
+    const baselineDir = modelDirOf(baseline);
+    if (!baselineDir) throw new InputError('the baseline record has no model: run the baseline gate again');
+    let best = { accuracy: baseline.metrics.val_accuracy ?? -Infinity, dir: baselineDir, iteration: 0, title: 'the baseline' };
+    const tried: Array<{ iteration: number; title: string; val_accuracy: number; dir: string }> = [];
+    const iterations = Math.min(ctx.config.maxOptimizationIterations, diagnosis.recommendations.length);
+    for (let i = 0; i < diagnosis.recommendations.length && tried.length < iterations; i++) {
+      const r = diagnosis.recommendations[i];
+      const config = changedConfig(ctx.config, r.changes, `recommendation ${i + 1} (${r.title})`);
+      if (configSha256(config) === baseline.provenance.config_sha256) {
+        ctx.log(`    recommendation ${i + 1} (${r.title}) leaves the config as the baseline trained it: not trained again`);
+        continue;
+      }
+      const dir = ctx.artifact(join('models', ctx.run, `optimization-${i + 1}`));
+      ctx.log(`    iteration ${tried.length + 1}/${iterations}: ${r.title}`);
+      let result;
+      try {
+        result = await trainModelRun({ frame, split, config, dir, callbacks: epochLog(ctx.log) });
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        ctx.log(`    not applicable to this model: ${error.message}`); // e.g. dropout for a logistic regression
+        continue;
+      }
+      result.model.dispose();
+      tried.push({ iteration: i + 1, title: r.title, val_accuracy: result.metrics.val_accuracy, dir });
+      if (result.metrics.val_accuracy > best.accuracy) best = { accuracy: result.metrics.val_accuracy, dir, iteration: i + 1, title: r.title };
+    }
+    const report = ctx.artifact(join('reports', 'optimization_results.md'));
+    writeFileAtomic(report, `# Optimization results\n\nBaseline validation accuracy ${(baseline.metrics.val_accuracy ?? NaN).toFixed(4)}.\n\n` +
+      `| iteration | change | val accuracy |\n|---|---|---|\n${tried.map((t) => `| ${t.iteration} | ${t.title} | ${t.val_accuracy.toFixed(4)} |`).join('\n')}\n\n` +
+      `Kept: ${best.title} (${best.accuracy.toFixed(4)}), \`${best.dir}\`.\n`);
+    return {
+      metrics: {
+        iterations: tried.length,
+        best_val_accuracy: best.accuracy,
+        baseline_val_accuracy: baseline.metrics.val_accuracy ?? null,
+        improvement: best.accuracy - (baseline.metrics.val_accuracy ?? NaN),
+        best_iteration: best.iteration,
+      },
+      artifacts: [join(best.dir, 'model.json'), join(best.dir, 'weights.bin'), report],
+      note: `kept ${best.title}: val accuracy ${best.accuracy.toFixed(4)}`,
+    };
+  },
+});

@@ -1,0 +1,11 @@
+export { ExperimentConfig, WorkflowOptions, configSha256, changedConfig } from './config';
+export { parseConfig, loadConfig, configWith, defaultConfig } from './configFile';
+export { loadConfiguredData, type LoadedData } from './configuredData';
+export { defineGate, type Gate, type PhaseOutput, type ThresholdsSchema } from './gate';
+export { GATES, GATE_IDS, gateById, GateThresholds, calibrationCurves, ENSEMBLE_MEMBERS } from './gates';
+export { WORKFLOWS, workflowSteps, workflowGates, type WorkflowStep } from './workflows';
+export { runPipeline, selectGates, decisionSkips, type PipelineOptions, type PipelineResult, type GateOutcome } from './runner';
+export { RunContext } from './context';
+export { trainModelRun, prepareModelData, modelFeatures, epochLog, type TrainRunOptions, type TrainRunResult } from './modelRun';
+export { judgeModel, honestyChecks } from './judgeModel';
+export { formatGateTable, formatRunbookSummary, outcomeMark, table } from './summary';

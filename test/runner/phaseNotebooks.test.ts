@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { notebookParameters } from '../../lib/runner/parameters';
+import { WORKFLOWS } from '../../lib/pipeline/workflows';
+import { ROOT } from '../helpers/cli';
+
+const dir = join(ROOT, 'notebooks');
+const names = readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort();
+
+describe('phase notebooks', () => {
+  it('are the eight phases and the gated workflow\'s seven gates', () => {
+    expect(names).toEqual([
+      '00_env', '01_data', '02_features', '03_baseline', '04_diagnostics', '05_optimization', '06_calibration', '07_finalize',
+      '10_smoke', '11_minirocket_control', '12_pretrain', '13_finetune', '14_augment', '15_simple_lstm', '16_ensemble',
+    ].map((n) => `${n}.ipynb`));
+  });
+
+  it('are the workflow table\'s notebooks, each recording exactly its step\'s gates, with the ledger parameter', () => {
+    const listed = new Set(Object.values(WORKFLOWS).flatMap((steps) => steps.map((s) => `${s.notebook}.ipynb`)));
+    expect([...listed].sort()).toEqual(names);
+    for (const [workflow, steps] of Object.entries(WORKFLOWS)) {
+      for (const step of steps) {
+        const source = JSON.parse(readFileSync(join(dir, `${step.notebook}.ipynb`), 'utf8')).cells.map((c: { source: string }) => c.source).join('\n');
+        const calls = [...source.matchAll(/gb\.runGates\('([a-z_]+)', '([a-z_]+)', \{ config: cfg, artifacts: artifacts, ledger: ledger(, workflow: '([a-z]+)')? \}\)/g)];
+        expect(calls.length, step.notebook).toBe(1);
+        const [, from, to, , named] = calls[0];
+        expect([from, to], step.notebook).toEqual([step.gates[0], step.gates.at(-1)]);
+        if (step.notebook.startsWith('1')) expect(named, step.notebook).toBe(workflow); // the gated workflow's own notebooks name it
+      }
+    }
+  });
+
+  it.each(names)('%s: nbformat 4.5 with cell ids, no outputs, a markdown opening, typed parameters, short cells, the gatebook kernel', (name) => {
+    const nb = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+    expect([nb.nbformat, nb.nbformat_minor]).toEqual([4, 5]);
+    expect(nb.metadata.kernelspec.name).toBe('gatebook');
+    expect(nb.cells[0].cell_type).toBe('markdown');
+    expect(nb.cells[0].source).toMatch(/What this (phase|gate) decides/);
+    const ids = nb.cells.map((c: { id: string }) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const c of nb.cells) {
+      const lines = (Array.isArray(c.source) ? c.source.join('') : c.source).split('\n').length;
+      if (c.cell_type === 'code') {
+        expect(c.outputs).toEqual([]);
+        expect(c.execution_count).toBeNull();
+        expect(lines).toBeLessThanOrEqual(15);
+      }
+    }
+    const params = notebookParameters(nb);
+    expect(params.map((p) => p.name)).toEqual(expect.arrayContaining(['config', 'artifacts']));
+    expect(nb.cells.at(-1).source).toMatch(/latestRecords/); // the last cell shows the gate table
+  });
+});
