@@ -41,7 +41,7 @@ export {
   accuracy, balancedAccuracy, precision, recall, f1, rocAuc, averagePrecision, logLoss, brier, confusion,
   calibrationError, bootstrapCI, mcnemar, binomialTest, fitCalibrator, applyCalibrator, crossFitCalibrated, CALIBRATORS,
   evaluateProbabilities, accuracyOf, psi, maxDrift, ksStatistic, labelControl, constantAccuracy, plausible, meanLowerBound,
-  bestF1Threshold, crossFittedVotes, diagnose,
+  bestThreshold, crossFittedVotes, diagnose,
 } from './eval';
 
 // gates → runbooks → pipeline: the ledger, checklists, the gate table and the runner
@@ -58,7 +58,7 @@ export { display, show, mimeBundle, type MimeBundle } from './kernel/display';
 export * from './plots';
 export { runGates, latestRecords, modelHistory, calibrationCurves, showMarkdown, pick, enterProject, notebookProgress, type NotebookRunOptions } from './notebook';
 export { runNotebook, type RunResult } from './runner';
-export { writeReport } from './reports/report';
+export { writeReport } from './reports';
 
 export { GatebookError, InputError, CheckFailedError } from './util/errors';
 export { Random } from './util/random';

@@ -237,11 +237,11 @@ ${METRICS('simple_lstm', ['val_accuracy', 'val_f1', 'majority_val_accuracy', 'sh
 What this gate decides: is the ensemble worth it? Each member (fine-tuned, augmented, simple
 LSTM) is calibrated with isotonic regression out of fold on validation and the calibrated
 probabilities are averaged. The ensemble and its members are judged alike: by log loss (a
-proper scoring rule, with a block-bootstrap interval of the difference) and by F1 at a
-threshold each block of validation takes from the other blocks. Then: which model is best?`),
+proper scoring rule, with a block-bootstrap interval of the difference) and by accuracy at
+a threshold each block of validation takes from the other blocks. Then: which model is best?`),
     PARAMS(), SETUP,
     code(`${G('ensemble')}
-${METRICS('ensemble', ['val_log_loss', 'best_member_val_log_loss', 'log_loss_vs_best_member_lo', 'log_loss_vs_best_member_hi', 'val_f1_xfit', 'best_member_val_f1_xfit', 'ece'])}`),
+${METRICS('ensemble', ['val_log_loss', 'best_member_val_log_loss', 'log_loss_vs_best_member_lo', 'log_loss_vs_best_member_hi', 'val_accuracy_xfit', 'best_member_val_accuracy_xfit', 'ece'])}`),
     code(`const best = gb.bestRecord(gb.latestRecords(artifacts, ledger).filter((r) => r.status === 'pass'), 'val_f1')!;
 ({ gate: best.gate, val_f1: best.metrics.val_f1, model: best.artifacts[0].path })`),
     code(`await gb.showFigure(gb.modelComparison(gb.latestRecords(artifacts, ledger), 'val_f1'));

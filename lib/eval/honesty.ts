@@ -12,6 +12,9 @@ import { accuracy } from './metrics';
  * hold up across seeds.
  */
 
+/** What a control needs of a trained model: its validation probabilities. */
+export type Predictor = Pick<Classifier, 'predictProba' | 'dispose'>;
+
 /** Above these, accuracy or AUC on 15-minute direction means leakage until a person explains it (`gates.finalization.plausible_*`). */
 export const PlausibilityCeilings = z.object({
   plausible_accuracy: z.number().min(0).max(1).default(0.65),
@@ -35,7 +38,7 @@ export function plausible(accuracyValue: number, auc: number, ceilings: Plausibi
  * Nothing but the labels can teach it, so it must land at chance; if it beats every
  * constant prediction, something else carries the labels (a leak).
  */
-export async function labelControl(data: PreparedData, seed: number, train: (shuffled: PreparedData) => Promise<Classifier>): Promise<{ accuracy: number; lo: number; hi: number }> {
+export async function labelControl(data: PreparedData, seed: number, train: (shuffled: PreparedData) => Promise<Predictor>): Promise<{ accuracy: number; lo: number; hi: number }> {
   const labels = Float32Array.from(data.source.labels);
   const shuffledLabels = new Random(seed).shuffle(Array.from(data.train, (e) => labels[e]));
   data.train.forEach((e, i) => (labels[e] = shuffledLabels[i]));

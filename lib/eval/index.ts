@@ -15,4 +15,4 @@ export { ksStatistic } from '../util/ks';
 export { labelControl, constantAccuracy, plausible, meanLowerBound, validationBlock, PlausibilityCeilings } from './honesty';
 export { recordTestRead, assertTestUnread } from './testGuard';
 export { diagnose, ISSUES, MIN_RECOMMENDATIONS, type Diagnosis, type DiagnosisInput, type Recommendation, type Issue } from './diagnose';
-export { bestF1Threshold, crossFittedVotes } from './threshold';
+export { bestThreshold, crossFittedVotes, type ThresholdCriterion } from './threshold';

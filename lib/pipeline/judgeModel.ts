@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { accuracyOf, valLabels } from '../eval/evaluate';
-import { constantAccuracy, labelControl, plausible } from '../eval/honesty';
+import { constantAccuracy, labelControl, plausible, type Predictor } from '../eval/honesty';
 import { accuracy, f1, rocAuc } from '../eval/metrics';
 import type { CheckSpec } from '../gates/spec';
-import { MajorityModel, PersistenceModel, type Classifier } from '../models';
+import { MajorityModel, PersistenceModel } from '../models';
 import { tailStart, trainTailHoldout } from '../tensors/holdout';
 import type { PreparedData } from '../tensors/prepare';
 import type { RunContext } from './context';
@@ -48,7 +48,7 @@ export function honestyChecks(gate: string, o: { shuffleControl?: boolean; contr
  */
 export async function judgeModel(
   ctx: RunContext, data: PreparedData, p: ArrayLike<number>,
-  retrain?: (shuffled: PreparedData) => Promise<Classifier>,
+  retrain?: (shuffled: PreparedData) => Promise<Predictor>,
   /** the real training windows the naive baselines learn from (augmentation appends others to `data`) */
   real: PreparedData = data,
 ): Promise<Record<string, number>> {

@@ -5,7 +5,7 @@ import { crossFitCalibrated, fitCalibrator } from '../../eval/calibrate';
 import { calibrationError } from '../../eval/calibrationError';
 import { valLabels } from '../../eval/evaluate';
 import { validationBlock } from '../../eval/honesty';
-import { brier, f1, logLoss, type Labels } from '../../eval/metrics';
+import { accuracy, brier, f1, logLoss, type Labels } from '../../eval/metrics';
 import { crossFittedVotes } from '../../eval/threshold';
 import { loadModel } from '../../models';
 import { writeFileAtomic } from '../../util/atomic';
@@ -16,29 +16,30 @@ import { honestyChecks, judgeModel, marginOverMajority } from '../judgeModel';
 export const ENSEMBLE_MEMBERS = ['finetune', 'augment', 'simple_lstm'] as const;
 
 /**
- * Gate ensemble (the seed's gate 7): each member's validation probabilities calibrated
- * (isotonic by default) out of fold — contiguous blocks, each calibrated by a calibrator
- * fitted on the others — then averaged. The ensemble and its members are judged alike, the
- * way calibrated probabilities are meant to be judged: by a proper scoring rule (log loss,
- * with a paired block-bootstrap interval of the difference), and by F1 at a threshold each
- * block takes from the other blocks (never from the windows it scores). A fixed 0.5 would
- * not do: calibration pulls probabilities towards the base rate (0.45 on the embedded data),
- * so fewer windows cross 0.5 and every calibrated model loses F1 for that alone.
+ * Gate ensemble (the seed's gate 7: "combine models with isotonic calibration for better
+ * probability estimates"): each member's validation probabilities calibrated (isotonic by
+ * default) out of fold — contiguous blocks, each calibrated by a calibrator fitted on the
+ * others — then averaged. The ensemble and its members are judged alike, the way calibrated
+ * probabilities are meant to be judged: by a proper scoring rule (log loss, with a paired
+ * block-bootstrap interval of the difference), and by accuracy at a threshold each block
+ * takes from the other blocks (never from the windows it scores). F1 at such thresholds is
+ * recorded, not judged: with a base rate below one half, the F1-best cut degenerates towards
+ * "always up" (whose F1 is 2r / (1 + r), `f1_always_up`), so it does not tell models apart.
  */
 export const ensembleGate = defineGate({
-  id: 'ensemble', phase: 'gated', title: 'calibrated ensemble no worse than its best member (log loss, cross-fitted F1)', requires: ['finetune', 'augment', 'simple_lstm'],
+  id: 'ensemble', phase: 'gated', title: 'calibrated ensemble no worse than its best member (log loss, accuracy at cross-fitted thresholds)', requires: ['finetune', 'augment', 'simple_lstm'],
   runbook: 'runbooks/10_gated_workflow.md', keyMetric: 'val_log_loss',
   thresholds: z.object({
     min_margin_over_majority: marginOverMajority,
     /** the ensemble's log loss at most its best member's plus this */
     max_log_loss_over_best_member: z.number().min(-1).max(1).default(0),
-    /** the ensemble's cross-fitted F1 at least its best member's plus this (negative: within) */
-    min_f1_over_best_member: z.number().min(-1).max(1).default(0),
+    /** the ensemble's accuracy at cross-fitted thresholds at least its best member's plus this (negative: within) */
+    min_accuracy_over_best_member: z.number().min(-1).max(1).default(0),
   }).strict(),
   // its members faced the shuffle control at their own gates
   checks: [
     { metric: 'val_log_loss', op: '<=', ref: { gate: 'ensemble', metric: 'best_member_val_log_loss', offset: 'max_log_loss_over_best_member' } },
-    { metric: 'val_f1_xfit', op: '>=', ref: { gate: 'ensemble', metric: 'best_member_val_f1_xfit', offset: 'min_f1_over_best_member' } },
+    { metric: 'val_accuracy_xfit', op: '>=', ref: { gate: 'ensemble', metric: 'best_member_val_accuracy_xfit', offset: 'min_accuracy_over_best_member' } },
     ...honestyChecks('ensemble', { shuffleControl: false }),
   ],
   async run(ctx) {
@@ -56,7 +57,8 @@ export const ensembleGate = defineGate({
     const p = Float64Array.from(y, (_, i) => members.reduce((s, m) => s + m.calibrated[i], 0) / members.length);
     const ensemble = scores(y, p, folds);
     const bestByLoss = members.reduce((a, b) => (b.logLoss < a.logLoss ? b : a));
-    const bestByF1 = members.reduce((a, b) => (b.f1 > a.f1 ? b : a));
+    const bestByAccuracy = members.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+    const rate = y.reduce((a, b) => a + b, 0) / y.length;
     const difference = pairedLogLossDifference(ctx, y, p, bestByLoss.calibrated, validationBlock(data));
     const metrics = await judgeModel(ctx, data, p);
     const path = ctx.artifact(join('models', ctx.run, 'ensemble', 'ensemble.json'));
@@ -67,12 +69,16 @@ export const ensembleGate = defineGate({
     return {
       metrics: {
         ...metrics,
-        ...Object.fromEntries(members.flatMap((m) => [[`${m.gate}_val_log_loss_calibrated`, m.logLoss], [`${m.gate}_val_f1_xfit`, m.f1]])),
+        ...Object.fromEntries(members.flatMap((m) => [
+          [`${m.gate}_val_log_loss_calibrated`, m.logLoss], [`${m.gate}_val_accuracy_xfit`, m.accuracy], [`${m.gate}_val_f1_xfit`, m.f1],
+        ])),
         val_log_loss: ensemble.logLoss,
         val_brier: brier(y, p),
+        val_accuracy_xfit: ensemble.accuracy,
         val_f1_xfit: ensemble.f1,
+        f1_always_up: (2 * rate) / (1 + rate),
         best_member_val_log_loss: bestByLoss.logLoss,
-        best_member_val_f1_xfit: bestByF1.f1,
+        best_member_val_accuracy_xfit: bestByAccuracy.accuracy,
         log_loss_vs_best_member: difference.value,
         log_loss_vs_best_member_lo: difference.lo,
         log_loss_vs_best_member_hi: difference.hi,
@@ -82,14 +88,14 @@ export const ensembleGate = defineGate({
       },
       artifacts: [path],
       note: `mean of ${members.length} ${calibration}-calibrated members: log loss ${ensemble.logLoss.toFixed(4)} vs best member ${bestByLoss.gate} ${bestByLoss.logLoss.toFixed(4)} ` +
-        `(difference ${difference.value.toFixed(4)}, 95 % [${difference.lo.toFixed(4)}, ${difference.hi.toFixed(4)}]); cross-fitted F1 ${ensemble.f1.toFixed(4)} vs ${bestByF1.gate} ${bestByF1.f1.toFixed(4)}`,
+        `(difference ${difference.value.toFixed(4)}, 95 % [${difference.lo.toFixed(4)}, ${difference.hi.toFixed(4)}]); accuracy at cross-fitted thresholds ${ensemble.accuracy.toFixed(4)} vs ${bestByAccuracy.gate} ${bestByAccuracy.accuracy.toFixed(4)}`,
     };
   },
 });
 
-/** Log loss, and F1 at thresholds cross-fitted over the same contiguous blocks. */
-function scores(y: number[], p: ArrayLike<number>, folds: number): { logLoss: number; f1: number } {
-  return { logLoss: logLoss(y, p), f1: f1(y, crossFittedVotes(y, p, folds)) };
+/** Log loss, and accuracy and F1 at thresholds cross-fitted (each for itself) over the same contiguous blocks. */
+function scores(y: number[], p: ArrayLike<number>, folds: number): { logLoss: number; accuracy: number; f1: number } {
+  return { logLoss: logLoss(y, p), accuracy: accuracy(y, crossFittedVotes(y, p, folds, 'accuracy')), f1: f1(y, crossFittedVotes(y, p, folds, 'f1')) };
 }
 
 /** The ensemble's log loss minus a member's, with a paired moving-block bootstrap interval (the same resampled windows for both). */

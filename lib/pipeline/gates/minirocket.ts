@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { MINIROCKET_MIN_WINDOW, MiniRocketModel, predictLinear, type Classifier } from '../../models';
+import { MINIROCKET_MIN_WINDOW, MiniRocketModel, predictLinear } from '../../models';
 import { InputError } from '../../util/errors';
 import { defineGate } from '../gate';
 import { honestyChecks, judgeModel, marginOverMajority } from '../judgeModel';
@@ -39,7 +39,7 @@ export const minirocketGate = defineGate({
     const metrics = await judgeModel(ctx, data, pVal, async (shuffled) => {
       const head = await model.fitHead(Array.from(shuffled.train, (e) => shuffled.source.labels[e]), Array.from(shuffled.val, (e) => shuffled.source.labels[e]), { ...ctx.config.train, seed: ctx.config.seed });
       const p = predictLinear(head, features.val, data.val.length);
-      return { predictProba: () => p, dispose: () => {} } as unknown as Classifier; // validation features are already transformed
+      return { predictProba: () => p, dispose: () => {} }; // validation features are already transformed
     });
     const head = model.linearHead!;
     model.dispose();

@@ -1,0 +1,1 @@
+export { writeReport, type ReportResult } from './report';
