@@ -1,5 +1,14 @@
 import { InvalidArgumentError } from 'commander';
+import { InterruptedError } from '../util/cancel';
+import { writeError } from '../util/disk';
 import { exitCodeFor, GatebookError } from '../util/errors';
+import { showCursor } from './interrupt';
+
+/** A full disk that surfaced as a plain system error: said as one, naming the file (exit 2). */
+function fullDisk(error: unknown): unknown {
+  const path = (error as NodeJS.ErrnoException)?.path;
+  return typeof path === 'string' ? writeError(error, path) : error;
+}
 
 /**
  * Wrap a verb's body: its resolved number is the exit code; an error is printed once,
@@ -10,8 +19,10 @@ export function action<A extends unknown[]>(body: (...args: A) => Promise<number
   return async (...args: A): Promise<void> => {
     try {
       process.exitCode = await body(...args);
-    } catch (error) {
+    } catch (thrown) {
+      const error = fullDisk(thrown);
       const known = error instanceof GatebookError;
+      if (error instanceof InterruptedError) showCursor();
       process.stderr.write(`gatebook: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
       process.exitCode = exitCodeFor(error);
     }

@@ -8,6 +8,7 @@ import { formatGateTable, formatRunbookSummary, outcomeMark } from '../pipeline/
 import { runNotebookPipeline } from '../runner/notebookPipeline';
 import { GatebookError, InputError } from '../util/errors';
 import { action } from './action';
+import { stopOnInterrupt } from './interrupt';
 
 interface PipelineFlags { config?: string; workflow: string; from?: string; to?: string; force?: boolean; artifacts: string; ledger?: string; runbooks: string; notebooks?: boolean }
 
@@ -27,12 +28,18 @@ export function registerPipeline(program: Command): void {
     .option('--runbooks <dir>', 'runbooks to summarize', 'runbooks')
     .option('--notebooks', 'run the phase notebooks headlessly on the gatebook kernel instead (what `npm run pipeline` does)')
     .action(action(async (flags: PipelineFlags) => {
+      stopOnInterrupt();
       const config = flags.config ? loadConfig(flags.config) : defaultConfig();
       const ledgerPath = ledgerPathOf(flags.artifacts, flags.ledger);
       if (flags.notebooks) return viaNotebooks(flags, ledgerPath);
       console.log(`pipeline: ${config.name} (${flags.config ?? 'embedded default'}), workflow ${flags.workflow}; ledger ${ledgerPath}`);
       const result = await runPipeline({ config, artifactsDir: flags.artifacts, ledgerPath, from: flags.from, to: flags.to, force: flags.force, workflow: flags.workflow, log: (l) => console.log(l) });
       summarize(ledgerPath, flags.runbooks, new Map(result.outcomes.map((o) => [o.gate, outcomeMark(o.action)])));
+      if (result.interrupted) {
+        const at = result.stoppedAt;
+        console.error(`\ninterrupted (${result.interrupted})${at ? `: gate ${at.gate} recorded as error — ${at.record?.error}; its unrecorded model folders were removed` : ' between gates: nothing was cut short'}\nnext: \`gatebook pipeline${at ? ` --from ${at.gate}` : ''}\` goes on from there`);
+        return 130;
+      }
       return result.stoppedAt ? stopped(result.stoppedAt) : 0;
     }));
 }
@@ -66,7 +73,7 @@ async function viaNotebooks(flags: PipelineFlags, ledgerPath: string): Promise<n
   if (failed) {
     const f = failed.result.failed!;
     console.error(`\npipeline stopped in ${failed.notebook}.ipynb, cell ${f.index + 1} (id ${f.id}): ${f.ename}: ${f.evalue}\nthe executed notebook, with the failing cell marked: ${failed.result.out}`);
-    return f.ename === 'InputError' ? 2 : 1;
+    return f.ename === 'InputError' ? 2 : /^Interrupted/.test(f.ename) ? 130 : 1;
   }
   return 0;
 }

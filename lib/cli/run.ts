@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { notebookParameters, readNotebook, runNotebook } from '../runner';
 import { action, intOption } from './action';
+import { stopOnInterrupt } from './interrupt';
 import { progress } from './progress';
 
 /** `gatebook run <notebook>`: a notebook headlessly on the gatebook kernel. */
@@ -22,6 +23,7 @@ export function registerRun(program: Command): void {
         console.log(params.length ? params.map((p) => `  ${p.name}: ${p.type} = ${p.default}${p.comment ? `   // ${p.comment}` : ''}`).join('\n') : `${path} declares no parameters`);
         return 0;
       }
+      stopOnInterrupt();
       const bar = progress(`run ${path}`);
       const result = await runNotebook(path, { params: flags.param, out: flags.out, kernel: flags.kernel, timeoutSeconds: flags.timeout, resume: flags.resume, onCell: (d, t) => bar.update(d, t) });
       bar.stop();

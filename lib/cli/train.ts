@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { selectBackend } from '../backend/select';
 import { loadDataset, frameSha256 } from '../data/dataset';
+import { checkModelAgainstLedger } from '../gates/queries';
 import { familyNames, loadModel } from '../models';
 import { defaultConfig, loadConfig } from '../pipeline/configFile';
 import { trainModelRun } from '../pipeline/modelRun';
@@ -11,6 +12,7 @@ import { loadSplit } from '../split/splitFile';
 import { prepareForPrediction } from '../tensors/prepare';
 import { InputError } from '../util/errors';
 import { action, intOption } from './action';
+import { stopOnInterrupt } from './interrupt';
 import { trainingProgress } from './progress';
 
 interface TrainFlags { model?: string; config?: string; features: string; split: string; out?: string; epochs?: number; resume?: string }
@@ -27,6 +29,7 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'override the number of epochs', intOption('--epochs'))
     .option('--resume <dir>', 'continue from the best checkpoint in this model folder')
     .action(action(async (flags: TrainFlags) => {
+      stopOnInterrupt();
       const config = flags.config ? loadConfig(flags.config) : defaultConfig();
       const backend = await selectBackend(config.backend);
       const { frame } = loadDataset(flags.features);
@@ -51,8 +54,11 @@ export function registerTrain(program: Command): void {
     .description('probabilities of label 1 from a saved model (any family), one per window end (timestamp, probability)')
     .requiredOption('--model <dir>', 'a saved model folder')
     .option('--out <csv>', 'write the predictions as CSV (default: print the last 10)')
-    .action(action(async (file: string, flags: { model: string; out?: string }) => {
+    .option('--ledger <file>', 'the ledger whose records vouch for the model\'s files', 'artifacts/gates.jsonl')
+    .action(action(async (file: string, flags: { model: string; out?: string; ledger: string }) => {
       await selectBackend();
+      const vouched = checkModelAgainstLedger(flags.model, flags.ledger);
+      if (!vouched) process.stderr.write(`warning: no record in ${flags.ledger} names ${flags.model}: only model.json's own sha256 of weights.bin was checked\n`);
       const model = loadModel(flags.model);
       const inputs = model.inputs!;
       const { frame } = loadDataset(file);

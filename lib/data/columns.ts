@@ -35,7 +35,7 @@ function normalize(name: string): string {
 export function detectColumns(columns: string[], explicit: Partial<ColumnMapping> = {}, where = 'input'): ColumnMapping {
   for (const [key, name] of Object.entries(explicit)) {
     if (name !== undefined && !columns.includes(name)) {
-      throw new InputError(`${where}: mapping ${key}=${name} names no column (columns: ${columns.join(', ')})`);
+      throw new InputError(`${where}: mapping ${key}=${name} names no column (columns: ${describeColumns(columns)})`);
     }
   }
   const byNormal = new Map(columns.map((c) => [normalize(c), c]));
@@ -50,11 +50,21 @@ export function detectColumns(columns: string[], explicit: Partial<ColumnMapping
   }
   if (missing.length > 0) {
     throw new InputError(
-      `${where}: cannot find column(s) for ${missing.join(', ')} among ${columns.join(', ')}; ` +
+      `${where}: cannot find column(s) for ${missing.join(', ')} among ${describeColumns(columns)}; ` +
         `name them with --map ${missing.map((m) => `${m}=<column>`).join(',')}`,
     );
   }
   return mapping as ColumnMapping;
+}
+
+/**
+ * The file's column names for a message — only when they look like a header (short,
+ * printable names): an error must not echo the first line of whatever file a path points at
+ * (a symlink to a system file, a secret).
+ */
+function describeColumns(columns: string[]): string {
+  const header = columns.length <= 64 && columns.every((c) => c.length <= 40 && /^[\w .\-()%/#]*$/.test(c));
+  return header ? columns.join(', ') : `${columns.length} column(s) whose names do not look like a CSV header (is this a file of bars?)`;
 }
 
 /** Parse "timestamp=Date,close=Close" (the CLI's --map) into a partial mapping. */

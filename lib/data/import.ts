@@ -4,7 +4,7 @@ import pl from 'nodejs-polars';
 import { InputError } from '../util/errors';
 import { detectColumns, type ColumnMapping } from './columns';
 import { ohlcvFrame, type OhlcvArrays } from './ohlcv';
-import { numericUnit, parseIsoTimestamp, toMilliseconds, type TimestampUnit } from './timestamps';
+import { numericUnit, parseIsoTimestamp, PLAUSIBLE_MS, toMilliseconds, type TimestampUnit } from './timestamps';
 
 export interface ImportOptions {
   /** Explicit source columns; the rest are detected by name. */
@@ -119,7 +119,13 @@ function timestampColumn(series: pl.Series, name: string, report: Report): { val
   if (numeric) {
     const raw = numericColumn(series, name, report);
     const unit = numericUnit(raw) as Exclude<TimestampUnit, 'iso'>;
-    raw.forEach((v, i) => (out[i] = toMilliseconds(v, unit)));
+    raw.forEach((v, i) => {
+      out[i] = toMilliseconds(v, unit);
+      if (Number.isFinite(out[i]) && (out[i] < PLAUSIBLE_MS[0] || out[i] > PLAUSIBLE_MS[1])) {
+        report(i, `column ${name}: ${v} is not a plausible time in ${unit} like the rest of the column (read as ${new Date(out[i]).getUTCFullYear() || 'a year out of range'})`);
+        out[i] = NaN;
+      }
+    });
     return { values: out, unit };
   }
   values.forEach((v, i) => {

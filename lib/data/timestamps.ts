@@ -5,15 +5,21 @@
  */
 export type TimestampUnit = 's' | 'ms' | 'us' | 'ns' | 'iso';
 
-/** The unit of numeric epoch times, from the largest magnitude present. */
+/**
+ * The unit of numeric epoch times, from the median magnitude: one absurd value (an int64
+ * maximum standing in for "missing") must not turn every other timestamp into nanoseconds.
+ */
 export function numericUnit(values: ArrayLike<number>): TimestampUnit {
-  let max = 0;
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) max = Math.max(max, Math.abs(values[i]));
-  if (max < 1e11) return 's';
-  if (max < 1e14) return 'ms';
-  if (max < 1e17) return 'us';
+  const magnitudes = Array.from(values).filter(Number.isFinite).map(Math.abs).sort((a, b) => a - b);
+  const median = magnitudes.length ? magnitudes[Math.floor(magnitudes.length / 2)] : 0;
+  if (median < 1e11) return 's';
+  if (median < 1e14) return 'ms';
+  if (median < 1e17) return 'us';
   return 'ns';
 }
+
+/** Epoch ms a bar may plausibly have: from 1900 to 2200. Outside, the value is a placeholder or a unit mix-up. */
+export const PLAUSIBLE_MS: readonly [number, number] = [Date.UTC(1900, 0, 1), Date.UTC(2200, 0, 1)];
 
 const SCALE: Record<Exclude<TimestampUnit, 'iso'>, number> = { s: 1000, ms: 1, us: 1e-3, ns: 1e-6 };
 

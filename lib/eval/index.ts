@@ -13,6 +13,5 @@ export { evaluateProbabilities, accuracyOf, valLabels, type EvaluationOptions } 
 export { psi, maxDrift } from './drift';
 export { ksStatistic } from '../util/ks';
 export { labelControl, constantAccuracy, plausible, meanLowerBound, validationBlock, PlausibilityCeilings } from './honesty';
-export { recordTestRead, assertTestUnread } from './testGuard';
 export { diagnose, ISSUES, MIN_RECOMMENDATIONS, type Diagnosis, type DiagnosisInput, type Recommendation, type Issue } from './diagnose';
 export { bestThreshold, crossFittedVotes, type ThresholdCriterion } from './threshold';

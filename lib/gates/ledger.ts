@@ -1,13 +1,13 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
-import lockfile from 'proper-lockfile';
+import { writeFully } from '../util/atomic';
+import { writeError } from '../util/disk';
 import { GatebookError } from '../util/errors';
+import { pausePoint } from '../util/faults';
+import { acquireLock, type LockOwner } from '../util/lock';
+import { anchorProblem, readAnchor, writeAnchor, type Anchor } from './anchor';
+import { keyedMac } from './ledgerKey';
 import { GateRecord, GENESIS, hashRecord, sealRecord, type UnsealedRecord } from './record';
-
-/** The ledger of an artifacts folder unless another is named (`--ledger`, a notebook's `ledger` parameter). */
-export function ledgerPathOf(artifactsDir: string, ledger?: string): string {
-  return ledger || `${artifactsDir}/gates.jsonl`;
-}
 
 /** What `verifyLedger` found: the records on the intact chain, and the first bad line if any. */
 export interface LedgerState {
@@ -16,39 +16,95 @@ export interface LedgerState {
   records: GateRecord[];
   lines: number;
   firstBad: { line: number; reason: string } | null;
+  /** The anchor the ledger was held against (null: none on this machine and none given). */
+  anchor: Anchor | null;
 }
 
-const LOCK_OPTIONS = { stale: 10_000, retries: { retries: 2000, factor: 1.3, minTimeout: 2, maxTimeout: 50, randomize: true }, realpath: false };
+/** The ledger of an artifacts folder unless another is named (`--ledger`, a notebook's `ledger` parameter). */
+export function ledgerPathOf(artifactsDir: string, ledger?: string): string {
+  return ledger || `${artifactsDir}/gates.jsonl`;
+}
+
+/** The ledger's end does not match what its anchor (or the line chained to) says: nothing is appended. */
+export class LedgerTamperedError extends GatebookError {}
 
 /**
- * Append one record to the ledger: under an exclusive lock, read the last record's hash,
- * chain the new record to it, write it as one line with a single append and fsync.
- * Safe with concurrent writers (processes or not); nothing ever truncates the file.
- * Refuses to extend a ledger whose last line is not an intact record.
+ * Append one record to the ledger, all or nothing: under the ledger's lock (which a
+ * paused writer never loses while its process lives), read the last record, check it is
+ * intact and where the anchor says the ledger ends, chain and seal the new record (hash
+ * and keyed mac), check the lock is still ours, write the line in full — a short write or a
+ * full disk truncates the file back to where it was and fails the append — fsync it (and its
+ * folder when the file is new), then move the anchor. Safe with concurrent writers
+ * (processes or not); nothing else ever shortens the file.
  */
-export async function appendRecord(path: string, record: UnsealedRecord): Promise<GateRecord> {
+export async function appendRecord(path: string, record: UnsealedRecord, o: { onWait?: (owner: LockOwner) => void } = {}): Promise<GateRecord> {
+  const created = !existsSync(path);
   mkdirSync(dirname(path), { recursive: true });
-  if (!existsSync(path)) closeSync(openSync(path, 'a'));
-  const release = await lockfile.lock(path, LOCK_OPTIONS);
+  const lock = await acquireLock(path, {
+    purpose: 'a ledger append',
+    onWait: o.onWait ?? ((owner) => process.stderr.write(`waiting for the ledger lock on ${path} held by pid ${owner.pid} on ${owner.host} since ${owner.started} (${owner.purpose})\n`)),
+  });
   try {
-    const sealed = sealRecord(record, lastHash(path));
-    const fd = openSync(path, 'a');
-    try {
-      writeSync(fd, JSON.stringify(sealed) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    const tail = lastRecord(path);
+    const count = recordsBefore(path, tail);
+    const sealed = sealRecord(record, tail?.hash ?? GENESIS);
+    pausePoint('ledger-append');
+    if (!lock.stillHeld()) throw new GatebookError(`${path}: the ledger lock was taken over while this append waited; nothing appended (run it again)`);
+    appendLine(path, JSON.stringify(sealed) + '\n', created);
+    writeAnchor(path, count + 1, sealed.hash);
     return sealed;
   } finally {
-    await release();
+    lock.release();
   }
 }
 
-/** Hash of the last record, or the genesis hash for an empty ledger. */
-function lastHash(path: string): string {
+function appendLine(path: string, line: string, created: boolean): void {
+  const fd = openSync(path, 'a');
+  const before = fstatSync(fd).size;
+  try {
+    writeFully(fd, Buffer.from(line));
+    fsyncSync(fd);
+  } catch (error) {
+    try {
+      ftruncateSync(fd, before); // the line lands whole or not at all
+      fsyncSync(fd);
+    } catch { /* the truncation failed too: verify will name the torn line */ }
+    throw writeError(error, path);
+  } finally {
+    closeSync(fd);
+  }
+  if (created) fsyncFolder(dirname(path));
+}
+
+function fsyncFolder(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * How many records precede the new one: the anchor's count when the anchor ends where the
+ * ledger does (one read of the last line, not of the file); the whole file counted when this
+ * machine has no anchor yet. A ledger that ends elsewhere than its anchor is refused.
+ */
+function recordsBefore(path: string, tail: GateRecord | null): number {
+  const anchor = readAnchor(path);
+  if (!anchor) return tail ? verifyLedger(path).records.length : 0;
+  if (anchor.head === (tail?.hash ?? '') && anchor.records > 0) return anchor.records;
+  if (!tail && anchor.records === 0) return 0;
+  throw new LedgerTamperedError(
+    `${path}: the ledger ends at ${tail ? `record ${tail.hash.slice(0, 12)}…` : 'nothing'} but its anchor (${anchor.updated}) says ${anchor.records} record(s) ending at ${anchor.head.slice(0, 12)}…: ` +
+      'records were cut off or rewritten; nothing appended. Run `gatebook gates verify` to see where.',
+  );
+}
+
+/** The last record, or null for an empty ledger; a torn or edited last line is refused. */
+function lastRecord(path: string): GateRecord | null {
   const last = lastLine(path);
-  if (last === null) return GENESIS;
+  if (last === null) return null;
   let raw: unknown;
   try {
     raw = JSON.parse(last.text);
@@ -56,17 +112,18 @@ function lastHash(path: string): string {
     raw = null;
   }
   const parsed = GateRecord.safeParse(raw);
-  if (!parsed.success || contentHash(raw as Record<string, unknown>) !== parsed.data.hash) {
-    throw new GatebookError(
-      `${path}: the last line is not an intact gate record (torn or edited); nothing appended. ` +
+  if (!parsed.success || contentHash(raw as Record<string, unknown>) !== parsed.data.hash || keyedMac(parsed.data.hash) !== parsed.data.mac) {
+    throw new LedgerTamperedError(
+      `${path}: the last line is not an intact gate record (torn, edited, or sealed with another key); nothing appended. ` +
         'Run `gatebook gates verify` to see where the chain breaks.',
     );
   }
-  return parsed.data.hash;
+  return parsed.data;
 }
 
-/** The last line of a file without reading all of it; null when the file is empty. */
+/** The last line of a file without reading all of it; null when the file is empty or missing. */
 function lastLine(path: string): { text: string } | null {
+  if (!existsSync(path)) return null;
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -88,20 +145,26 @@ function lastLine(path: string): { text: string } | null {
   }
 }
 
-/** Hash of a record as written (every key, known or not, except `hash` itself). */
+/** Hash of a record as written (every key, known or not, except `hash` and `mac`). */
 function contentHash(raw: Record<string, unknown>): string {
-  const { hash: _hash, ...rest } = raw;
-  return hashRecord(rest as Omit<GateRecord, 'hash'>);
+  const { hash: _hash, mac: _mac, ...rest } = raw;
+  return hashRecord(rest as Omit<GateRecord, 'hash' | 'mac'>);
 }
 
 /**
  * Read the whole ledger and check every line: it parses, it is a gate record, its hash
- * matches its content, and its `prev` is the hash of the line before. Records from the
- * first bad line on are on a broken chain: they are never returned as evidence.
+ * matches its content, its mac matches its hash under the ledger key (a rewrite without
+ * the key fails here), its `prev` is the hash of the line before — and the chain reaches
+ * its anchor (this machine's, or `anchorFile`; null: none): a ledger cut short fails there. Records from
+ * the first bad line on are on a broken chain: they are never returned as evidence.
  */
-export function verifyLedger(path: string): LedgerState {
-  const state: LedgerState = { path, records: [], lines: 0, firstBad: null };
-  if (!existsSync(path)) return state;
+export function verifyLedger(path: string, o: { anchorFile?: string | null } = {}): LedgerState {
+  const anchor = o.anchorFile === null ? null : readAnchor(path, o.anchorFile);
+  const state: LedgerState = { path, records: [], lines: 0, firstBad: null, anchor };
+  if (!existsSync(path)) {
+    if (anchor && anchor.records > 0) state.firstBad = { line: 1, reason: `the ledger is missing but its anchor says ${anchor.records} record(s)` };
+    return state;
+  }
   const text = readFileSync(path, 'utf8');
   const lines = text.split('\n');
   const torn = lines[lines.length - 1] !== '';
@@ -118,6 +181,8 @@ export function verifyLedger(path: string): LedgerState {
     state.records.push(record);
     prev = record.hash;
   }
+  const short = anchor ? anchorProblem(state.records.map((r) => r.hash), anchor) : null;
+  if (short && !state.firstBad) state.firstBad = { line: state.records.length + 1, reason: short };
   return state;
 }
 
@@ -130,9 +195,13 @@ function lineProblem(line: string, prev: string, torn: boolean): string | null {
     return 'not JSON';
   }
   const parsed = GateRecord.safeParse(json);
+  if (!parsed.success && json && typeof json === 'object' && 'hash' in json && !('mac' in json)) {
+    return 'a record without a mac (written before ledgers were keyed): nothing vouches that it was not rewritten; move this ledger aside and start a new one';
+  }
   if (!parsed.success) return `not a gate record (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message})`;
   const record = parsed.data;
   if (contentHash(json as Record<string, unknown>) !== record.hash) return 'hash does not match the content (the record was edited)';
+  if (keyedMac(record.hash) !== record.mac) return 'mac does not match the hash under the ledger key (the record was forged, or sealed with another key)';
   if (record.prev !== prev) return `prev ${record.prev.slice(0, 12)}… is not the hash of the line before (${prev.slice(0, 12)}…): a line was removed, inserted or moved`;
   return null;
 }

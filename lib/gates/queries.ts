@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { EpochRecord } from '../train/loop';
-import { InputError } from '../util/errors';
+import { CheckFailedError, InputError } from '../util/errors';
+import { sha256FileSync } from '../util/hash';
 import { latestByGate, verifyLedger } from './ledger';
 import type { GateRecord } from './record';
 
@@ -56,4 +57,21 @@ export function recordArtifactJson<T>(path: string, gate: string, suffix: string
   const file = latestRecordOf(path, gate)?.artifacts.find((a) => a.path.endsWith(suffix))?.path;
   if (!file || !existsSync(file)) throw new InputError(`no ${suffix} recorded by gate ${gate} in ${path}: run the ${gate} gate first`);
   return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+/**
+ * A model folder's files held against the ledger record that produced them: a record that
+ * names the folder must still match it byte for byte (a swapped weights.bin with a matching
+ * model.json is caught here). Returns the vouching record, or null when no record names the
+ * folder; throws naming the file that differs.
+ */
+export function checkModelAgainstLedger(dir: string, ledgerPath: string): GateRecord | null {
+  const folder = resolve(dir);
+  const record = intactRecords(ledgerPath).filter((r) => r.artifacts.some((a) => dirname(resolve(a.path)) === folder)).at(-1);
+  if (!record) return null;
+  for (const a of record.artifacts.filter((x) => dirname(resolve(x.path)) === folder)) {
+    if (!existsSync(a.path)) throw new CheckFailedError(`${a.path} is missing, though gate ${record.gate} recorded it (record ${record.hash.slice(0, 10)}…)`);
+    if (sha256FileSync(a.path) !== a.sha256) throw new CheckFailedError(`${a.path} differs from the sha256 gate ${record.gate} recorded (record ${record.hash.slice(0, 10)}…): the model was changed after it was recorded; not used`);
+  }
+  return record;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canonicalJson, sha256 } from '../util/hash';
+import { keyedMac, ledgerKey } from './ledgerKey';
 
 export const LEDGER_SCHEMA_VERSION = 1;
 export const GENESIS = '0'.repeat(64);
@@ -53,17 +54,20 @@ export const GateRecord = z.object({
   duration_s: z.number(),
   prev: Sha,
   hash: Sha,
+  /** HMAC-SHA256 of `hash` under the ledger key (ledgerKey.ts): only a holder of the key can write a record that verifies. */
+  mac: Sha,
 });
 export type GateRecord = z.infer<typeof GateRecord>;
-export type UnsealedRecord = Omit<GateRecord, 'prev' | 'hash'>;
+export type UnsealedRecord = Omit<GateRecord, 'prev' | 'hash' | 'mac'>;
 
-/** The hash of a record: sha256 of its canonical JSON without the `hash` field. */
-export function hashRecord(record: Omit<GateRecord, 'hash'>): string {
+/** The hash of a record: sha256 of its canonical JSON without the `hash` and `mac` fields. */
+export function hashRecord(record: Omit<GateRecord, 'hash' | 'mac'>): string {
   return sha256(canonicalJson(record));
 }
 
-/** Chain a record to its predecessor and seal it with its hash. */
-export function sealRecord(record: UnsealedRecord, prev: string): GateRecord {
+/** Chain a record to its predecessor, seal it with its hash, and key the hash. */
+export function sealRecord(record: UnsealedRecord, prev: string, key = ledgerKey()): GateRecord {
   const chained = { ...record, prev };
-  return { ...chained, hash: hashRecord(chained) };
+  const hash = hashRecord(chained);
+  return { ...chained, hash, mac: keyedMac(hash, key) };
 }

@@ -1,5 +1,6 @@
 import Module from 'node:module';
 import { join } from 'node:path';
+import { requestCancel } from '../util/cancel';
 import { packageRoot } from '../util/packageRoot';
 
 /** What one cell did: its last expression's value, or an error as the protocol wants it. */
@@ -83,7 +84,9 @@ export class CellExecutor {
     return r.completed ? { status: 'complete' } : { status: 'incomplete', indent: r.indent ?? '' };
   }
 
+  /** Stop the running cell: what it awaits is abandoned, and work it started (training, a pipeline) is cancelled at its next check. */
   interrupt(): void {
+    requestCancel('the notebook was interrupted');
     this.executor.interrupt();
   }
 

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeError } from '../util/disk';
 import { InputError } from '../util/errors';
 import { sha256 } from '../util/hash';
 import type { tf } from '../backend/tf';
-import type { TrainResult } from '../train/loop';
+import type { LoopState, TrainResult } from '../train/loop';
 import type { ModelInputs } from './classifier';
 
 export const MODEL_FORMAT = 'gatebook-model';
@@ -18,7 +19,12 @@ interface SaveInput {
   training: TrainResult | null;
   weights: WeightSet;
   extra: Record<string, unknown>;
+  /** The training loop's state after the last epoch: saved beside the model so training can continue exactly. */
+  resume?: LoopState | null;
 }
+
+const RESUME_JSON = 'resume.json';
+const RESUME_BIN = 'resume.bin';
 
 /** The files of a saved model folder (what a gate records as its artifacts). */
 export function modelFiles(dir: string): string[] {
@@ -54,11 +60,22 @@ export function saveModel(dir: string, input: SaveInput): void {
   };
   mkdirSync(dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(tmp);
-  writeFileSync(join(tmp, 'weights.bin'), bytes);
-  writeFileSync(join(tmp, 'model.json'), JSON.stringify(meta, null, 2) + '\n');
-  const history = input.training?.history ?? input.extra.history;
-  if (history) writeFileSync(join(tmp, 'history.json'), JSON.stringify(history, null, 2) + '\n'); // the folder is replaced whole: keep the history in it
+  let writing = join(tmp, 'weights.bin');
+  try {
+    mkdirSync(tmp);
+    writeFileSync(writing, bytes);
+    writeFileSync((writing = join(tmp, 'model.json')), JSON.stringify(meta, null, 2) + '\n');
+    const history = input.training?.history ?? input.extra.history;
+    if (history) writeFileSync((writing = join(tmp, 'history.json')), JSON.stringify(history, null, 2) + '\n'); // the folder is replaced whole: keep the history in it
+    if (input.resume) {
+      const packed = packResume(input.resume);
+      writeFileSync((writing = join(tmp, RESUME_BIN)), packed.bytes);
+      writeFileSync((writing = join(tmp, RESUME_JSON)), JSON.stringify(packed.layout) + '\n');
+    }
+  } catch (error) {
+    rmSync(tmp, { recursive: true, force: true }); // a full disk leaves no half-written model folder
+    throw writeError(error, writing);
+  }
   const old = `${dir}.old-${process.pid}-${Date.now()}`;
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
@@ -91,4 +108,45 @@ export function readModelDir(dir: string): SavedModel {
     for (const w of meta.weights) weights.set(w.name, all.slice(w.offset, w.offset + w.length));
   }
   return { dir, meta, weights };
+}
+
+/** The loop state as one float32 buffer (weights, best weights, Adam's step and moments) and a JSON layout. */
+function packResume(state: LoopState): { bytes: Uint8Array; layout: Record<string, unknown> } {
+  const arrays: Float32Array[] = [];
+  const place = (values: Float32Array) => {
+    const offset = arrays.reduce((n, a) => n + a.length, 0);
+    arrays.push(values);
+    return { offset, length: values.length };
+  };
+  const layout = {
+    format: 'gatebook-resume', version: 1, epoch: state.epoch, history: state.history, stale: state.stale, plateau: state.plateau, rng: state.rng, netRandom: state.netRandom, adamPowers: state.adamPowers,
+    best: { epoch: state.best.epoch, valLoss: state.best.valLoss, weights: state.best.weights?.map(place) ?? null },
+    variables: state.variables.map(place),
+    optimizer: state.optimizer.map((w) => ({ name: w.name, shape: w.shape, ...place(w.values) })),
+  };
+  const all = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    all.set(a, at);
+    at += a.length;
+  }
+  return { bytes: new Uint8Array(all.buffer), layout: { ...layout, sha256: sha256(new Uint8Array(all.buffer)) } };
+}
+
+/** The loop state saved with a model (null when it has none: a model from before resumable checkpoints, or not trained by the loop). */
+export function readResumeState(dir: string): LoopState | null {
+  const jsonPath = join(dir, RESUME_JSON);
+  if (!existsSync(jsonPath)) return null;
+  const layout = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  const bytes = readFileSync(join(dir, RESUME_BIN));
+  if (sha256(bytes) !== layout.sha256) throw new InputError(`${dir}/${RESUME_BIN} does not match the sha256 in ${RESUME_JSON}: the checkpoint changed or is truncated`);
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const take = (p: { offset: number; length: number }) => all.slice(p.offset, p.offset + p.length);
+  return {
+    epoch: layout.epoch, history: layout.history, stale: layout.stale,
+    plateau: { ...layout.plateau, best: layout.plateau.best ?? Infinity }, rng: layout.rng.map((v: number | null) => v ?? Number.NaN), netRandom: layout.netRandom, adamPowers: layout.adamPowers ?? null,
+    best: { epoch: layout.best.epoch, valLoss: layout.best.valLoss ?? Infinity, weights: layout.best.weights?.map(take) ?? null },
+    variables: layout.variables.map(take),
+    optimizer: layout.optimizer.map((w: { name: string; shape: number[]; offset: number; length: number }) => ({ name: w.name, shape: w.shape, values: take(w) })),
+  };
 }

@@ -25,6 +25,7 @@ export function buildLstm(params: LstmParams, features: number, _window: number,
   const headB = w.fill('head_bias', [1], 0);
   return {
     variables: w.variables,
+    randomState: w.randomState,
     forward(x, training) {
       const h = dropout(encoder.encode(x, training, false).last, params.dropout, training, w);
       return tf.matMul(h, headW).add(headB).reshape([-1]) as tf.Tensor1D;

@@ -48,6 +48,14 @@ export class WeightFactory {
     return ++this.dropoutSeed;
   }
 
+  /** The dropout seed counter, read and restored with a training checkpoint (an exact resume). */
+  readonly randomState = {
+    get: (): number => this.dropoutSeed,
+    set: (value: number): void => {
+      this.dropoutSeed = value;
+    },
+  };
+
   private add(name: string, initial: tf.Tensor): tf.Variable {
     if (this.variables.has(name)) throw new Error(`duplicate weight ${name}`);
     const v = tf.variable(initial, true, `${name}_${++variableCounter}`); // tfjs names are global: make them unique

@@ -5,12 +5,12 @@ import { tf } from '../backend/tf';
 import type { PreparedData } from '../tensors/prepare';
 import { makeBatch, type WindowSource } from '../tensors/windows';
 import { trainNetwork } from '../train/classification';
-import type { EpochRecord, TrainCallbacks, TrainResult } from '../train/loop';
+import type { LoopState, TrainResult } from '../train/loop';
 import type { Net } from '../train/net';
 import { assignValues } from '../train/weights';
 import { InputError } from '../util/errors';
 import { inputsOf, NotFittedError, type Classifier, type FitOptions, type ModelInputs } from './classifier';
-import { readModelDir, saveModel, savedInputs, variableWeights, type SavedModel } from './io';
+import { readResumeState, saveModel, savedInputs, variableWeights, type SavedModel, type WeightSet } from './io';
 import type { FamilyEntry } from './registry';
 
 function fail(message: string): never {
@@ -28,6 +28,8 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
   private net: Net | null = null;
   private fittedInputs: ModelInputs | null = null;
   private result: TrainResult | null = null;
+  /** The training loop's state after the last epoch of the last fit (saved so training can continue). */
+  private state: LoopState | null = null;
 
   constructor(
     readonly family: string,
@@ -52,9 +54,11 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
   }
 
   /**
-   * Train on `data`. With `checkpointDir`, the best epoch so far is saved there atomically
-   * (model.json + weights.bin, history included) as training goes; with `resume` too,
-   * training starts from that checkpoint's weights at the epoch after it.
+   * Train on `data`. With `checkpointDir`, after every epoch the model folder there is
+   * written atomically: the best weights so far (model.json + weights.bin, history
+   * included) and the loop's whole state (resume.json + resume.bin). With `resume` too,
+   * training continues exactly where that state left it — the same history, best epoch and
+   * weights as a run never stopped.
    */
   async fit(data: PreparedData, options: FitOptions = {}): Promise<this> {
     const params = this.validParams();
@@ -64,24 +68,21 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     const net = this.builder(params, data.source.features, data.window, seed);
     const inputs = inputsOf(data, seed);
     if (init) initialize(net, init, this.family);
-    let startEpoch = 0;
-    if (checkpointDir && resume && existsSync(join(checkpointDir, 'model.json'))) {
-      const saved = readModelDir(checkpointDir);
-      for (const [name, v] of net.variables) assignValues(v, saved.weights.get(name) ?? fail(`checkpoint ${checkpointDir} has no weight ${name}`));
-      startEpoch = (saved.meta.epoch as number) ?? 0;
-    }
-    const history: EpochRecord[] = [];
-    const onEpoch: TrainCallbacks['onEpoch'] = async (record, improved, progress) => {
-      history.push(record);
-      if (checkpointDir && improved) {
-        saveModel(checkpointDir, { family: this.family, params, weights: variableWeights(net.variables), inputs, training: null, extra: { epoch: record.epoch, history, metrics: record } });
-      }
-      await callbacks.onEpoch?.(record, improved, progress);
-    };
+    const resumeFrom = checkpointDir && resume ? resumeStateOf(checkpointDir) : undefined;
     // a frozen weight is simply not handed to the optimizer
     const trained = trainable ? { ...net, variables: new Map([...net.variables].filter(([name]) => trainable(name))) } : net;
     if (trained.variables.size === 0) fail(`no weight of ${this.family} is trainable`);
-    const training = await trainNetwork(trained, data, train, { ...callbacks, onEpoch, startEpoch });
+    const onState = async (state: LoopState) => {
+      this.state = state;
+      if (!checkpointDir) return;
+      const bestWeights = state.best.weights ?? state.variables;
+      const weights = new Map([...trained.variables.keys()].map((name, i) => [name, { shape: trained.variables.get(name)!.shape, values: bestWeights[i] }]));
+      for (const [name, v] of net.variables) if (!weights.has(name)) weights.set(name, { shape: v.shape, values: v.dataSync() as Float32Array }); // frozen
+      const best = state.history.find((h) => h.epoch === state.best.epoch);
+      saveModel(checkpointDir, { family: this.family, params, weights: orderedAs(net, weights), inputs, training: null, resume: state, extra: { epoch: state.best.epoch, history: state.history, metrics: best } });
+      await callbacks.onState?.(state);
+    };
+    const training = await trainNetwork(trained, data, train, { ...callbacks, resumeFrom, onState });
     this.net = net;
     this.fittedInputs = inputs;
     this.result = training;
@@ -109,7 +110,7 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
 
   save(dir: string, extra: Record<string, unknown> = {}): void {
     if (!this.net || !this.fittedInputs) throw new NotFittedError(`${this.constructor.name}`);
-    saveModel(dir, { family: this.family, params: this.validParams(), inputs: this.fittedInputs, training: this.result, weights: variableWeights(this.net.variables), extra });
+    saveModel(dir, { family: this.family, params: this.validParams(), inputs: this.fittedInputs, training: this.result, weights: variableWeights(this.net.variables), resume: this.state, extra });
   }
 
   /** @internal loadModel: a built net with the saved weights. */
@@ -145,6 +146,17 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     }
     return parsed.data;
   }
+}
+
+/** The state a checkpoint folder holds to continue from; a folder without one is refused by name. */
+function resumeStateOf(dir: string): LoopState | undefined {
+  if (!existsSync(join(dir, 'model.json'))) return undefined; // nothing saved yet: start from the beginning
+  return readResumeState(dir) ?? fail(`${dir} has no resume state (resume.json): it was saved before resumable checkpoints; train it again`);
+}
+
+/** The weights in the net's own order (as a saved folder lists them). */
+function orderedAs(net: Net, weights: WeightSet): WeightSet {
+  return new Map([...net.variables.keys()].map((name) => [name, weights.get(name)!]));
 }
 
 /** Start from `init`'s weights where the names match (at least one must). */

@@ -38,6 +38,7 @@ export function buildTcn(params: TcnParams, features: number, _window: number, s
   const headB = w.fill('head_bias', [1], 0);
   return {
     variables: w.variables,
+    randomState: w.randomState,
     forward(x, training) {
       let h = x;
       for (const b of blocks) {

@@ -39,6 +39,7 @@ export function buildTransformer(params: TransformerParams, features: number, wi
   const t1 = (v: tf.Variable) => v as tf.Tensor1D;
   return {
     variables: w.variables,
+    randomState: w.randomState,
     forward(x, training) {
       let h = dense3d(x, t2(inW), t1(inB)).add(positions) as tf.Tensor3D;
       for (const L of layers) {

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { deviceReport, selectBackend } from '../backend';
 import { evaluateChecks, type CheckIssue } from '../gates/check';
@@ -6,10 +8,12 @@ import { appendRecord, latestByGate, verifyLedger } from '../gates/ledger';
 import { inDependencyOrder } from '../gates/order';
 import { codeSha256, deviceName, gitState, host, versions } from '../gates/provenance';
 import type { GateRecord, Provenance } from '../gates/record';
+import { cancellationToken, InterruptedError } from '../util/cancel';
 import { CheckFailedError, GatebookError, InputError } from '../util/errors';
 import { canonicalJson, sha256, sha256File } from '../util/hash';
+import { acquireLock, LockHeldError, type Lock } from '../util/lock';
 import { configSha256, type ExperimentConfig } from './config';
-import { RunContext } from './context';
+import { RunContext, type LedgerAccess } from './context';
 import type { Gate } from './gate';
 import { workflowGates } from './workflows';
 
@@ -42,6 +46,8 @@ export interface PipelineResult {
   /** The gate that stopped the run, if any. */
   stoppedAt: GateOutcome | null;
   ok: boolean;
+  /** Why the run was cancelled (Ctrl-C, a notebook interrupt), if it was. */
+  interrupted?: string;
 }
 
 /**
@@ -59,20 +65,63 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const run = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
   const gates = options.gates ?? workflowGates(options.workflow);
   const selected = selectGates(gates, options.from, options.to);
+  const runLock = await lockArtifacts(artifactsDir, options.workflow ?? 'phases');
+  try {
+    return await runLocked(options, { run, gates, selected, artifactsDir, ledgerPath, log });
+  } finally {
+    runLock.release();
+  }
+}
+
+/**
+ * One run per artifacts folder at a time: a second run on the same folder would overwrite
+ * the features or split another is training on. It is refused at once, naming the holder;
+ * the notebook kernels of a run enter its lock (they inherit its token).
+ */
+export async function lockArtifacts(artifactsDir: string, workflow: string): Promise<Lock> {
+  assertArtifactsDir(artifactsDir);
+  mkdirSync(artifactsDir, { recursive: true });
+  try {
+    return await acquireLock(join(artifactsDir, '.run'), { purpose: `gatebook pipeline --workflow ${workflow} in ${process.cwd()}`, waitMs: 0 });
+  } catch (error) {
+    if (!(error instanceof LockHeldError)) throw error;
+    const o = error.owner;
+    throw new InputError(`${artifactsDir} is in use by another run: pid ${o.pid} on ${o.host} since ${o.started} (${o.purpose}). Wait for it to finish, or use another --artifacts folder.`);
+  }
+}
+
+/** Folders a run must never write into: the root, system folders, a home folder itself (`--artifacts /` once wrote /data/validation.json as root). */
+const FORBIDDEN = ['/', '/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/proc', '/root', '/run', '/sbin', '/sys', '/usr', '/var', '/home', '/tmp'];
+
+export function assertArtifactsDir(dir: string): void {
+  const abs = resolve(dir);
+  if (FORBIDDEN.includes(abs) || abs === homedir()) {
+    throw new InputError(`--artifacts ${dir} resolves to ${abs}: gatebook writes its data, models and ledger into that folder; name a folder of its own (e.g. ${join(abs === '/' ? '/tmp' : abs, 'gatebook-artifacts')})`);
+  }
+}
+
+async function runLocked(
+  options: PipelineOptions,
+  r: { run: string; gates: readonly Gate[]; selected: Gate[]; artifactsDir: string; ledgerPath: string; log: (line: string) => void },
+): Promise<PipelineResult> {
+  const { run, gates, selected, artifactsDir, ledgerPath, log } = r;
   const ledger = verifyLedger(ledgerPath);
   if (ledger.firstBad) {
-    throw new InputError(`${ledgerPath} line ${ledger.firstBad.line}: ${ledger.firstBad.reason}. The chain is broken: no gate runs on it. Inspect it with \`gatebook gates verify\`, then move it aside to start a new ledger.`);
+    throw new InputError(`${ledgerPath} line ${ledger.firstBad.line}: ${ledger.firstBad.reason}. The chain is broken: no gate runs on it. Inspect it with \`gatebook gates verify\`; to start a new ledger on purpose, move it aside and run \`gatebook gates anchor --reset --ledger ${ledgerPath}\`.`);
   }
   const latest = latestByGate(ledger.records);
-  const ctx = new RunContext(options.config, artifactsDir, log, run, latest);
   const base = await baseProvenance(options.config);
+  const ctx = new RunContext(options.config, artifactsDir, log, run, latest, ledgerAccess(ledgerPath, run, options.config, base));
   // decisions made by gates that ran before this selection still hold (`--from diagnostics`
   // after a baseline that passed skips diagnostics and optimization)
   const skipped = new Set<string>(
     gates.filter((g) => !selected.includes(g) && latest.get(g.id)?.status === 'pass').flatMap((g) => g.skipOnPass ?? []),
   );
   const outcomes: GateOutcome[] = [];
+  const token = cancellationToken();
   for (const gate of selected) {
+    const cancelled = token.cancelled();
+    if (cancelled) return { run, outcomes, stoppedAt: null, ok: false, interrupted: cancelled };
     if (skipped.has(gate.id)) {
       log(`– ${gate.id}: skipped by the decision tree`);
       outcomes.push({ gate: gate.id, action: 'skipped-by-decision', record: null, issues: [] });
@@ -85,6 +134,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     if (gate.id !== 'env') {
       try {
         dataSha = ctx.data().sha256;
+        const validated = latest.get('data');
+        if (gate.id !== 'data' && validated && validated.provenance.data_sha256 !== dataSha) {
+          throw new CheckFailedError(`the data (sha256 ${dataSha.slice(0, 12)}…) changed since gate data validated it (${validated.provenance.data_sha256?.slice(0, 12)}…, record ${validated.hash.slice(0, 10)}…): run the pipeline from the data gate`);
+        }
       } catch (e) {
         dataError = e;
       }
@@ -106,6 +159,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       for (const g of [...(gate.skipOnPass ?? []), ...branchSkips(record)]) skipped.add(g);
     } else if (!(record.status === 'fail' && gate.onFail?.some((g) => selected.some((s) => s.id === g)))) {
       // a failure routes on only where a gate it routes to can run; otherwise it stops the run
+      if (outcome.error instanceof InterruptedError) {
+        removeUnrecorded(join(artifactsDir, 'models', run), verifyLedger(ledgerPath).records);
+        return { run, outcomes, stoppedAt: outcome, ok: false, interrupted: token.cancelled() ?? 'interrupted' };
+      }
       return { run, outcomes, stoppedAt: outcome, ok: false };
     }
   }
@@ -193,6 +250,32 @@ async function runGate(gate: Gate, ctx: RunContext, g: GateRun): Promise<GateOut
 function errorMessage(error: unknown): string {
   if (error instanceof GatebookError) return error.message;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** An interrupted run's model folders that no record points at (checkpoints of the gate that was cut short). */
+function removeUnrecorded(dir: string, records: GateRecord[]): void {
+  if (!existsSync(dir)) return;
+  const referenced = records.flatMap((r) => r.artifacts.map((a) => a.path));
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (!referenced.some((p) => p === path || p.startsWith(`${path}/`))) rmSync(path, { recursive: true, force: true });
+  }
+  if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+}
+
+/** What a gate may write to the ledger before it ends: event records (a test read) with this run's provenance. */
+function ledgerAccess(path: string, run: string, config: ExperimentConfig, base: Omit<Provenance, 'data_sha256'>): LedgerAccess {
+  return {
+    path,
+    records: () => verifyLedger(path).records,
+    async appendEvent(e) {
+      const now = new Date().toISOString();
+      return appendRecord(path, {
+        schema: 1, gate: e.gate, phase: 'event', run, experiment: config.name, status: 'pass', metrics: e.metrics, checks: [], artifacts: [],
+        provenance: { ...base, data_sha256: null }, inputs_sha256: e.inputs, decision: e.note, error: null, started: now, finished: now, duration_s: 0,
+      });
+    },
+  };
 }
 
 /** The gates in dependency order between `from` and `to`. */

@@ -39,21 +39,36 @@ interface Token {
 
 const OPERATORS = ['>=', '<=', '==', '!=', '>', '<', '+', '-', '*', '/', '(', ')', ',', '.'];
 
+/** Limits that keep parsing linear and shallow, whatever a runbook holds. */
+export const MAX_EXPRESSION_LENGTH = 2000;
+export const MAX_NESTING = 64;
+
+const NUMBER = /\d+(\.\d+)?([eE][+-]?\d+)?/y;
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
+const SPACE = /\s+/y;
+
+/** Tokens in one pass (sticky regexes at the cursor: no copy of the rest of the source per token). */
 function tokenize(source: string): Token[] {
+  if (source.length > MAX_EXPRESSION_LENGTH) {
+    throw new ExpressionSyntaxError(`expression of ${source.length} characters is longer than ${MAX_EXPRESSION_LENGTH}: split it into several items`, MAX_EXPRESSION_LENGTH + 1);
+  }
   const tokens: Token[] = [];
+  const at = (re: RegExp, i: number) => {
+    re.lastIndex = i;
+    return re.exec(source)?.[0] ?? null;
+  };
   let i = 0;
   while (i < source.length) {
-    const rest = source.slice(i);
-    const space = /^\s+/.exec(rest);
+    const space = at(SPACE, i);
     if (space) {
-      i += space[0].length;
+      i += space.length;
       continue;
     }
-    const number = /^\d+(\.\d+)?([eE][+-]?\d+)?/.exec(rest);
-    const ident = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
-    const op = OPERATORS.find((o) => rest.startsWith(o));
-    if (number) tokens.push({ kind: 'number', text: number[0], column: i + 1 });
-    else if (ident) tokens.push({ kind: 'ident', text: ident[0], column: i + 1 });
+    const number = at(NUMBER, i);
+    const ident = number ? null : at(IDENT, i);
+    const op = number || ident ? undefined : OPERATORS.find((o) => source.startsWith(o, i));
+    if (number) tokens.push({ kind: 'number', text: number, column: i + 1 });
+    else if (ident) tokens.push({ kind: 'ident', text: ident, column: i + 1 });
     else if (op) tokens.push({ kind: 'op', text: op, column: i + 1 });
     else throw new ExpressionSyntaxError(`unexpected character ${JSON.stringify(source[i])}`, i + 1);
     i += tokens[tokens.length - 1].text.length;
@@ -66,6 +81,16 @@ function tokenize(source: string): Token[] {
 export function parseExpression(source: string): Node {
   const tokens = tokenize(source);
   let pos = 0;
+  let depth = 0;
+  /** Nesting (parentheses, calls, not, unary minus) past MAX_NESTING is a parse error, not a stack overflow. */
+  const nested = <T>(inner: () => T): T => {
+    if (++depth > MAX_NESTING) fail(`nesting deeper than ${MAX_NESTING} levels`);
+    try {
+      return inner();
+    } finally {
+      depth--;
+    }
+  };
   const peek = () => tokens[pos];
   const next = () => tokens[pos++];
   const accept = (text: string) => (peek().text === text && peek().kind !== 'end' ? next() : null);
@@ -89,7 +114,7 @@ export function parseExpression(source: string): Node {
     const t = next();
     if (t.kind === 'number') return { type: 'number', value: Number(t.text) };
     if (t.text === '(' && t.kind === 'op') {
-      const inner = or();
+      const inner = nested(or);
       expect(')');
       return inner;
     }
@@ -98,7 +123,7 @@ export function parseExpression(source: string): Node {
       return fail('expected a number, a gate.metric reference, a function or "("');
     }
     if (t.text === 'true' || t.text === 'false') return { type: 'bool', value: t.text === 'true' };
-    if (accept('(')) return call(t);
+    if (accept('(')) return nested(() => call(t));
     if (!accept('.')) {
       pos--;
       return fail(`expected "." after "${t.text}" (references are gate.metric)`);
@@ -133,7 +158,7 @@ export function parseExpression(source: string): Node {
       name.column,
     );
   };
-  const unary = (): Node => (accept('-') ? { type: 'unary', op: '-', arg: unary() } : atom());
+  const unary = (): Node => (accept('-') ? { type: 'unary', op: '-', arg: nested(unary) } : atom());
   const product = binaryLevel(['*', '/'], unary);
   const sum = binaryLevel(['+', '-'], product);
   const comparison = (): Node => {
@@ -145,7 +170,7 @@ export function parseExpression(source: string): Node {
     }
     return left;
   };
-  const not = (): Node => (peek().kind === 'ident' && accept('not') ? { type: 'unary', op: 'not', arg: not() } : comparison());
+  const not = (): Node => (peek().kind === 'ident' && accept('not') ? { type: 'unary', op: 'not', arg: nested(not) } : comparison());
   const and = binaryLevel(['and'], not);
   const or = binaryLevel(['or'], and);
   const tree = or();

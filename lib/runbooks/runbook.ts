@@ -23,7 +23,21 @@ export interface Runbook {
 
 const CHECKBOX = /^(\s*[-*+]\s+\[)([ xX])(\]\s+)(.*)$/;
 const LEADING_CODE = /^`([^`]+)`/;
-const SIGNOFF = /(?:—|--)\s*([^,—]+?),?\s+(\d{4}-\d{2}-\d{2})\s*$/;
+/**
+ * A sign-off at the end of a manual item: "— who, YYYY-MM-DD" (or "-- who YYYY-MM-DD"),
+ * found from the end of the line in one pass (a regex over the whole line was quadratic on
+ * long lines).
+ */
+function signoffOf(body: string): { who: string; when: string } | null {
+  const date = /(\d{4}-\d{2}-\d{2})\s*$/.exec(body.slice(-40));
+  if (!date) return null;
+  const before = body.slice(0, body.length - date[0].length);
+  const dash = Math.max(before.lastIndexOf('—'), before.lastIndexOf('--'));
+  if (dash < 0) return null;
+  const who = before.slice(dash + (before.startsWith('--', dash) ? 2 : 1)).trim().replace(/,$/, '').trim();
+  if (!who || who.includes('—') || who.includes(',') || !/\s$/.test(before)) return null;
+  return { who, when: date[1] };
+}
 
 /**
  * Read a runbook: every markdown checklist line is an item. An item whose text begins with
@@ -53,13 +67,13 @@ export function parseRunbook(text: string, path = 'runbook'): Runbook {
         throw new InputError(`${path}:${index + 1}:${column}: malformed expression \`${code[1]}\`: ${error.message}`);
       }
     }
-    const signoff = SIGNOFF.exec(body);
+    const signoff = signoffOf(body);
     items.push({
       line: index + 1,
       text: body,
       ticked: box[2] !== ' ',
       expression,
-      signoff: signoff ? { who: signoff[1].trim(), when: signoff[2] } : null,
+      signoff,
     });
   });
   const title = lines.find((l) => l.startsWith('# '))?.slice(2).trim() ?? path;

@@ -1,8 +1,10 @@
 import { join, resolve } from 'node:path';
 import { latestByGate, ledgerPathOf, verifyLedger } from '../gates/ledger';
 import { installKernelspec } from '../kernel/kernelspec';
-import { decisionSkips } from '../pipeline/runner';
-import { workflowGates, workflowSteps } from '../pipeline/workflows';
+import type { Gate } from '../pipeline/gate';
+import { decisionSkips, lockArtifacts } from '../pipeline/runner';
+import { workflowGates, workflowSteps, type WorkflowStep } from '../pipeline/workflows';
+import { shareWithChildren } from '../util/lock';
 import { packageRoot } from '../util/packageRoot';
 import { runNotebook, type RunResult } from './run';
 
@@ -30,6 +32,17 @@ export async function runNotebookPipeline(o: { config?: string; workflow?: strin
   installKernelspec({ prefix, name: 'gatebook' });
   process.env.JUPYTER_PATH = [join(prefix, 'share', 'jupyter'), process.env.JUPYTER_PATH].filter(Boolean).join(':');
   const params = [`artifacts=${artifacts}`, `ledger=${ledger}`, ...(o.config ? [`config=${resolve(o.config)}`] : [])];
+  const lock = await lockArtifacts(artifacts, o.workflow ?? 'phases');
+  shareWithChildren(lock); // the notebooks' kernels run their gates inside this run's lock
+  try {
+    return await runSteps(steps, gates, { params, artifacts, ledger, log: o.log });
+  } finally {
+    lock.release();
+  }
+}
+
+async function runSteps(steps: readonly WorkflowStep[], gates: Gate[], o: { params: string[]; artifacts: string; ledger: string; log: (line: string) => void }): Promise<NotebookPipelineResult> {
+  const { params, artifacts, ledger } = o;
   const runs: NotebookPipelineResult['runs'] = [];
   const marks = new Map<string, string>();
   for (const step of steps) {

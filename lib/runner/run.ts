@@ -1,4 +1,5 @@
 import { basename, dirname, join, resolve } from 'node:path';
+import { cancellationToken } from '../util/cancel';
 import { GatebookError } from '../util/errors';
 import { CellTimeoutError, DeadKernelError, KernelClient, type Output } from './client';
 import { getEngine } from './engines';
@@ -60,6 +61,14 @@ export async function runNotebook(path: string, o: RunOptions = {}): Promise<Run
   let failed: FailedCell | null = null;
   let executed = 0;
   const total = toRun.filter(Boolean).length;
+  // Ctrl-C here interrupts the kernel (as Jupyter's interrupt does): the running cell's work is cancelled at its next check
+  const token = cancellationToken();
+  const forward = setInterval(() => {
+    if (token.cancelled() && kernel.process.exitCode === null) {
+      kernel.process.kill('SIGINT');
+      clearInterval(forward);
+    }
+  }, 100);
   try {
     await client.connect();
     for (let i = 0; i < nb.cells.length && !failed; i++) {
@@ -71,6 +80,7 @@ export async function runNotebook(path: string, o: RunOptions = {}): Promise<Run
       writeNotebook(out, nb); // progress is saved as it goes
     }
   } finally {
+    clearInterval(forward);
     await client.shutdown();
   }
   if (failed) nb = markFailure(nb, failed);

@@ -44,6 +44,7 @@ export function classificationObjective(net: Net, data: PreparedData, o: Pick<Tr
       };
     },
     validate: () => evaluateLoss(net, data, batchSize * 4),
+    randomState: net.randomState,
   };
 }
 

@@ -1,4 +1,5 @@
 import { tf } from '../backend/tf';
+import { cancellationToken } from '../util/cancel';
 import { GatebookError } from '../util/errors';
 import { Random } from '../util/random';
 import { clipByGlobalNorm } from './loss';
@@ -34,8 +35,31 @@ export interface TrainCallbacks {
   onEpoch?: (record: EpochRecord, improved: boolean, p: TrainProgress) => void | Promise<void>;
   /** Return true to stop after the current batch (an interrupt). */
   shouldStop?: () => boolean;
-  /** Epoch to start at when resuming from a checkpoint. */
-  startEpoch?: number;
+  /** Continue a run exactly where this state (saved by `onState`) left it. */
+  resumeFrom?: LoopState;
+  /** The loop's whole state after each epoch: what an exact resume needs. */
+  onState?: (state: LoopState) => void | Promise<void>;
+}
+
+/**
+ * Everything the loop carries from one epoch to the next — weights, Adam's moments and step,
+ * the shuffling generator, the net's dropout counter, the plateau tracker, the best epoch and
+ * its weights, the history — so a run resumed from it gives the history an uninterrupted run
+ * gives.
+ */
+export interface LoopState {
+  /** epochs completed */
+  epoch: number;
+  history: EpochRecord[];
+  best: { epoch: number; valLoss: number; weights: Float32Array[] | null };
+  stale: number;
+  plateau: { best: number; waited: number; factor: number };
+  rng: number[];
+  netRandom: number | null;
+  variables: Float32Array[];
+  optimizer: Array<{ name: string; shape: number[]; values: Float32Array }>;
+  /** Adam's running β₁ᵗ, β₂ᵗ as float32 products (tfjs's setWeights recomputes them with pow: last-bit different) */
+  adamPowers: [number, number] | null;
 }
 
 export interface TrainResult {
@@ -63,6 +87,8 @@ export interface Objective {
   validate(): { loss: number; accuracy?: number };
   /** What to say when training diverges (which setting to lower). */
   divergenceHint?: string;
+  /** The net's own randomness (dropout), carried in a resume state. */
+  randomState?: { get(): number; set(value: number): void };
 }
 
 /**
@@ -76,15 +102,18 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
   const rng = new Random(o.seed);
   const optimizer = tf.train.adam(o.learningRate);
   const plateau = new PlateauTracker();
-  const history: EpochRecord[] = [];
   const hint = objective.divergenceHint ?? 'Lower the learning rate, keep clipNorm on, and check the features for extreme values.';
-  let best = { epoch: -1, valLoss: Infinity, weights: null as Float32Array[] | null };
-  let stale = 0;
+  const resumed = callbacks.resumeFrom;
+  const history: EpochRecord[] = resumed ? [...resumed.history] : [];
+  let best = resumed ? { ...resumed.best } : { epoch: -1, valLoss: Infinity, weights: null as Float32Array[] | null };
+  let stale = resumed?.stale ?? 0;
   let interrupted = false;
   let trained = 0;
+  if (resumed) await restore(resumed, variables, optimizer, rng, plateau, objective);
   const started = performance.now();
+  const token = cancellationToken();
   try {
-    for (let epoch = callbacks.startEpoch ?? 0; epoch < o.epochs && !interrupted; epoch++) {
+    for (let epoch = resumed?.epoch ?? 0; epoch < o.epochs && !interrupted; epoch++) {
       const learningRate = learningRateAt(epoch, o, plateau);
       (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
       const batches = Math.min(objective.startEpoch(rng, o.batchSize), o.maxBatchesPerEpoch ?? Infinity);
@@ -93,6 +122,7 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
       let gradNorm = 0;
       let seen = 0;
       for (let b = 0; b < batches; b++) {
+        token.throwIfCancelled(`training, epoch ${epoch + 1}, batch ${b + 1}`); // nothing of this run is kept
         const batch = objective.batch(b);
         const { loss, norm } = step(variables, optimizer, batch.loss, o.clipNorm);
         if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
@@ -126,6 +156,12 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
         stale = 0;
       } else stale++;
       await callbacks.onEpoch?.(record, improved, { epoch: epoch + 1, epochs: o.epochs, batch: batches, batches, loss: record.loss, samplesPerSecond: record.samplesPerSecond, etaSeconds: 0, last: record });
+      if (callbacks.onState) {
+        await callbacks.onState({
+          epoch: epoch + 1, history: [...history], best, stale, plateau: plateau.getState(), rng: rng.getState(),
+          netRandom: objective.randomState?.get() ?? null, variables: snapshot(variables), optimizer: await optimizerState(optimizer), adamPowers: adamPowers(optimizer),
+        });
+      }
       if (stale >= o.patience) break;
     }
   } finally {
@@ -141,6 +177,40 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
     interrupted,
     samplesPerSecond: trained / ((performance.now() - started) / 1000),
   };
+}
+
+/** Adam's step and moments, as plain arrays. */
+async function optimizerState(optimizer: tf.Optimizer): Promise<LoopState['optimizer']> {
+  const weights = await optimizer.getWeights();
+  const state = await Promise.all(weights.map(async (w) => ({ name: w.name, shape: w.tensor.shape, values: Float32Array.from(await w.tensor.data()) })));
+  for (const w of weights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose(); // the step count is a fresh tensor; the moments are the optimizer's own
+  return state;
+}
+
+/** tfjs's Adam keeps β₁ᵗ and β₂ᵗ as running products in two private variables; an exact resume needs their float32 values. */
+type AdamInternals = { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+
+function adamPowers(optimizer: tf.Optimizer): [number, number] | null {
+  const o = optimizer as unknown as AdamInternals;
+  return o.accBeta1 && o.accBeta2 ? [o.accBeta1.dataSync()[0], o.accBeta2.dataSync()[0]] : null;
+}
+
+async function restore(state: LoopState, variables: tf.Variable[], optimizer: tf.Optimizer, rng: Random, plateau: PlateauTracker, objective: Objective): Promise<void> {
+  if (state.variables.length !== variables.length) throw new GatebookError(`the resume state holds ${state.variables.length} weights, this net has ${variables.length}: it was saved by another model`);
+  variables.forEach((v, i) => assignValues(v, state.variables[i]));
+  const tensors = state.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape) }));
+  await optimizer.setWeights(tensors);
+  for (const t of tensors) t.tensor.dispose();
+  const adam = optimizer as unknown as AdamInternals;
+  if (state.adamPowers && adam.accBeta1 && adam.accBeta2) {
+    tf.tidy(() => {
+      adam.accBeta1!.assign(tf.scalar(state.adamPowers![0]));
+      adam.accBeta2!.assign(tf.scalar(state.adamPowers![1]));
+    });
+  }
+  rng.setState(state.rng);
+  plateau.setState(state.plateau);
+  if (state.netRandom !== null) objective.randomState?.set(state.netRandom);
 }
 
 /** One Adam step on the loss's gradients, clipped to `clipNorm`; skipped (and reported) when non-finite. */

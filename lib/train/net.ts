@@ -11,4 +11,6 @@ export interface Net {
   forward(x: tf.Tensor3D, training: boolean): tf.Tensor1D;
   /** A regularization term added to the training loss (e.g. L2), if the family has one. */
   penalty?(): tf.Scalar;
+  /** The net's own randomness (its dropout seed counter), saved and restored for an exact resume. */
+  randomState?: { get(): number; set(value: number): void };
 }

@@ -6,6 +6,16 @@ export class PlateauTracker {
   private waited = 0;
   factor = 1;
 
+  getState(): { best: number; waited: number; factor: number } {
+    return { best: this.best, waited: this.waited, factor: this.factor };
+  }
+
+  setState(state: { best: number; waited: number; factor: number }): void {
+    this.best = state.best ?? Infinity;
+    this.waited = state.waited;
+    this.factor = state.factor;
+  }
+
   update(valLoss: number, patience: number, factor: number): void {
     if (valLoss < this.best - 1e-6) {
       this.best = valLoss;

@@ -16,9 +16,16 @@ export class InputError extends GatebookError {}
 /** A check ran and did not hold (validation, causality, a gate): exit 1. */
 export class CheckFailedError extends GatebookError {}
 
+/** The work was cancelled (Ctrl-C, SIGTERM, a notebook interrupt): exit 130, as a shell reports SIGINT. */
+export class InterruptedError extends GatebookError {}
+
 /** Exit code for an error thrown anywhere in gatebook; anything unexpected is 3. */
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof InterruptedError) return 130;
   if (error instanceof CheckFailedError) return 1;
   if (error instanceof InputError) return 2;
   return 3;
 }
+
+/** A write failed because the disk (or a quota or file-size limit) is full: exit 2, nothing half-written left behind. */
+export class DiskFullError extends InputError {}

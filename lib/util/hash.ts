@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 
 /** sha256 hex of a string or bytes. */
 export function sha256(data: string | Uint8Array): string {
@@ -27,4 +27,9 @@ function sortKeys(value: unknown): unknown {
     return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
   }
   return value;
+}
+
+/** sha256 hex of a file, read at once (small artifacts checked before they are used). */
+export function sha256FileSync(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }

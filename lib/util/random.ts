@@ -24,6 +24,17 @@ export class Random {
     this.s3 = next();
   }
 
+  /** The generator's whole state (to continue the same sequence after a restart). */
+  getState(): number[] {
+    return [this.s0, this.s1, this.s2, this.s3, this.spare ?? Number.NaN];
+  }
+
+  setState(state: number[]): this {
+    [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0);
+    this.spare = Number.isNaN(state[4]) || state[4] === null ? null : state[4];
+    return this;
+  }
+
   /** Uniform 32-bit unsigned integer. */
   uint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;

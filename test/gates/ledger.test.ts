@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appendRecord, latestByGate, verifyLedger } from '../../lib/gates/ledger';
@@ -20,33 +21,99 @@ describe('ledger', () => {
     const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines[0].prev).toBe(GENESIS);
     expect(lines[1].prev).toBe(lines[0].hash);
-    const { hash, ...rest } = lines[2];
+    const { hash, mac, ...rest } = lines[2];
     expect(hash).toBe(sha256(canonicalJson(rest))); // independent of hashRecord
     expect(hashRecord(rest)).toBe(hash);
+    // the mac: HMAC-SHA256 of the hash under the key the test's config dir holds (made on first use, mode 600)
+    const keyFile = join(process.env.GATEBOOK_CONFIG_DIR!, 'ledger.key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(mac).toBe(createHmac('sha256', Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex')).update(hash).digest('hex'));
     const state = verifyLedger(path);
     expect(state.firstBad).toBeNull();
     expect(latestByGate(state.records).get('env')!.metrics.i).toBe(2);
   });
 
-  it('keeps a valid chain under 8 processes × 500 concurrent appends', async () => {
+  it('keeps one chain under 16 writers × 300 appends while a 17th is frozen inside the lock longer than any timeout', async () => {
     const path = join(tempDir(), 'concurrent.jsonl');
     const script = `
       const { appendRecord } = require(${JSON.stringify(join(ROOT, 'dist', 'gates', 'ledger.js'))});
       const record = ${JSON.stringify(fakeRecord('data'))};
-      (async () => { for (let i = 0; i < 500; i++) await appendRecord(process.argv[1], { ...record, run: process.argv[2], metrics: { i } }); })()
+      const n = Number(process.argv[3]);
+      (async () => { for (let i = 0; i < n; i++) await appendRecord(process.argv[1], { ...record, run: process.argv[2], metrics: { i } }); })()
         .catch((e) => { console.error(e); process.exit(1); });`;
-    const codes = await Promise.all(Array.from({ length: 8 }, (_, k) => new Promise<number>((resolve) => {
-      spawn(process.execPath, ['-e', script, path, `writer${k}`], { stdio: 'inherit' }).on('exit', (code) => resolve(code ?? -1));
-    })));
-    expect(codes).toEqual(Array(8).fill(0));
+    const writer = (name: string, n: number, env: Record<string, string> = {}) => new Promise<{ code: number; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['-e', script, path, name, String(n)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code: code ?? -1, stderr }));
+    });
+    // the frozen writer holds the lock for 12 s at its 2nd append (a SIGSTOP, a frozen VM): nobody may take the lock from it
+    const frozen = writer('frozen', 3, { GATEBOOK_PAUSE_AT: 'ledger-append:2', GATEBOOK_PAUSE_MS: '12000' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const results = await Promise.all([frozen, ...Array.from({ length: 16 }, (_, k) => writer(`writer${k}`, 300))]);
+    expect(results.map((r) => r.code)).toEqual(Array(17).fill(0));
+    expect(results[0].stderr).toContain('paused at ledger-append');
+    expect(results.slice(1).some((r) => /waiting for the ledger lock on .* held by pid \d+ on .* since/.test(r.stderr))).toBe(true); // said after a second
     const state = verifyLedger(path);
-    expect(state.lines).toBe(4000);
     expect(state.firstBad).toBeNull();
-    expect(state.records).toHaveLength(4000);
+    expect(state.records).toHaveLength(16 * 300 + 3); // no append lost, none forked
     const perWriter = new Map<string, number[]>();
     for (const r of state.records) perWriter.set(r.run, [...(perWriter.get(r.run) ?? []), r.metrics.i as number]);
-    for (const seq of perWriter.values()) expect(seq).toEqual(Array.from({ length: 500 }, (_, i) => i)); // each writer's order kept
-  }, 120_000);
+    for (const [name, seq] of perWriter) expect(seq, name).toEqual(Array.from({ length: name === 'frozen' ? 3 : 300 }, (_, i) => i)); // each writer's order kept
+  }, 180_000);
+
+  it('a writer killed inside the lock does not block the next: its lock is taken over at once (its process is gone)', async () => {
+    const path = await ledgerWith(2);
+    const script = `require(${JSON.stringify(join(ROOT, 'dist', 'gates', 'ledger.js'))}).appendRecord(process.argv[1], ${JSON.stringify(fakeRecord('data'))});`;
+    const child = spawn(process.execPath, ['-e', script, path], { env: { ...process.env, GATEBOOK_PAUSE_AT: 'ledger-append' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => d.toString().includes('paused at') && resolve()));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const started = Date.now();
+    await appendRecord(path, fakeRecord('env'));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(verifyLedger(path).records.map((r) => r.gate)).toEqual(['env', 'data', 'env']);
+  });
+
+  it('catches lines cut off the end (the anchor) and a consistent rewrite without the key (the mac)', async () => {
+    const path = await ledgerWith(6);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    writeFileSync(path, lines.slice(0, 4).join('\n') + '\n'); // a perfectly valid chain, two records short
+    const cut = gatebook(['gates', 'verify', '--ledger', path]);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(/line 5: the ledger holds 4 intact record\(s\) but its anchor \(.*\) says 6, ending at [0-9a-f]{12}…: records were cut off or rewritten/);
+    await expect(appendRecord(path, fakeRecord('env'))).rejects.toThrow(/its anchor .* says 6 record\(s\).*nothing appended/);
+
+    // rewritten from genesis with every hash recomputed, by someone without the key
+    const forged = join(tempDir(), 'forged.jsonl');
+    let prev = GENESIS;
+    const rewritten = lines.map((l) => {
+      const { hash: _h, mac: _m, ...rest } = JSON.parse(l);
+      const body = { ...rest, metrics: { ...rest.metrics, i: 99 }, prev };
+      prev = sha256(canonicalJson(body));
+      return JSON.stringify({ ...body, hash: prev, mac: sha256(prev) });
+    });
+    writeFileSync(forged, rewritten.join('\n') + '\n');
+    const r = gatebook(['gates', 'verify', '--ledger', forged]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('line 1: mac does not match the hash under the ledger key');
+  });
+
+  it('an exported anchor holds the ledger too, and a deliberate new start resets the machine anchor', async () => {
+    const path = await ledgerWith(3);
+    const anchor = join(tempDir(), 'ledger.anchor');
+    expect(gatebook(['gates', 'anchor', '--ledger', path, '--out', anchor]).code).toBe(0);
+    await appendRecord(path, fakeRecord('env'));
+    expect(gatebook(['gates', 'verify', '--ledger', path, '--anchor', anchor]).code).toBe(0); // grown past it: fine
+    writeFileSync(path, '');
+    const r = gatebook(['gates', 'verify', '--ledger', path, '--anchor', anchor]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/holds 0 intact record\(s\) but its anchor/);
+    const reset = gatebook(['gates', 'anchor', '--ledger', path, '--reset']);
+    expect(reset.stdout).toMatch(/was 4 record\(s\) at [0-9a-f]{12}…, now 0 record\(s\)/);
+    await appendRecord(path, fakeRecord('env'));
+    expect(verifyLedger(path).records).toHaveLength(1);
+  });
 
   it('gates verify catches an edited byte, a deleted line and swapped lines, naming the first bad line', async () => {
     const cases: Array<[string, (lines: string[]) => string[], number, RegExp]> = [

@@ -71,3 +71,35 @@ describe('expression language', () => {
     expect('- [ ] `process.exit(3)` evil'.slice(column - 1)).toMatch(/^\(3\)/); // the column points at the call
   });
 });
+
+describe('hostile runbooks', () => {
+  const timed = <T>(f: () => T): { value: T | Error; ms: number } => {
+    const t = performance.now();
+    let value: T | Error;
+    try {
+      value = f();
+    } catch (e) {
+      value = e as Error;
+    }
+    return { value, ms: performance.now() - t };
+  };
+
+  it('parse in linear time with size and depth limits: a parse error naming file, line and column in well under a second', () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['a 1 MB manual line', `# r\n- [ ] ${'x '.repeat(500_000)}— alice`, /^$/],
+      ['a 1 MB expression', `# r\n- [ ] \`${'1 + '.repeat(250_000)}1\` — big`, /r\.md:2:\d+: malformed expression .*longer than 2000/],
+      ['100k nested parentheses', `# r\n- [ ] \`${'('.repeat(100_000)}1${')'.repeat(100_000)}\``, /longer than 2000/],
+      ['900 nested parentheses', `# r\n- [ ] \`${'('.repeat(900)}1${')'.repeat(900)}\``, /r\.md:2:\d+: malformed expression .*nesting deeper than 64 levels/],
+      ['400 nots', `# r\n- [ ] \`${'not '.repeat(400)}true\``, /nesting deeper than 64 levels/],
+      ['100k terms', `# r\n- [ ] \`${'a.b + '.repeat(100_000)}1\``, /longer than 2000/],
+    ];
+    for (const [name, text, error] of cases) {
+      const r = timed(() => parseRunbook(text, 'r.md'));
+      expect(r.ms, name).toBeLessThan(1000);
+      if (error.source === '^$') expect(r.value, name).not.toBeInstanceOf(Error);
+      else expect(String((r.value as Error).message), name).toMatch(error);
+    }
+    expect(parseRunbook('# r\n- [x] Reviewed — bob, 2026-11-20\n- [x] Reviewed — a — carol, 2026-11-21\n- [x] no date — dave', 'r.md').items.map((i) => i.signoff))
+      .toEqual([{ who: 'bob', when: '2026-11-20' }, { who: 'carol', when: '2026-11-21' }, null]);
+  });
+});

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/cli';
@@ -91,8 +91,17 @@ describe('gatebook run', () => {
   }, 120_000);
 
   it('the phase notebooks also run under jupyter nbconvert --execute with the installed kernelspec', () => {
-    const out = join(tempDir('nbconvert-'), 'env.ipynb');
-    const r = spawnSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', join(ROOT, 'notebooks', '00_env.ipynb'), '--output', out], { env, encoding: 'utf8', timeout: 120_000 });
+    const dir = tempDir('nbconvert-');
+    const out = join(dir, 'env.ipynb');
+    // nbconvert has no parameters: a copy of the notebook whose artifacts parameter names a folder of the test's own
+    const nb = JSON.parse(readFileSync(join(ROOT, 'notebooks', '00_env.ipynb'), 'utf8'));
+    const params = nb.cells.find((c: { metadata: { tags?: string[] } }) => c.metadata.tags?.includes('parameters'));
+    expect(params.source).toContain("let artifacts: string = 'artifacts';");
+    params.source = params.source.replace("let artifacts: string = 'artifacts';", `let artifacts: string = ${JSON.stringify(join(dir, 'artifacts'))};`);
+    const copy = join(ROOT, 'notebooks', `.nbconvert-${process.pid}.ipynb`);
+    writeFileSync(copy, JSON.stringify(nb));
+    const r = spawnSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', copy, '--output', out], { env, encoding: 'utf8', timeout: 120_000 });
+    rmSync(copy);
     expect(r.status, r.stderr).toBe(0);
     const text = JSON.stringify(outputsOf(out));
     expect(text).toContain('matmulGflops');

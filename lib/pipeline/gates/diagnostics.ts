@@ -1,9 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { diagnose, ISSUES, MIN_RECOMMENDATIONS, type Diagnosis } from '../../eval/diagnose';
 import { maxDrift } from '../../eval/drift';
-import { modelDirOf } from '../../gates/queries';
 import type { EpochRecord } from '../../train/loop';
 import { writeFileAtomic } from '../../util/atomic';
 import { InputError } from '../../util/errors';
@@ -26,9 +25,9 @@ export const diagnosticsGate = defineGate({
   run(ctx) {
     const baseline = ctx.latest.get('baseline');
     if (!baseline) throw new InputError('diagnostics needs a baseline record: run the baseline gate first');
-    const modelDir = modelDirOf(baseline);
-    const historyPath = modelDir ? join(modelDir, 'history.json') : undefined;
-    const history: EpochRecord[] = historyPath && existsSync(historyPath) ? JSON.parse(readFileSync(historyPath, 'utf8')) : [];
+    // a baseline that errored has no model: its diagnosis reads the error, not a history
+    const history: EpochRecord[] = baseline.artifacts.some((a) => a.path.endsWith('/history.json'))
+      ? JSON.parse(readFileSync(ctx.recordedArtifact('baseline', '/history.json'), 'utf8')) : [];
     const params = ctx.config.model.params as { dropout?: number; units?: number; layers?: number };
     const frame = ctx.featureFrame();
     const split = ctx.split();

@@ -1,9 +1,10 @@
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { z } from 'zod';
 import { currentBackend, deviceReport, microBenchmark } from '../../backend';
+import { freeBytes } from '../../util/disk';
 import { packageRoot } from '../../util/packageRoot';
 import type { RunContext } from '../context';
 import { defineGate } from '../gate';
@@ -30,13 +31,12 @@ export const envGate = defineGate({
     const device = deviceReport();
     const bench = microBenchmark();
     const backend = currentBackend();
-    const disk = statfsSync(process.cwd());
     return {
       metrics: {
         node_major: Number(process.versions.node.split('.')[0]),
         cores: cpus().length,
         memory_gb: round(totalmem() / 2 ** 30),
-        free_disk_gb: round((disk.bavail * disk.bsize) / 2 ** 30),
+        free_disk_gb: round((freeBytes(ctx.artifactsDir) ?? 0) / 2 ** 30), // where the artifacts go, not the working directory
         polars_ok: polarsWorks() ? 1 : 0,
         seed: ctx.config.seed,
         gpu_memory_gb: device.gpu?.memoryGb ?? null,

@@ -24,11 +24,9 @@ export const optimizationGate = defineGate({
     { metric: 'best_val_accuracy', op: '>=', ref: { gate: 'baseline', metric: 'val_accuracy' } },
   ],
   async run(ctx) {
-    const diagnostics = ctx.latest.get('diagnostics');
-    const path = diagnostics?.artifacts.find((a) => a.path.endsWith('recommendations.json'))?.path;
     const baseline = ctx.latest.get('baseline');
-    if (!path || !baseline) throw new InputError('optimization needs the diagnostics and baseline records: run those gates first');
-    const diagnosis: Diagnosis = JSON.parse(readFileSync(path, 'utf8'));
+    if (!baseline) throw new InputError('optimization needs the baseline record: run the baseline gate first');
+    const diagnosis: Diagnosis = JSON.parse(readFileSync(ctx.recordedArtifact('diagnostics', 'recommendations.json'), 'utf8'));
     const frame = ctx.featureFrame();
     const split = ctx.split();
     const baselineDir = modelDirOf(baseline);

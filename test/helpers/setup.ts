@@ -1,0 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Each test file gets its own ledger key and anchors (GATEBOOK_CONFIG_DIR), never the user's
+// ~/.config/gatebook; the CLIs and kernels the tests start inherit it.
+process.env.GATEBOOK_CONFIG_DIR ??= mkdtempSync(join(tmpdir(), 'gatebook-config-'));
