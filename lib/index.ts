@@ -54,9 +54,11 @@ export {
 } from './pipeline';
 
 // kernel → plots → notebook → runner → reports: what a notebook shows and does
-export { display, show, mimeBundle, type MimeBundle } from './kernel/display';
+export { display, show, mimeBundle, inKernel, type MimeBundle } from './kernel/display';
+export { prompt } from './kernel/prompt';
+export { comms, widgetsAvailable, Widget, progressBar, html, button, vbox, hbox } from './kernel';
 export * from './plots';
-export { runGates, latestRecords, modelHistory, calibrationCurves, showMarkdown, pick, enterProject, notebookProgress, type NotebookRunOptions } from './notebook';
+export { runGates, latestRecords, modelHistory, calibrationCurves, showMarkdown, pick, enterProject, notebookProgress, trainingWidget, type NotebookRunOptions } from './notebook';
 export { runNotebook, type RunResult } from './runner';
 export { writeReport } from './reports';
 

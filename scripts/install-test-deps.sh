@@ -4,11 +4,15 @@
 #   jupyter-nbconvert, python3-nbclient, jupyter-client, python3-ipykernel:
 #     run notebooks headlessly against the kernel (the notebook-import test)
 #   python3-jupyter-kernel-test: the jupyter_kernel_test conformance suite for the gatebook kernel
-#   chromium: static PNG export of plotly figures (playwright-core drives it headless)
+#   chromium: static PNG export of plotly figures (playwright-core drives it headless), and
+#     the browser the frontend tests drive
+#   jupyter-notebook, jupyter-nbextension-jupyter-js-widgets, python3-ipywidgets: the real
+#     frontend (classic Notebook 6) with the widget JavaScript, for the browser tests
 # Later pieces add openssh-server (remote runner) here.
 set -euo pipefail
 
-packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel python3-jupyter-kernel-test chromium)
+packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel python3-jupyter-kernel-test chromium
+  jupyter-notebook jupyter-nbextension-jupyter-js-widgets python3-ipywidgets)
 
 missing=()
 for p in "${packages[@]}"; do

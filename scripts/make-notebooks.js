@@ -46,7 +46,8 @@ frame.head(5)`),
     code(`const report = gb.validateOhlcv(frame, { source: data.source });
 ({ rows: report.rows, interval: report.interval, errors: report.errors, gaps: report.gaps })`),
     code(`await gb.showFigure(gb.priceWithSplits(frame));`),
-    code(`await gb.runGates('data', 'data', { config: cfg, artifacts: artifacts, ledger: ledger });
+    code(`// env first: skipped when it already passed with the same code, config and data
+await gb.runGates('env', 'data', { config: cfg, artifacts: artifacts, ledger: ledger });
 ${TABLE}`),
   ],
   '02_features': [

@@ -1,5 +1,5 @@
 export { tf } from './tf';
-export { selectBackend, currentBackend, BACKENDS, type BackendChoice, type BackendName } from './select';
+export { selectBackend, currentBackend, describeBackend, BACKENDS, type BackendChoice, type BackendName } from './select';
 export { deviceReport, type DeviceReport } from './device';
 export { microBenchmark, type MicroBenchmark } from './microbench';
 export { speedUpWasm } from './wasmKernels';

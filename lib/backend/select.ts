@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { inspect } from 'node:util';
 import { tf } from './tf';
 import { InputError } from '../util/errors';
 import { speedUpWasm } from './wasmKernels';
@@ -34,13 +36,28 @@ export async function selectBackend(forced = process.env.GATEBOOK_BACKEND): Prom
   for (const name of candidates) {
     const problem = await tryBackend(name);
     if (problem === null) {
-      current = { name, tfBackend: tf.getBackend(), skipped, forced: Boolean(forced) };
+      current = shownInOneLine({ name, tfBackend: tf.getBackend(), skipped, forced: Boolean(forced) });
       return current;
     }
     if (forced) throw new InputError(`backend ${forced} was asked for but cannot be used: ${problem}`);
     skipped.push({ name, reason: problem });
   }
   throw new Error(`no TensorFlow.js backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+/** What was chosen and why the better ones were not, in one line. */
+export function describeBackend(b: BackendChoice): string {
+  const device = b.name === 'tensorflow-gpu' ? 'GPU' : `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}`;
+  const passed = b.skipped.length ? ` (passed over: ${b.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
+  return `backend ${b.name}${b.forced ? ' (forced)' : ''} on ${device}${passed}`;
+}
+
+/** A notebook's setup cell shows the choice as that one line, not the object (non-enumerable: JSON and records stay plain). */
+function shownInOneLine(b: BackendChoice): BackendChoice {
+  const line = () => describeBackend(b);
+  Object.defineProperty(b, 'toMimeBundle', { enumerable: false, value: () => ({ 'text/plain': line() }) });
+  Object.defineProperty(b, inspect.custom, { enumerable: false, value: line });
+  return b;
 }
 
 /** null when the backend is now active, else why not. */

@@ -1,7 +1,11 @@
 import Module from 'node:module';
 import { join } from 'node:path';
-import { requestCancel } from '../util/cancel';
+import { requestCancel, workInProgress } from '../util/cancel';
 import { packageRoot } from '../util/packageRoot';
+import { CellSourceMaps } from './cellSourceMap';
+
+/** How long an interrupted cell's cancellable work may take to stop before the cell is abandoned. */
+export const INTERRUPT_GRACE_MS = Number(process.env.GATEBOOK_INTERRUPT_GRACE_MS ?? 10_000);
 
 /** What one cell did: its last expression's value, or an error as the protocol wants it. */
 export type CellOutcome =
@@ -40,10 +44,14 @@ export class CellExecutor {
   private diagnostics: Diagnostic[] = [];
   private runtimeError: unknown = null;
   private lastValue: { value: unknown } | null = null;
+  private readonly sourceMaps: CellSourceMaps;
+  private cells = 0;
+  private running: Promise<unknown> | null = null;
 
   constructor(workDir = process.cwd()) {
     const root = packageRoot();
     addGlobalModulePath(join(root, 'node_modules'));
+    this.sourceMaps = new CellSourceMaps(); // before tslab's converter loads
     const { createConverter, isCompleteCode } = require('tslab/dist/converter');
     const { createExecutor } = require('tslab/dist/executor');
     this.inspector = require('tslab/dist/inspect');
@@ -58,15 +66,26 @@ export class CellExecutor {
     });
   }
 
-  async execute(code: string): Promise<CellOutcome> {
+  /** Run one cell; `name` (the execution count) is how its frames are named in later tracebacks. */
+  async execute(code: string, name = `~${this.cells + 1}`): Promise<CellOutcome> {
+    this.cells++;
     this.diagnostics = [];
     this.runtimeError = null;
     this.lastValue = null;
-    const ok = await this.executor.execute(code);
+    const cellName = `cell[${name}]`;
+    this.sourceMaps.nameNext(cellName);
+    const running = this.executor.execute(code);
+    this.running = running;
+    let ok: boolean;
+    try {
+      ok = await running;
+    } finally {
+      this.running = null;
+    }
     const last = this.lastValue as { value: unknown } | null; // set by the executor's console.log
     if (ok) return last ? { ok: true, hasValue: true, value: last.value } : { ok: true, hasValue: false };
     if (this.diagnostics.length > 0) return compileError(this.diagnostics, code);
-    return runtimeError(this.runtimeError, code);
+    return runtimeError(this.runtimeError, code, cellName, (n, l, c) => this.sourceMaps.locate(n, l, c));
   }
 
   complete(code: string, cursor: number): { start: number; end: number; matches: string[] } {
@@ -84,10 +103,33 @@ export class CellExecutor {
     return r.completed ? { status: 'complete' } : { status: 'incomplete', indent: r.indent ?? '' };
   }
 
-  /** Stop the running cell: what it awaits is abandoned, and work it started (training, a pipeline) is cancelled at its next check. */
-  interrupt(): void {
-    requestCancel('the notebook was interrupted');
-    this.executor.interrupt();
+  /**
+   * Stop the running cell. Work it started that checks its cancellation (training checks
+   * every batch, a pipeline between gates) stops at its next check and the cell ends with
+   * that work's InterruptedError, after its gate was recorded as `error: interrupted`. A
+   * cell with no such work running (it only awaits), or one that has not ended within
+   * INTERRUPT_GRACE_MS, is abandoned: what it awaits is left behind and the kernel is ready.
+   */
+  interrupt(why = 'the notebook was interrupted'): void {
+    requestCancel(why);
+    const running = this.running;
+    if (!running) return;
+    const abandon = () => {
+      if (this.running === running) this.executor.interrupt();
+    };
+    if (!workInProgress()) return abandon();
+    const started = Date.now();
+    let stoppedAt = 0;
+    const poll: NodeJS.Timeout = setInterval(() => {
+      if (this.running !== running) return clearInterval(poll);
+      if (!workInProgress()) stoppedAt ||= Date.now();
+      // the work stopped but the cell awaits something else: give it a moment to end by itself
+      if (Date.now() - started > INTERRUPT_GRACE_MS || (stoppedAt && Date.now() - stoppedAt > 1000)) {
+        clearInterval(poll);
+        abandon();
+      }
+    }, 50);
+    poll.unref();
   }
 
   close(): void {
@@ -121,11 +163,16 @@ function compileError(diagnostics: Diagnostic[], code: string): CellOutcome {
   return { ok: false, ename: 'TypeScriptCompileError', evalue: `line ${first.line}:${first.column}: ${first.message}`, traceback };
 }
 
+type Locate = (cell: string, line: number, column: number) => { line: number; column: number } | null;
+
+const HIDDEN_FRAME = /\(node:|node:internal|node_modules\/tslab|node_modules\/@tslab|\/kernel\/(cellExecutor|cellSourceMap|server)\.(js|ts)/;
+
 /**
- * A runtime error with the cell line it came from. V8 reports lines of the transpiled
- * JavaScript, and prints that line's code in the stack: the cell line is found by that code.
+ * A runtime error, every frame in a cell named by the cell's own line and column (through
+ * the compile's source maps), library frames by their source path, the kernel's own frames
+ * left out; the first frame in this cell is shown with its line and a caret.
  */
-function runtimeError(error: unknown, code: string): CellOutcome {
+function runtimeError(error: unknown, code: string, cellName: string, locate: Locate): CellOutcome {
   if (!(error instanceof Error)) {
     const text = error === null ? 'the cell failed without an error value' : String(error);
     return { ok: false, ename: 'Error', evalue: text, traceback: [text] };
@@ -134,18 +181,21 @@ function runtimeError(error: unknown, code: string): CellOutcome {
     return { ok: false, ename: 'Interrupted', evalue: 'the cell was interrupted', traceback: ['Interrupted: the cell was interrupted (what it awaited was abandoned; the kernel is ready)'] };
   }
   const stack = error.stack ?? `${error.name}: ${error.message}`;
-  const lines = stack.split('\n');
-  const located = /^evalmachine\.<anonymous>:(\d+)$/.test(lines[0] ?? '') ? lines[1]?.trim() : undefined;
-  const cellLines = code.split('\n');
-  // tslab rewrites references to earlier cells' declarations as `exports.<name>`
-  const normalize = (l: string) => l.replace(/\bexports\./g, '').replace(/\s+/g, '');
-  const at = located ? cellLines.findIndex((l) => normalize(l) === normalize(located)) : -1;
-  const frames = lines.filter((l) => /^\s+at /.test(l) && !/\(node:|node:internal|node_modules\/tslab|\/kernel\/(cellExecutor|server)\.js/.test(l));
-  const where = at >= 0 ? [`cell line ${at + 1}:`, `  ${cellLines[at]}`] : [];
-  return {
-    ok: false,
-    ename: error.name || 'Error',
-    evalue: error.message,
-    traceback: [`${error.name}: ${error.message}`, ...where, ...frames.map((f) => f.replace('evalmachine.<anonymous>', 'cell'))],
-  };
+  let here: { line: number; column: number } | null = null;
+  const frames = stack
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l) && !HIDDEN_FRAME.test(l))
+    .flatMap((frame) => {
+      const m = /(cell\[[^\]]+\]):(\d+):(\d+)/.exec(frame);
+      if (!m) return [frame];
+      const at = locate(m[1], Number(m[2]), Number(m[3]));
+      if (!at) return []; // the line that calls the cell's wrapper: not the user's code
+      if (m[1] === cellName && !here) here = at;
+      // tslab keeps a cell's declarations on a Proxy: `at Proxy.f` is the user's `f`
+      return [frame.replace(m[0], m[1] === cellName ? `cell line ${at.line}:${at.column}` : `${m[1]} line ${at.line}:${at.column}`).replace(/\bat Proxy\./, 'at ')];
+    });
+  const at = here as { line: number; column: number } | null;
+  const where = at ? [`cell line ${at.line}:${at.column}:`, ...pointAt(code, at.line, at.column)] : [];
+  const header = `${error.name}: ${error.message}`;
+  return { ok: false, ename: error.name || 'Error', evalue: error.message, traceback: [header, ...where, ...frames] };
 }

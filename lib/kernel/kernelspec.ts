@@ -14,10 +14,15 @@ export interface KernelspecOptions {
   env?: Record<string, string>;
 }
 
+/** The command that starts this installation's kernel with this Node (source maps on: library frames in tracebacks name lib/*.ts). */
+export function kernelCommand(connectionFile: string): string[] {
+  return [process.execPath, '--enable-source-maps', join(packageRoot(), 'bin', 'gatebook.js'), 'kernel', 'start', '--connection-file', connectionFile];
+}
+
 /** The kernel.json that starts THIS installation's kernel with this Node. */
 export function kernelspec(o: KernelspecOptions = {}): Record<string, unknown> {
   return {
-    argv: [process.execPath, join(packageRoot(), 'bin', 'gatebook.js'), 'kernel', 'start', '--connection-file', '{connection_file}'],
+    argv: kernelCommand('{connection_file}'),
     display_name: o.displayName ?? 'TypeScript (gatebook)',
     language: 'typescript',
     interrupt_mode: 'signal',
@@ -77,7 +82,8 @@ export function doctor(o: KernelspecOptions = {}): DoctorCheck[] {
   const dir = join(kernelsDir(o.prefix), o.name ?? 'gatebook');
   check('kernelspec', () => {
     const spec = JSON.parse(readFileSync(join(dir, 'kernel.json'), 'utf8')) as { argv: string[] };
-    if (!existsSync(spec.argv[1])) throw new Error(`${dir}/kernel.json starts ${spec.argv[1]}, which does not exist`);
+    const script = spec.argv.find((a) => a.endsWith('.js')) ?? String(spec.argv[1]);
+    if (!existsSync(script)) throw new Error(`${dir}/kernel.json starts ${script}, which does not exist`);
     return `${dir}/kernel.json`;
   }, `run \`gatebook kernel install${o.prefix ? ` --prefix ${o.prefix}` : ''}\``);
   check('jupyter', () => execFileSync('jupyter', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => /jupyter_client|nbclient|core/.test(l)) ?? 'found', 'install Jupyter (Debian: apt-get install jupyter-client jupyter-nbconvert python3-nbclient)');

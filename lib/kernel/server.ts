@@ -4,7 +4,11 @@ import { packageRoot } from '../util/packageRoot';
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import * as zmq from 'zeromq';
-import { installDisplayHook, mimeBundle, type MimeBundle } from './display';
+import { InputError } from '../util/errors';
+import { CommManager, installCommManager } from './comms';
+import { installDisplayHook, richBundle, settleDisplays, type MimeBundle } from './display';
+import { installPrompt } from './prompt';
+import { registerWidgetTargets } from './widgets';
 import { History } from './history';
 import { CellExecutor } from './cellExecutor';
 import { parseMessage, reply, serialize, PROTOCOL_VERSION, type Message } from './wire';
@@ -51,6 +55,10 @@ export class KernelServer {
   private abortBefore = 0;
   private iopubQueue: Promise<void> = Promise.resolve();
   private closing = false;
+  /** Cells run one after another; other requests (a comm message from a Stop button, completion) are answered meanwhile. */
+  private executing: Promise<void> = Promise.resolve();
+  private readonly comms: CommManager;
+  private readonly stdinWaiters = new Map<string, (value: string) => void>();
 
   constructor(connectionFile: string, private readonly log: (line: string) => void = (l) => process.stderr.write(`[gatebook kernel] ${l}\n`)) {
     this.connection = JSON.parse(readFileSync(connectionFile, 'utf8'));
@@ -58,6 +66,12 @@ export class KernelServer {
       throw new Error(`unsupported signature scheme ${this.connection.signature_scheme} (gatebook speaks hmac-sha256)`);
     }
     this.ts = new CellExecutor(process.cwd());
+    this.comms = new CommManager({
+      open: (comm_id, target_name, data, metadata) => this.publish(this.current, 'comm_open', { comm_id, target_name, data, metadata }),
+      send: (comm_id, data) => this.publish(this.current, 'comm_msg', { comm_id, data }),
+      close: (comm_id, data) => this.publish(this.current, 'comm_close', { comm_id, data }),
+    });
+    registerWidgetTargets(this.comms);
   }
 
   async start(): Promise<void> {
@@ -69,13 +83,48 @@ export class KernelServer {
     ]);
     this.redirectOutput();
     installDisplayHook({ display: (bundle, o) => this.publishDisplay(bundle, o) });
+    installCommManager(this.comms);
+    installPrompt((text: string, password: boolean) => this.prompt(text, password));
+    bridgeTslabDisplay((data, update) => this.publish(this.current, update ? 'update_display_data' : 'display_data', data as Record<string, unknown>));
     process.on('SIGINT', () => this.ts.interrupt());
     process.on('uncaughtException', (e) => this.stream('stderr', `Uncaught exception: ${e.stack ?? e}\n`));
     process.on('unhandledRejection', (e) => this.stream('stderr', `Unhandled promise rejection: ${e instanceof Error ? e.stack : inspect(e)}\n`));
     this.publish(null, 'status', { execution_state: 'starting' });
     void this.echoHeartbeat();
     void this.serve(this.control, 'control');
+    void this.readStdin();
     await this.serve(this.shell, 'shell');
+  }
+
+  /** input_reply messages, each handed to the prompt that asked. */
+  private async readStdin(): Promise<void> {
+    for await (const frames of this.stdin) {
+      const parsed = parseMessage(frames as Buffer[], this.connection.key);
+      if ('error' in parsed) {
+        this.log(`dropped a message on stdin: ${parsed.error}`);
+        continue;
+      }
+      if (parsed.message.header.msg_type !== 'input_reply') continue;
+      // a reply names its request as parent; some clients (jupyter_client's input()) send none: it answers the oldest question
+      const waiter = this.stdinWaiters.get(String(parsed.message.parent_header?.msg_id)) ?? this.stdinWaiters.values().next().value;
+      waiter?.(String(parsed.message.content.value ?? ''));
+    }
+  }
+
+  /** Ask the frontend of the running cell for a line of text (input_request on stdin). */
+  private async prompt(text: string, password: boolean): Promise<string> {
+    const cell = this.current;
+    if (!cell || cell.header.msg_type !== 'execute_request') throw new InputError('a prompt needs a running cell');
+    if (cell.content.allow_stdin === false) throw new InputError('this frontend does not take input (allow_stdin is false: a headless run, or a frontend without a stdin channel); pass the value as a parameter instead');
+    const request = reply(cell, 'input_request', { prompt: text, password }, this.session);
+    const answer = new Promise<string>((resolve) => this.stdinWaiters.set(request.header.msg_id, resolve));
+    await this.iopubQueue;
+    await this.stdin.send(serialize(request, this.connection.key, cell.identities));
+    try {
+      return await answer;
+    } finally {
+      this.stdinWaiters.delete(request.header.msg_id);
+    }
   }
 
   private async echoHeartbeat(): Promise<void> {
@@ -89,7 +138,13 @@ export class KernelServer {
         this.log(`dropped a message on ${name}: ${parsed.error}`);
         continue;
       }
-      await this.handle(socket, parsed.message);
+      const msg = parsed.message;
+      if (msg.header.msg_type === 'execute_request') {
+        // queued: the loop goes on reading, so comm messages (a Stop button) and completion are answered while a cell runs
+        this.executing = this.executing.then(() => this.handle(socket, msg)).catch((e) => this.log(`execute failed: ${e}`));
+      } else {
+        await this.handle(socket, msg);
+      }
       if (this.closing) break;
     }
   }
@@ -105,13 +160,27 @@ export class KernelServer {
         case 'inspect_request': await this.send(socket, msg, 'inspect_reply', this.inspect(msg)); break;
         case 'is_complete_request': await this.send(socket, msg, 'is_complete_reply', this.ts.isCompleteCode(String(msg.content.code ?? ''))); break;
         case 'history_request': await this.send(socket, msg, 'history_reply', { status: 'ok', history: this.history.query(msg.content) }); break;
-        case 'comm_info_request': await this.send(socket, msg, 'comm_info_reply', { status: 'ok', comms: {} }); break;
+        case 'comm_info_request': await this.send(socket, msg, 'comm_info_reply', { status: 'ok', comms: this.comms.info(msg.content.target_name as string | undefined) }); break;
+        case 'comm_open': this.inCell(msg, () => this.comms.handleOpen(msg.content, msg.buffers)); break;
+        case 'comm_msg': this.inCell(msg, () => this.comms.handleMessage(msg.content, msg.buffers)); break;
+        case 'comm_close': this.inCell(msg, () => this.comms.handleClose(msg.content, msg.buffers)); break;
         case 'interrupt_request': this.ts.interrupt(); await this.send(socket, msg, 'interrupt_reply', { status: 'ok' }); break;
         case 'shutdown_request': await this.shutdown(socket, msg); break;
         default: this.log(`unsupported message type ${type}`);
       }
     } finally {
       this.publish(msg, 'status', { execution_state: 'idle' });
+    }
+  }
+
+  /** Handle a frontend message whose replies (comm messages) go out with it as their parent, then back to the running cell. */
+  private inCell(msg: Message, handle: () => void): void {
+    const running = this.current;
+    this.current = msg;
+    try {
+      handle();
+    } finally {
+      this.current = running;
     }
   }
 
@@ -147,10 +216,11 @@ export class KernelServer {
     const count = this.executionCount;
     this.current = msg;
     if (!silent) this.publish(msg, 'execute_input', { code, execution_count: count });
-    const outcome = await this.ts.execute(code);
+    const outcome = await this.ts.execute(code, silent ? undefined : String(count));
+    await settleDisplays(); // a figure shown in the cell is complete (its PNG) before the cell is done
     let output: string | null = null;
     if (outcome.ok && outcome.hasValue && !silent) {
-      const data = mimeBundle(outcome.value);
+      const data = await richBundle(outcome.value); // a figure as the last expression renders as gb.showFigure does
       output = String(data['text/plain'] ?? '');
       this.publish(msg, 'execute_result', { execution_count: count, data, metadata: {} });
     }
@@ -159,7 +229,7 @@ export class KernelServer {
       await this.send(socket, msg, 'execute_reply', { status: 'ok', execution_count: count, payload: [], user_expressions: {} });
       return;
     }
-    const error = { ename: outcome.ename, evalue: outcome.evalue, traceback: outcome.traceback };
+    const error = { ename: outcome.ename, evalue: outcome.evalue, traceback: colour(outcome.traceback) };
     this.publish(msg, 'error', error);
     if (msg.content.stop_on_error !== false) this.abortBefore = Date.now();
     await this.send(socket, msg, 'execute_reply', { status: 'error', execution_count: count, ...error });
@@ -218,5 +288,22 @@ export class KernelServer {
   private async send(socket: zmq.Router, parent: Message, type: string, content: Record<string, unknown>): Promise<void> {
     await this.iopubQueue; // outputs reach iopub before the reply reaches the client
     await socket.send(serialize(reply(parent, type, content, this.session), this.connection.key));
+  }
+}
+
+/** Tracebacks in colour, as other kernels send them (frontends render ANSI): the error red, cell lines green, frames dim. */
+function colour(traceback: string[]): string[] {
+  return traceback.map((line, i) => (i === 0 ? `\x1b[0;31m${line}\x1b[0m` : /^cell line /.test(line) ? `\x1b[0;32m${line}\x1b[0m` : /^\s+at /.test(line) ? `\x1b[2m${line}\x1b[0m` : line));
+}
+
+/**
+ * Notebooks written for tslab call `tslab.display.html(…)` and `tslab.newDisplay()`, which
+ * write through tslab's own module-level hook; point it at this kernel.
+ */
+function bridgeTslabDisplay(write: (data: unknown, update: boolean) => void): void {
+  try {
+    (require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown }).lastWriteDisplayData = write;
+  } catch {
+    // tslab is not installed where this kernel runs: nothing to bridge
   }
 }

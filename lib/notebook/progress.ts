@@ -29,5 +29,8 @@ export function notebookProgress(label = 'training', everyMs = 500): TrainCallba
       epochs.push(record);
       render(`epoch ${record.epoch} done: val loss ${record.valLoss.toFixed(4)}, val acc ${record.valAccuracy.toFixed(4)}${improved ? ' (best so far)' : ''}`);
     },
+    onEnd(how) {
+      render(`${how} after ${epochs.length} epoch(s)`);
+    },
   };
 }

@@ -2,13 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ledgerPathOf } from '../gates/ledger';
 import * as queries from '../gates/queries';
 import type { GateRecord } from '../gates/record';
-import { display } from '../kernel/display';
+import { display, inKernel } from '../kernel/display';
+import { widgetsAvailable } from '../kernel/widgets';
 import type { ExperimentConfig } from '../pipeline/config';
 import { configWith } from '../pipeline/configFile';
 import { calibrationCurves as recordedCurves } from '../pipeline/gates';
 import { runPipeline, type PipelineResult } from '../pipeline/runner';
-import type { EpochRecord } from '../train/loop';
-import { CheckFailedError, InputError } from '../util/errors';
+import type { EpochRecord, TrainCallbacks } from '../train/loop';
+import { notebookProgress } from './progress';
+import { trainingWidget } from './trainingWidget';
+import { CheckFailedError, InputError, InterruptedError } from '../util/errors';
 
 /** Where a notebook's gates read and write: the parameters every phase notebook has. */
 export interface NotebookRunOptions {
@@ -21,6 +24,14 @@ export interface NotebookRunOptions {
   /** `phases` (default) or `gated` */
   workflow?: string;
   log?: (line: string) => void;
+  /** Live training progress in the notebook (default true): a widget with a Stop button where the frontend has widgets, else an output updated in place. */
+  progress?: boolean;
+}
+
+/** How a notebook watches each model train: the widget in a frontend with widgets, an updating output in other kernels' clients, nothing outside a kernel. */
+function trainingProgress(label: string): TrainCallbacks | undefined {
+  if (widgetsAvailable()) return trainingWidget(label);
+  return inKernel() ? notebookProgress(label) : undefined;
 }
 
 /**
@@ -32,8 +43,15 @@ export async function runGates(from: string, to: string = from, o: NotebookRunOp
   const config = typeof o.config === 'object' ? o.config : configWith(o.config ?? '');
   const artifactsDir = o.artifacts ?? 'artifacts';
   const ledgerPath = ledgerPathOf(artifactsDir, o.ledger);
-  const result = await runPipeline({ config, artifactsDir, ledgerPath, from, to, force: o.force, workflow: o.workflow, log: o.log ?? ((l) => console.log(l)) });
+  const result = await runPipeline({
+    config, artifactsDir, ledgerPath, from, to, force: o.force, workflow: o.workflow, log: o.log ?? ((l) => console.log(l)),
+    trainingProgress: o.progress === false ? undefined : trainingProgress,
+  });
   const records = queries.intactRecords(ledgerPath);
+  if (result.interrupted) {
+    const s = result.stoppedAt;
+    throw new InterruptedError(s ? `gate ${s.gate} recorded as error: ${s.record?.error ?? result.interrupted}` : `interrupted (${result.interrupted}) between gates`);
+  }
   if (result.stoppedAt) {
     const s = result.stoppedAt;
     const message = `gate ${s.gate} ${s.record?.status ?? 'failed'}: ${s.issues[0]?.message ?? s.record?.error ?? 'see the ledger'}`;

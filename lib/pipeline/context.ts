@@ -11,7 +11,8 @@ import { CheckFailedError, InputError } from '../util/errors';
 import { sha256FileSync } from '../util/hash';
 import type { ExperimentConfig } from './config';
 import { loadConfiguredData, type LoadedData } from './configuredData';
-import { prepareModelData } from './modelRun';
+import { combineCallbacks, type TrainCallbacks } from '../train/loop';
+import { epochLog, prepareModelData } from './modelRun';
 
 /** A gate's way to the ledger before it ends: every record so far, and an append of an event record (a test read). */
 export interface LedgerAccess {
@@ -40,7 +41,14 @@ export class RunContext {
     readonly latest: Map<string, GateRecord> = new Map(),
     /** The ledger, for records a gate makes before it ends (the test read). */
     readonly ledger: LedgerAccess | null = null,
+    /** Who else watches training (a notebook's widget or live output), per model trained. */
+    readonly trainingProgress?: (label: string) => TrainCallbacks | undefined,
   ) {}
+
+  /** The callbacks a gate trains with: one log line per epoch, and whatever else watches (a notebook's progress widget). */
+  trainingCallbacks(label: string): TrainCallbacks {
+    return combineCallbacks(epochLog(this.log), this.trainingProgress?.(label));
+  }
 
   /**
    * The file a gate recorded, checked against the sha256 in that gate's latest record:

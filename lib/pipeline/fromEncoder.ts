@@ -4,7 +4,6 @@ import type { PreparedData } from '../tensors/prepare';
 import type { RunContext } from './context';
 import type { PhaseOutput } from './gate';
 import { fitOnTrainTail, judgeModel } from './judgeModel';
-import { epochLog } from './modelRun';
 
 /**
  * A BiLSTM fine-tuned from the pretrain gate's encoder on `data` (the finetune gate's, or
@@ -17,7 +16,7 @@ export async function trainFromEncoder(ctx: RunContext, data: PreparedData, gate
   const dir = ctx.artifact(join('models', ctx.run, gate));
   const run = { encoder, pretrain, finetune, train: ctx.config.train, seed: ctx.config.seed };
   const fit = (d: PreparedData) => fitOnTrainTail(ctx, d, real.source.rows);
-  const model = await finetuneFromEncoder(fit(data), { ...run, callbacks: epochLog(ctx.log), checkpointDir: dir, log: ctx.log });
+  const model = await finetuneFromEncoder(fit(data), { ...run, callbacks: ctx.trainingCallbacks(gate), checkpointDir: dir, log: ctx.log });
   model.save(dir, { epoch: model.training?.bestEpoch, config: ctx.config });
   const metrics = await judgeModel(ctx, data, model.predictProba(data.source, data.val), (shuffled) => finetuneFromEncoder(fit(shuffled), run), real);
   const training = model.training!;

@@ -8,7 +8,8 @@ import { appendRecord, latestByGate, verifyLedger } from '../gates/ledger';
 import { inDependencyOrder } from '../gates/order';
 import { codeSha256, deviceName, gitState, host, versions } from '../gates/provenance';
 import type { GateRecord, Provenance } from '../gates/record';
-import { cancellationToken, InterruptedError } from '../util/cancel';
+import type { TrainCallbacks } from '../train/loop';
+import { beginWork, cancellationToken, InterruptedError } from '../util/cancel';
 import { CheckFailedError, GatebookError, InputError } from '../util/errors';
 import { canonicalJson, sha256, sha256File } from '../util/hash';
 import { acquireLock, LockHeldError, type Lock } from '../util/lock';
@@ -29,6 +30,8 @@ export interface PipelineOptions {
   workflow?: string;
   /** The gates (default: the workflow's); tests pass their own. */
   gates?: readonly Gate[];
+  /** Who else watches each model's training (a notebook's progress widget), besides the log. */
+  trainingProgress?: (label: string) => TrainCallbacks | undefined;
 }
 
 export interface GateOutcome {
@@ -66,9 +69,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const gates = options.gates ?? workflowGates(options.workflow);
   const selected = selectGates(gates, options.from, options.to);
   const runLock = await lockArtifacts(artifactsDir, options.workflow ?? 'phases');
+  const work = beginWork();
   try {
     return await runLocked(options, { run, gates, selected, artifactsDir, ledgerPath, log });
   } finally {
+    work.end();
     runLock.release();
   }
 }
@@ -111,7 +116,7 @@ async function runLocked(
   }
   const latest = latestByGate(ledger.records);
   const base = await baseProvenance(options.config);
-  const ctx = new RunContext(options.config, artifactsDir, log, run, latest, ledgerAccess(ledgerPath, run, options.config, base));
+  const ctx = new RunContext(options.config, artifactsDir, log, run, latest, ledgerAccess(ledgerPath, run, options.config, base), options.trainingProgress);
   // decisions made by gates that ran before this selection still hold (`--from diagnostics`
   // after a baseline that passed skips diagnostics and optimization)
   const skipped = new Set<string>(

@@ -31,6 +31,9 @@ export function featureDistributions(frame: pl.DataFrame, feature: string, split
   return { data, layout: baseLayout(`${feature} by split`, { barmode: 'overlay', xaxis: { title: { text: feature } }, yaxis: { title: { text: 'density' } } }) };
 }
 
+/** Pixels a tick label of the longest name needs. */
+export const labelRoom = (labels: string[]) => Math.min(320, 24 + 7 * Math.max(0, ...labels.map((l) => l.length)));
+
 /** Pearson correlations between features as a heatmap. */
 export function correlationHeatmap(frame: pl.DataFrame, features: string[]): Figure {
   const cols = features.map((f) => frame.getColumn(f).cast(pl.Float64).toTypedArray() as Float64Array);
@@ -45,7 +48,11 @@ export function correlationHeatmap(frame: pl.DataFrame, features: string[]): Fig
   const z = cols.map((a) => cols.map((b) => corr(a, b)));
   return {
     data: [{ type: 'heatmap', z, x: features, y: features, zmin: -1, zmax: 1, colorscale: 'RdBu', reversescale: true }],
-    layout: baseLayout('Feature correlations', { width: 850, height: 800, yaxis: { autorange: 'reversed' } }),
+    // room for the longest feature name on both axes (about 7 px a character at plotly's 12 px font); automargin grows it further if needed
+    layout: baseLayout('Feature correlations', {
+      width: 850 + labelRoom(features), height: 800 + labelRoom(features), margin: { l: labelRoom(features), b: labelRoom(features), t: 60, r: 30 },
+      xaxis: { automargin: true, tickangle: -45 }, yaxis: { autorange: 'reversed', automargin: true },
+    }),
   };
 }
 

@@ -28,7 +28,9 @@ export class FigureExporter {
       throw new GatebookError(`no chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set GATEBOOK_CHROMIUM`);
     }
     const { chromium } = require('playwright-core') as { chromium: { launch(o: object): Promise<Browser> } };
-    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    // playwright's own signal handlers close the browser and EXIT the process on SIGINT: in a
+    // kernel that is Jupyter's interrupt, which must stop the cell, not the kernel
+    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
     this.page = await this.browser.newPage();
     await this.page.setContent('<html><body><div id="plot"></div></body></html>');
     await this.page.addScriptTag({ path: plotlyPath() });

@@ -26,6 +26,8 @@ interface Pending {
   reply?: Record<string, unknown>;
   idle: boolean;
   done: () => void;
+  /** Each output as it arrives (a stream chunk, a display, its updates, an error). */
+  onOutput?: (output: Output, update: boolean) => void;
 }
 
 /**
@@ -47,6 +49,7 @@ export class KernelClient {
 
   constructor(private readonly kernel: LaunchedKernel) {
     kernel.process.on('exit', (code, signal) => this.die(`the kernel process exited (${signal ?? `code ${code}`})`));
+    kernel.process.on('error', (e: NodeJS.ErrnoException) => this.die(`the kernel could not be started (${e.code ?? e.message}: ${kernel.process.spawnfile})`));
   }
 
   async connect(timeoutMs = 60_000): Promise<void> {
@@ -75,9 +78,9 @@ export class KernelClient {
   }
 
   /** Run one cell; resolves when both its reply and its iopub idle have arrived. */
-  async execute(code: string, timeoutMs: number): Promise<ExecutionResult> {
+  async execute(code: string, timeoutMs: number, onOutput?: Pending['onOutput']): Promise<ExecutionResult> {
     const msg = makeMessage(null, 'execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true }, this.session);
-    const pending = await this.track(msg.header.msg_id, async () => this.shell.send(serialize(msg, this.kernel.connection.key, [])), timeoutMs);
+    const pending = await this.track(msg.header.msg_id, async () => this.shell.send(serialize(msg, this.kernel.connection.key, [])), timeoutMs, true, onOutput);
     const r = pending.reply ?? {};
     const status = (r.status as ExecutionResult['status']) ?? 'error';
     const error = status === 'error' ? { ename: String(r.ename ?? 'Error'), evalue: String(r.evalue ?? ''), traceback: (r.traceback as string[]) ?? [] } : undefined;
@@ -106,7 +109,7 @@ export class KernelClient {
     return p.reply ?? {};
   }
 
-  private track(msgId: string, send: () => Promise<void>, timeoutMs: number, waitIdle = true): Promise<Pending> {
+  private track(msgId: string, send: () => Promise<void>, timeoutMs: number, waitIdle = true, onOutput?: Pending['onOutput']): Promise<Pending> {
     return new Promise<Pending>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(msgId);
@@ -119,7 +122,7 @@ export class KernelClient {
         fn();
       };
       const onDeath = (why: string) => finish(() => reject(new DeadKernelError(why)));
-      const p: Pending = { outputs: [], displays: new Map(), idle: !waitIdle, done: () => finish(() => resolve(p)) };
+      const p: Pending = { outputs: [], displays: new Map(), idle: !waitIdle, done: () => finish(() => resolve(p)), onOutput };
       this.pending.set(msgId, p);
       this.onDeath.push(onDeath);
       if (this.dead) return onDeath(this.dead);
@@ -146,6 +149,7 @@ export class KernelClient {
     if (type.endsWith('_reply')) p.reply = c;
     else if (type === 'status' && c.execution_state === 'idle') p.idle = true;
     else if (type === 'stream') {
+      p.onOutput?.({ output_type: 'stream', name: c.name, text: c.text }, false);
       const last = p.outputs.at(-1);
       if (last?.output_type === 'stream' && last.name === c.name) last.text = String(last.text) + String(c.text);
       else p.outputs.push({ output_type: 'stream', name: c.name, text: c.text });
@@ -153,12 +157,14 @@ export class KernelClient {
       const out: Output = type === 'error' ? { output_type: 'error', ename: c.ename, evalue: c.evalue, traceback: c.traceback }
         : { output_type: type, data: c.data, metadata: c.metadata ?? {}, ...(type === 'execute_result' ? { execution_count: c.execution_count } : {}) };
       p.outputs.push(out);
+      p.onOutput?.(out, false);
       const id = (c.transient as { display_id?: string } | undefined)?.display_id;
       if (id) p.displays.set(id, out);
     } else if (type === 'update_display_data') {
       const id = (c.transient as { display_id?: string } | undefined)?.display_id;
       const target = id ? p.displays.get(id) : undefined;
       if (target) Object.assign(target, { data: c.data, metadata: c.metadata ?? {} });
+      if (target) p.onOutput?.(target, true);
     }
     if (p.reply && p.idle) p.done();
   }

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findKernelspec } from './kernelspecs';
+import { kernelCommand } from '../kernel/kernelspec';
+import { findKernelspec, kernelspecExists, type Kernelspec } from './kernelspecs';
 
 export interface ConnectionInfo {
   transport: 'tcp';
@@ -50,9 +51,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The default engine: the kernelspec's argv with a fresh connection file on loopback. */
+/** This installation's own kernel, for `gatebook` when no kernelspec of that name is installed (a fresh clone). */
+function ownKernel(): Kernelspec {
+  return { name: 'gatebook', dir: '', argv: kernelCommand('{connection_file}'), env: {} };
+}
+
+/**
+ * The default engine: the kernelspec's argv with a fresh connection file on loopback. The
+ * `gatebook` kernel needs no installing: without an installed kernelspec of that name the
+ * runner starts this installation's kernel itself.
+ */
 registerEngine('kernelspec', async (kernelName, cwd) => {
-  const spec = findKernelspec(kernelName);
+  const spec = kernelName === 'gatebook' && !kernelspecExists(kernelName) ? ownKernel() : findKernelspec(kernelName);
   const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const connection: ConnectionInfo = {
     transport: 'tcp', ip: '127.0.0.1', key: randomBytes(32).toString('hex'), signature_scheme: 'hmac-sha256',

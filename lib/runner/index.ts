@@ -1,7 +1,7 @@
-export { runNotebook, type RunOptions, type RunResult, type FailedCell } from './run';
-export { notebookParameters, parameterCell, type Parameter } from './parameters';
+export { runNotebook, DEFAULT_SKIP_TAGS, type RunOptions, type RunResult, type FailedCell } from './run';
+export { notebookParameters, parameterCell, parametersFromFile, type Parameter } from './parameters';
 export { readNotebook, writeNotebook, type Notebook, type Cell } from './notebookFile';
 export { registerEngine, getEngine, type Engine, type LaunchedKernel } from './engines';
-export { KernelClient, DeadKernelError, CellTimeoutError } from './client';
+export { KernelClient, DeadKernelError, CellTimeoutError, type Output } from './client';
 export { findKernelspec } from './kernelspecs';
 export { runNotebookPipeline, type NotebookPipelineResult } from './notebookPipeline';

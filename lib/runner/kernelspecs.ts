@@ -17,6 +17,10 @@ export function kernelSearchPath(): string[] {
   return [...fromEnv, join(homedir(), '.local', 'share', 'jupyter', 'kernels'), '/usr/local/share/jupyter/kernels', '/usr/share/jupyter/kernels'];
 }
 
+export function kernelspecExists(name: string): boolean {
+  return kernelSearchPath().some((base) => existsSync(join(base, name, 'kernel.json')));
+}
+
 export function findKernelspec(name: string): Kernelspec {
   for (const base of kernelSearchPath()) {
     const file = join(base, name, 'kernel.json');

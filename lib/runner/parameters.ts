@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { InputError } from '../util/errors';
 import { codeCell, sourceOf, tagsOf, type Cell, type Notebook } from './notebookFile';
 
@@ -59,4 +61,30 @@ export function withParameters(nb: Notebook, injected: Cell | null): Notebook {
   const at = cells.findIndex((c) => tagsOf(c).includes('parameters'));
   cells.splice(at + 1, 0, injected);
   return { ...nb, cells };
+}
+
+/**
+ * `name=value` pairs from a YAML (or JSON) file of parameters — `-f params.yaml`, as
+ * papermill's — a mapping of names to numbers, strings or booleans. Pairs given with `-p`
+ * after it take precedence.
+ */
+export function parametersFromFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${path}: cannot read the parameters file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new InputError(`${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) return [];
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new InputError(`${path}: expected a mapping of parameter names to values, got ${Array.isArray(doc) ? 'a list' : typeof doc}`);
+  return Object.entries(doc as Record<string, unknown>).map(([name, value]) => {
+    if (value === null || typeof value === 'object') throw new InputError(`${path}: parameter ${name} must be a number, a string or a boolean, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : 'a mapping'}`);
+    return `${name}=${String(value)}`;
+  });
 }

@@ -1,6 +1,7 @@
+import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { cancellationToken } from '../util/cancel';
-import { GatebookError } from '../util/errors';
+import { GatebookError, InputError } from '../util/errors';
 import { CellTimeoutError, DeadKernelError, KernelClient, type Output } from './client';
 import { getEngine } from './engines';
 import { markdownCell, readNotebook, sourceOf, tagsOf, writeNotebook, type Cell, type Notebook } from './notebookFile';
@@ -18,8 +19,17 @@ export interface RunOptions {
   timeoutSeconds?: number;
   /** an executed notebook that failed: continue from its failed cell in a fresh kernel */
   resume?: string;
+  /** cells with any of these tags are not run headlessly (default `skip-ci`) */
+  skipTags?: string[];
+  /** the kernel's working directory (default the notebook's folder) */
+  cwd?: string;
   onCell?: (done: number, total: number, cell: Cell) => void;
+  /** each output of each cell as it arrives (`--log-output`) */
+  /** Each output as it arrives: the cell and its position in the notebook (0-based), and whether it updates an earlier display. */
+  onOutput?: (output: Output, cell: Cell, index: number, update: boolean) => void;
 }
+
+export const DEFAULT_SKIP_TAGS = ['skip-ci'];
 
 export interface FailedCell {
   index: number;
@@ -53,10 +63,18 @@ export async function runNotebook(path: string, o: RunOptions = {}): Promise<Run
   nb.cells = nb.cells.filter((c) => !tagsOf(c).includes('gatebook-error'));
   const failedBefore = o.resume ? nb.cells.findIndex((c) => (c.metadata.gatebook as { status?: string } | undefined)?.status === 'failed') : -1;
   if (o.resume && failedBefore < 0) throw new GatebookError(`${o.resume} has no failed cell to resume from`);
-  const toRun = nb.cells.map((c, i) => c.cell_type === 'code' && (failedBefore < 0 || i >= failedBefore || tagsOf(c).some((t) => ['parameters', 'injected-parameters', 'setup'].includes(t))));
+  const skipTags = o.skipTags ?? DEFAULT_SKIP_TAGS;
+  const skipped = (c: Cell) => tagsOf(c).some((t) => skipTags.includes(t));
+  const toRun = nb.cells.map((c, i) => c.cell_type === 'code' && !skipped(c) && (failedBefore < 0 || i >= failedBefore || tagsOf(c).some((t) => ['parameters', 'injected-parameters', 'setup'].includes(t))));
+  for (const c of nb.cells.filter((c) => c.cell_type === 'code' && skipped(c))) {
+    c.outputs = [];
+    c.metadata.gatebook = { status: 'skipped', why: `tagged ${tagsOf(c).filter((t) => skipTags.includes(t)).join(', ')}` };
+  }
   const out = o.out ?? join('artifacts', 'notebooks', basename(path));
   const kernelName = o.kernel ?? nb.metadata.kernelspec?.name ?? 'gatebook';
-  const kernel = await getEngine(o.engine ?? 'kernelspec')(kernelName, dirname(resolve(path)));
+  const cwd = resolve(o.cwd ?? dirname(resolve(path)));
+  if (!statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`--cwd ${o.cwd}: no such folder`);
+  const kernel = await getEngine(o.engine ?? 'kernelspec')(kernelName, cwd);
   const client = new KernelClient(kernel);
   let failed: FailedCell | null = null;
   let executed = 0;
@@ -74,7 +92,7 @@ export async function runNotebook(path: string, o: RunOptions = {}): Promise<Run
     for (let i = 0; i < nb.cells.length && !failed; i++) {
       if (!toRun[i]) continue;
       const cell = nb.cells[i];
-      failed = await runCell(client, cell, i, (o.timeoutSeconds ?? 1800) * 1000);
+      failed = await runCell(client, cell, i, (o.timeoutSeconds ?? 1800) * 1000, o.onOutput && ((out, update) => o.onOutput!(out, cell, i, update)));
       executed++;
       o.onCell?.(executed, total, cell);
       writeNotebook(out, nb); // progress is saved as it goes
@@ -89,12 +107,12 @@ export async function runNotebook(path: string, o: RunOptions = {}): Promise<Run
   return { ok: !failed, out, failed, executed, seconds: (Date.now() - started) / 1000 };
 }
 
-async function runCell(client: KernelClient, cell: Cell, index: number, timeoutMs: number): Promise<FailedCell | null> {
+async function runCell(client: KernelClient, cell: Cell, index: number, timeoutMs: number, onOutput?: (output: Output, update: boolean) => void): Promise<FailedCell | null> {
   const start = new Date();
   cell.outputs = [];
   let error: FailedCell | null = null;
   try {
-    const r = await client.execute(sourceOf(cell), timeoutMs);
+    const r = await client.execute(sourceOf(cell), timeoutMs, onOutput);
     cell.outputs = r.outputs;
     cell.execution_count = r.executionCount;
     if (r.status !== 'ok') error = { index, id: cell.id, ...(r.error ?? { ename: 'Aborted', evalue: 'the kernel aborted the cell', traceback: [] }) };

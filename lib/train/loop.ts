@@ -1,5 +1,5 @@
 import { tf } from '../backend/tf';
-import { cancellationToken } from '../util/cancel';
+import { beginWork, cancellationToken, InterruptedError } from '../util/cancel';
 import { GatebookError } from '../util/errors';
 import { Random } from '../util/random';
 import { clipByGlobalNorm } from './loss';
@@ -39,6 +39,27 @@ export interface TrainCallbacks {
   resumeFrom?: LoopState;
   /** The loop's whole state after each epoch: what an exact resume needs. */
   onState?: (state: LoopState) => void | Promise<void>;
+  /** Training ended: all epochs ran, early stopping ended it, it was cancelled (InterruptedError), or it failed. */
+  onEnd?: (how: TrainingEnd, error?: unknown) => void;
+}
+
+export type TrainingEnd = 'finished' | 'stopped early' | 'interrupted' | 'failed';
+
+/** Several watchers of one training as one (the log and a notebook's widget): each gets every event. */
+export function combineCallbacks(...all: Array<TrainCallbacks | undefined>): TrainCallbacks {
+  const list = all.filter((c): c is TrainCallbacks => Boolean(c));
+  return {
+    onBatch: (p) => list.forEach((c) => c.onBatch?.(p)),
+    onEpoch: async (r, improved, p) => {
+      for (const c of list) await c.onEpoch?.(r, improved, p);
+    },
+    shouldStop: () => list.some((c) => c.shouldStop?.() ?? false),
+    resumeFrom: list.find((c) => c.resumeFrom)?.resumeFrom,
+    onState: list.some((c) => c.onState) ? async (s) => {
+      for (const c of list) await c.onState?.(s);
+    } : undefined,
+    onEnd: (how, error) => list.forEach((c) => c.onEnd?.(how, error)),
+  };
 }
 
 /**
@@ -112,6 +133,7 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
   if (resumed) await restore(resumed, variables, optimizer, rng, plateau, objective);
   const started = performance.now();
   const token = cancellationToken();
+  const work = beginWork();
   try {
     for (let epoch = resumed?.epoch ?? 0; epoch < o.epochs && !interrupted; epoch++) {
       const learningRate = learningRateAt(epoch, o, plateau);
@@ -164,9 +186,14 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
       }
       if (stale >= o.patience) break;
     }
+  } catch (error) {
+    callbacks.onEnd?.(error instanceof InterruptedError ? 'interrupted' : 'failed', error);
+    throw error;
   } finally {
+    work.end();
     optimizer.dispose();
   }
+  callbacks.onEnd?.(interrupted ? 'interrupted' : stale >= o.patience ? 'stopped early' : 'finished');
   if (o.restoreBest && best.weights) variables.forEach((v, i) => assignValues(v, best.weights![i]));
   const last = history.at(-1);
   return {

@@ -36,3 +36,27 @@ export function cancellationToken(): CancellationToken {
     },
   };
 }
+
+let activeWork = 0;
+
+/**
+ * Mark work that checks its cancellation (a pipeline, a training loop) as running until
+ * `end()`. An interrupted notebook cell waits for such work to stop at its next check —
+ * recording its gate as interrupted — before it gives up on the cell; a cell with none
+ * running (it only awaits) is given up on at once.
+ */
+export function beginWork(): { end(): void } {
+  activeWork++;
+  let ended = false;
+  return {
+    end() {
+      if (ended) return;
+      ended = true;
+      activeWork--;
+    },
+  };
+}
+
+export function workInProgress(): boolean {
+  return activeWork > 0;
+}

@@ -22,6 +22,8 @@ class GatebookKernelTests(jupyter_kernel_test.KernelTests):
     code_display_data = [
         {"code": "import { display } from 'gatebook'; display({ data: [{ y: [1, 2] }], layout: {} });", "mime": "application/vnd.plotly.v1+json"},
         {"code": "import { display as show2 } from 'gatebook'; show2([1, 2, 3]);", "mime": "text/plain"},
+        {"code": 'import * as tslab from "tslab"; tslab.display.html("<b>hi</b>");', "mime": "text/html"},
+        {"code": 'import * as tslab2 from "tslab"; tslab2.display.markdown("**hi**");', "mime": "text/markdown"},
     ]
     completion_samples = [{"text": "Math.ma", "matches": {"max"}}]
     complete_code_samples = ["const a = 1;", "function f() { return 1; }"]

@@ -25,7 +25,10 @@ describe('phase notebooks', () => {
         const calls = [...source.matchAll(/gb\.runGates\('([a-z_]+)', '([a-z_]+)', \{ config: cfg, artifacts: artifacts, ledger: ledger(, workflow: '([a-z]+)')? \}\)/g)];
         expect(calls.length, step.notebook).toBe(1);
         const [, from, to, , named] = calls[0];
-        expect([from, to], step.notebook).toEqual([step.gates[0], step.gates.at(-1)]);
+        // the step right after env may start from env (skipped when it passed with the same inputs): it runs on a fresh clone
+        const first = steps.indexOf(step) === 1 && steps[0].gates.join() === 'env' ? ['env', step.gates[0]] : [step.gates[0]];
+        expect(first, step.notebook).toContain(from);
+        expect(to, step.notebook).toBe(step.gates.at(-1));
         if (step.notebook.startsWith('1')) expect(named, step.notebook).toBe(workflow); // the gated workflow's own notebooks name it
       }
     }

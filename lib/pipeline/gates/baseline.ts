@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { constantAccuracy, labelControl, meanLowerBound, plausible } from '../../eval/honesty';
 import { createModel, modelFiles } from '../../models';
 import { defineGate } from '../gate';
-import { epochLog, prepareModelData, trainModelRun } from '../modelRun';
+import { prepareModelData, trainModelRun } from '../modelRun';
 
 /**
  * Gate baseline: the configured model with the seed's defaults (LR 1e-3, 20 epochs, early
@@ -40,7 +40,7 @@ export const baselineGate = defineGate({
     const frame = ctx.featureFrame();
     const split = ctx.split();
     const dir = ctx.artifact(join('models', ctx.run, 'baseline'));
-    const result = await trainModelRun({ frame, split, config: ctx.config, dir, callbacks: epochLog(ctx.log) });
+    const result = await trainModelRun({ frame, split, config: ctx.config, dir, callbacks: ctx.trainingCallbacks('baseline') });
     result.model.dispose();
     const m = result.metrics;
     const accuracies = [m.val_accuracy];

@@ -13,7 +13,7 @@ import { sha256 } from '../../util/hash';
 import type { GateRecord } from '../../gates/record';
 import type { RunContext } from '../context';
 import { defineGate } from '../gate';
-import { epochLog, trainModelRun } from '../modelRun';
+import { trainModelRun } from '../modelRun';
 import { formatTestResults } from '../testResults';
 
 /**
@@ -57,7 +57,7 @@ export const finalizationGate = defineGate({
     if (earlier.length && !allowTestReread) throw testAlreadyRead(ctx, earlier); // fail before training, not after
     const run = await trainModelRun({
       frame, split, config: ctx.config, dir, family: current.family, params: current.params,
-      train: { epochs, patience }, callbacks: epochLog(ctx.log),
+      train: { epochs, patience }, callbacks: ctx.trainingCallbacks('finalization'),
     });
     const { model, data } = run;
     const labels = (ends: Int32Array) => Array.from(ends, (e) => data.source.labels[e]);

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../util/atomic';
 import { InputError } from '../../util/errors';
 import { changedConfig, configSha256 } from '../config';
 import { defineGate } from '../gate';
-import { epochLog, trainModelRun } from '../modelRun';
+import { trainModelRun } from '../modelRun';
 
 /**
  * Gate optimization (phase 4): apply the diagnostics' recommendations one per iteration
@@ -45,7 +45,7 @@ export const optimizationGate = defineGate({
       ctx.log(`    iteration ${tried.length + 1}/${iterations}: ${r.title}`);
       let result;
       try {
-        result = await trainModelRun({ frame, split, config, dir, callbacks: epochLog(ctx.log) });
+        result = await trainModelRun({ frame, split, config, dir, callbacks: ctx.trainingCallbacks(`optimization ${i + 1}: ${r.title}`) });
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         ctx.log(`    not applicable to this model: ${error.message}`); // e.g. dropout for a logistic regression

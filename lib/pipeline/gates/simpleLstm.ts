@@ -4,7 +4,6 @@ import { LstmModel, modelFiles } from '../../models';
 import type { PreparedData } from '../../tensors/prepare';
 import { defineGate } from '../gate';
 import { fitOnTrainTail, honestyChecks, judgeModel, marginOverMajority } from '../judgeModel';
-import { epochLog } from '../modelRun';
 
 /** Gate simple_lstm (the seed's gate 6): a unidirectional LSTM trained from scratch, judged like the others (a control: it may lose). */
 export const simpleLstmGate = defineGate({
@@ -17,7 +16,7 @@ export const simpleLstmGate = defineGate({
     const params = { ...ctx.config.workflow.simpleLstm, bidirectional: false };
     // epochs chosen on a purged tail of the training windows; validation only judges
     const train = async (d: PreparedData, checkpointDir?: string) =>
-      new LstmModel(params).fit(fitOnTrainTail(ctx, d), { ...ctx.config.train, seed: ctx.config.seed, callbacks: checkpointDir ? epochLog(ctx.log) : undefined, checkpointDir });
+      new LstmModel(params).fit(fitOnTrainTail(ctx, d), { ...ctx.config.train, seed: ctx.config.seed, callbacks: checkpointDir ? ctx.trainingCallbacks('simple_lstm') : undefined, checkpointDir });
     const dir = ctx.artifact(join('models', ctx.run, 'simple_lstm'));
     const model = await train(data, dir);
     model.save(dir, { epoch: model.training?.bestEpoch, config: ctx.config });
