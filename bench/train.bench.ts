@@ -1,8 +1,9 @@
 /**
  * Training throughput, samples/s, on the active backend for the four network families at
  * T = 60, F = 31, batch 256 — and, in the same run when Debian's python3-torch is
- * importable, the same four models in PyTorch on the CPU, with the ratio.
- * Run: npm run bench:train   (BENCH_STEPS=… to measure longer)
+ * importable, the same four models in PyTorch on the CPU, with the ratio. Each model is also
+ * timed with the fused ops off (GATEBOOK_FUSED=0: the plain-op references) in the same run.
+ * Run: npm run bench:train   (BENCH_STEPS=… to measure longer; BENCH_ONLY=lstm for the models whose name has it)
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -57,14 +58,20 @@ function torchFigures(): Record<string, number> | string {
 
 (async () => {
   const backend = await selectBackend();
-  const ours = MODELS.map(([name, build]) => [name, samplesPerSecond(build())] as const);
+  const only = process.env.BENCH_ONLY;
+  const ours = MODELS.filter(([name]) => !only || name.includes(only)).map(([name, build]) => {
+    process.env.GATEBOOK_FUSED = '0';
+    const plain = samplesPerSecond(build());
+    delete process.env.GATEBOOK_FUSED;
+    return [name, samplesPerSecond(build()), plain] as const;
+  });
   const torch = torchFigures();
   console.log(`gatebook train bench: T=${T} F=${F} batch ${BATCH}, ${STEPS} timed steps, backend ${backend.name}, node ${process.version}`);
-  console.log(`  ${'model'.padEnd(20)} ${'gatebook'.padStart(12)} ${'pytorch cpu'.padStart(12)} ${'ratio'.padStart(7)}`);
-  for (const [name, rate] of ours) {
+  console.log(`  ${'model'.padEnd(20)} ${'gatebook'.padStart(12)} ${'plain ops'.padStart(12)} ${'pytorch cpu'.padStart(12)} ${'ratio'.padStart(7)}`);
+  for (const [name, rate, plain] of ours) {
     const ref = typeof torch === 'object' ? torch[name] : undefined;
-    console.log(`  ${name.padEnd(20)} ${rate.toFixed(0).padStart(12)} ${(ref ? ref.toFixed(0) : '-').padStart(12)} ${(ref ? (rate / ref).toFixed(2) : '-').padStart(7)}`);
+    console.log(`  ${name.padEnd(20)} ${rate.toFixed(0).padStart(12)} ${plain.toFixed(0).padStart(12)} ${(ref ? ref.toFixed(0) : '-').padStart(12)} ${(ref ? (rate / ref).toFixed(2) : '-').padStart(7)}`);
   }
   if (typeof torch === 'string') console.log(`  (${torch})`);
-  console.log('  samples/s = training samples per second (forward + backward + Adam step)');
+  console.log('  samples/s = training samples per second (forward + backward + Adam step); plain ops = the same model with GATEBOOK_FUSED=0');
 })();

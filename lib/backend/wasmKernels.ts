@@ -6,6 +6,8 @@ import { tf } from './tf';
  *   call (readSync); these read it in place and copy only the slice.
  * - BatchMatMul / _FusedMatMul are fast (XNNPACK) only without transposes, yet every
  *   backward matMul transposes; these transpose explicitly first.
+ * - Concat as shipped makes a typed-array view per row and input (1,024 for four [256, 64]
+ *   blocks along the last axis); this moves the rows within wasm memory (copyWithin).
  * Same results as the stock kernels (a test compares training losses with the cpu backend).
  */
 type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
@@ -31,6 +33,9 @@ export function speedUpWasm(): void {
   replace('Slice', slice);
   replace('Unpack', (args) => unpack(args, slice));
   replace('SplitV', (args) => splitV(args, slice));
+  const concatOrig = original('Concat').kernelFunc as unknown as KernelFunc;
+  // mixed dtypes (int32 next to float32) are converted value by value by the stock kernel
+  replace('Concat', (args) => (new Set(Object.values(args.inputs).map((t) => t.dtype)).size > 1 || Object.values(args.inputs)[0]?.dtype === 'string' ? concatOrig(args) : fastConcat(args, concatOrig)));
   const transpose = original('Transpose').kernelFunc as unknown as KernelFunc;
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const matmul = original(name).kernelFunc as unknown as KernelFunc;
@@ -63,6 +68,34 @@ function fastSlice({ inputs: { x }, attrs, backend }: KernelArgs): TensorInfo {
     for (let d = rank - 2; d >= 0; d--) {
       if (++index[d] < size[d]) break;
       index[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Concat by moving each input's runs inside wasm memory, without a view per row. */
+function fastConcat(args: KernelArgs, stock: KernelFunc): TensorInfo {
+  const inputs = Object.values(args.inputs).filter((t) => t.shape.reduce((a, b) => a * b, 1) > 0);
+  if (inputs.length < 2) return stock(args) as TensorInfo;
+  const axis = tf.util.parseAxisParam(args.attrs.axis as number, inputs[0].shape)[0];
+  const outShape = inputs[0].shape.slice();
+  outShape[axis] = inputs.reduce((s, t) => s + t.shape[axis], 0);
+  const out = args.backend.makeOutput(outShape, inputs[0].dtype);
+  // views taken after makeOutput: allocating may grow (and move) wasm memory
+  const dst = args.backend.typedArrayFromHeap(out);
+  const heap = new (dst.constructor as Float32ArrayConstructor)(dst.buffer);
+  const unit = dst.BYTES_PER_ELEMENT;
+  const rows = outShape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const runs = inputs.map((t) => t.shape.slice(axis).reduce((a, b) => a * b, 1));
+  const width = runs.reduce((a, b) => a + b, 0);
+  const starts = inputs.map((t) => args.backend.typedArrayFromHeap(t).byteOffset / unit);
+  const base = dst.byteOffset / unit;
+  for (let r = 0; r < rows; r++) {
+    let at = base + r * width;
+    for (let i = 0; i < inputs.length; i++) {
+      const from = starts[i] + r * runs[i];
+      heap.copyWithin(at, from, from + runs[i]);
+      at += runs[i];
     }
   }
   return out;

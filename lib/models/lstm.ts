@@ -4,6 +4,7 @@ import type { Net } from '../train/net';
 import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
 import { dense3d, dropout, WeightFactory } from './net';
+import { lstmSequence } from '../ops/lstmSequence';
 
 export const LstmParams = z.object({
   layers: z.number().int().min(1).max(8).default(2),
@@ -64,7 +65,7 @@ export function lstmEncoder(w: WeightFactory, params: LstmParams, features: numb
       let full: tf.Tensor3D | null = null;
       cells.forEach((layer, l) => {
         const top = l === params.layers - 1;
-        const outs = layer.map((cell, d) => runDirection(seq, cell, params.units, d === 1, top && !sequence));
+        const outs = layer.map((cell, d) => runDirection(seq, cell, d === 1, top && !sequence));
         last = join(outs.map((o) => o.last), 1);
         if (!top) seq = dropout(join(outs.map((o) => o.sequence!), 2), params.dropout, training, w);
         else if (sequence) full = join(outs.map((o) => o.sequence!), 2);
@@ -76,28 +77,14 @@ export function lstmEncoder(w: WeightFactory, params: LstmParams, features: numb
 
 interface Cell { kernel: tf.Variable; recurrent: tf.Variable; bias: tf.Variable }
 
-/** tanh; on wasm as 2·σ(2x) − 1, since its Tanh kernel is ~10× slower than Sigmoid (same values to ~1e-7). */
-function tanh(x: tf.Tensor2D): tf.Tensor2D {
-  return (tf.getBackend() === 'wasm' ? tf.sigmoid(x.mul(2)).mul(2).sub(1) : tf.tanh(x)) as tf.Tensor2D;
-}
-
-/** One direction of one layer; the full output sequence only when a layer above needs it. */
-function runDirection(x: tf.Tensor3D, cell: Cell, units: number, reverse: boolean, lastOnly: boolean): { sequence: tf.Tensor3D | null; last: tf.Tensor2D } {
-  const [batch, steps] = x.shape;
+/** One direction of one layer: one input projection for all steps, then the recurrence (a fused op); the full sequence only when a layer above needs it. */
+function runDirection(x: tf.Tensor3D, cell: Cell, reverse: boolean, lastOnly: boolean): { sequence: tf.Tensor3D | null; last: tf.Tensor2D } {
   const projected = dense3d(x, cell.kernel as tf.Tensor2D, cell.bias as tf.Tensor1D);
-  const inputs = tf.unstack(projected, 1) as tf.Tensor2D[];
-  let h = tf.zeros([batch, units]) as tf.Tensor2D;
-  let c = tf.zeros([batch, units]) as tf.Tensor2D;
-  const outputs: tf.Tensor2D[] = new Array(steps);
-  for (let s = 0; s < steps; s++) {
-    const t = reverse ? steps - 1 - s : s;
-    const z = inputs[t].add(tf.matMul(h, cell.recurrent as tf.Tensor2D));
-    const [i, f, g, o] = tf.split(z, 4, 1);
-    c = tf.sigmoid(f).mul(c).add(tf.sigmoid(i).mul(tanh(g as tf.Tensor2D))) as tf.Tensor2D;
-    h = tf.sigmoid(o).mul(tanh(c)) as tf.Tensor2D;
-    outputs[t] = h;
-  }
-  return { sequence: lastOnly ? null : (tf.stack(outputs, 1) as tf.Tensor3D), last: h };
+  if (lastOnly) return { sequence: null, last: lstmSequence(projected, cell.recurrent as tf.Tensor2D, { reverse, sequence: false }) as tf.Tensor2D };
+  const sequence = lstmSequence(projected, cell.recurrent as tf.Tensor2D, { reverse, sequence: true }) as tf.Tensor3D;
+  const steps = sequence.shape[1];
+  const last = sequence.slice([0, reverse ? 0 : steps - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D;
+  return { sequence, last };
 }
 
 /** A (bi)LSTM classifier on windows. */

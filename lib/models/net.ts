@@ -1,4 +1,5 @@
 import { tf } from '../backend/tf';
+import { dense } from '../ops/dense';
 import { Random } from '../util/random';
 
 /*
@@ -68,8 +69,8 @@ export class WeightFactory {
 /** x [b, t, f] · w [f, o] + bias → [b, t, o] */
 export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor3D {
   const [b, t, f] = x.shape;
-  const y = tf.matMul(x.reshape([b * t, f]), w);
-  return (bias ? y.add(bias) : y).reshape([b, t, w.shape[1]]);
+  const flat = x.reshape([b * t, f]) as tf.Tensor2D;
+  return (bias ? dense(flat, w, bias) : tf.matMul(flat, w)).reshape([b, t, w.shape[1]]);
 }
 
 /** Dropout with a seed from the factory (identity when not training or rate 0). */

@@ -19,6 +19,14 @@ describe('wasm kernels (in-place slice, untransposed matMul) agree with the cpu 
     expect(await on('wasm', ops)).toEqual(await on('cpu', ops));
   });
 
+  it('concat along every axis, of floats and ints, with an empty input', async () => {
+    const ops = () => [
+      tf.concat([x(), x().mul(2)], 0), tf.concat([x(), x().slice([0, 0, 0], [2, 2, 7])], 1), tf.concat([x(), x().slice([0, 0, 1], [2, 5, 3]), x().neg()], 2),
+      tf.concat([x().toInt(), x().toInt().add(1)], 2), tf.concat([x(), tf.zeros([2, 5, 0])], 2), tf.concat([tf.tensor1d([1, 2]), tf.tensor1d([3])]),
+    ];
+    expect(await on('wasm', ops)).toEqual(await on('cpu', ops));
+  });
+
   it('matMul with every transpose combination, batched and fused', async () => {
     const a = () => tf.tensor2d(values.slice(0, 35), [5, 7]);
     const b = () => tf.tensor2d(values.slice(10, 45), [7, 5]);

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../../lib/backend/select';
+import { tf } from '../../lib/backend/tf';
+import { dense } from '../../lib/ops/dense';
+import { lstmSequence } from '../../lib/ops/lstmSequence';
+
+/**
+ * Each fused op (its own backward) against its plain-op definition differentiated by
+ * autograd: forward and every gradient within 1e-5, on the cpu backend and on wasm.
+ * The LSTM sequence (backward through time written by hand) in every mode: each step or
+ * the last, forward or reverse.
+ */
+const B = 3, T = 7, U = 5;
+const wave = (n: number, k: number, amp: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * amp);
+
+function run(kind: 'reference' | 'fused', reverse: boolean, sequence: boolean): number[][] {
+  const impl = kind === 'reference' ? lstmSequence.op.reference : lstmSequence.op.kernels['*']!;
+  return tf.tidy(() => {
+    const p = tf.tensor3d(wave(B * T * 4 * U, 1.37, 1.5), [B, T, 4 * U]);
+    const r = tf.tensor2d(wave(U * 4 * U, 0.71, 0.6), [U, 4 * U]);
+    const outShape = sequence ? [B, T, U] : [B, U];
+    const weights = tf.tensor(wave(outShape.reduce((a, b) => a * b, 1), 2.3, 1), outShape); // a loss that weighs every output differently
+    const loss = (pp: tf.Tensor, rr: tf.Tensor) => impl(pp as tf.Tensor3D, rr as tf.Tensor2D, { reverse, sequence }).mul(weights).sum();
+    const out = impl(p, r, { reverse, sequence });
+    const [dp, dr] = tf.grads(loss)([p, r]);
+    return [out, dp, dr].map((t) => Array.from(t.dataSync()));
+  });
+}
+
+function expectClose(actual: number[][], expected: number[][]) {
+  expect(actual.map((a) => a.length)).toEqual(expected.map((e) => e.length));
+  let worst = 0;
+  actual.forEach((a, k) => a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[k][i])))));
+  expect(worst).toBeLessThan(1e-5);
+  expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3); // the gradients are not all ~0 (the check could fail)
+}
+
+describe('lstmSequence: fused kernel vs plain ops', () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    for (const sequence of [true, false]) {
+      for (const reverse of [false, true]) {
+        it(`${backend}: ${sequence ? 'every step' : 'last step'}${reverse ? ', reverse' : ''}`, async () => {
+          await selectBackend('cpu');
+          const expected = run('reference', reverse, sequence); // the definition, on the reference backend
+          await selectBackend(backend);
+          expectClose(run('fused', reverse, sequence), expected);
+        });
+      }
+    }
+  }
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`dense (bias gradient as a matMul): ${backend}`, async () => {
+      const go = (impl: typeof dense.op.reference) => tf.tidy(() => {
+        const x = tf.tensor2d(wave(9 * 6, 0.9, 2), [9, 6]);
+        const w = tf.tensor2d(wave(6 * 4, 1.3, 0.5), [6, 4]);
+        const b = tf.tensor1d(wave(4, 2.1, 0.3));
+        const weights = tf.tensor2d(wave(9 * 4, 0.4, 1), [9, 4]);
+        const out = impl(x, w, b);
+        const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D).mul(weights).sum())([x, w, b]);
+        return [out, ...grads].map((t) => Array.from(t.dataSync()));
+      });
+      await selectBackend('cpu');
+      const expected = go(dense.op.reference);
+      await selectBackend(backend);
+      const actual = go(dense.op.kernels['*']!);
+      expect(actual.map((a) => a.length)).toEqual([36, 54, 24, 4]);
+      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
+      expect(Math.max(...expected[3].map(Math.abs))).toBeGreaterThan(1e-2);
+    });
+  }
+
+  it('frees every tensor it makes (forward and backward)', async () => {
+    await selectBackend('cpu');
+    run('fused', true, true);
+    const before = tf.memory().numTensors;
+    run('fused', true, true);
+    run('fused', false, false);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
