@@ -27,6 +27,12 @@ describe('wasm kernels (in-place slice, untransposed matMul) agree with the cpu 
     expect(await on('wasm', ops)).toEqual(await on('cpu', ops));
   });
 
+  it('transpose: the last two axes (2-D, batched, ints, wider than a band) and any other permutation', async () => {
+    const wide = () => tf.tensor2d(Array.from({ length: 70 * 130 }, (_, i) => (i * 7919) % 1000), [70, 130]);
+    const ops = () => [tf.transpose(x().reshape([10, 7])), tf.transpose(x(), [0, 2, 1]), tf.transpose(x().toInt(), [0, 2, 1]), tf.transpose(wide()), tf.transpose(x(), [2, 0, 1]), tf.transpose(x(), [1, 0, 2])];
+    expect(await on('wasm', ops)).toEqual(await on('cpu', ops));
+  });
+
   it('matMul with every transpose combination, batched and fused', async () => {
     const a = () => tf.tensor2d(values.slice(0, 35), [5, 7]);
     const b = () => tf.tensor2d(values.slice(10, 45), [7, 5]);
