@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gatebook, tempDir } from '../helpers/cli';
+import { gatebook, ROOT, tempDir } from '../helpers/cli';
 import { writeDailyCsv } from '../helpers/csv';
 
 let dir: string;
@@ -98,6 +99,21 @@ describe('gatebook CLI', () => {
     expect(tampered.code).toBe(2);
     expect(tampered.stderr).toContain('does not match its manifest');
   });
+
+  it('the env gate records which kernels ran: fused ops or their plain-op references, gatebook\'s or the stock wasm kernels', () => {
+    const records = (extra: NodeJS.ProcessEnv) => {
+      const artifacts = tempDir('env-kernels-');
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'gatebook.js'), 'env', '--artifacts', artifacts], { encoding: 'utf8', env: { ...process.env, CI: 'true', GATEBOOK_BACKEND: 'wasm', ...extra } });
+      expect(r.status, r.stderr).toBe(0);
+      return { ...(JSON.parse(readFileSync(join(artifacts, 'gates.jsonl'), 'utf8').trim()) as { metrics: Record<string, number> }), note: r.stdout };
+    };
+    const fused = records({});
+    expect([fused.metrics.fused_ops, fused.metrics.wasm_stock_kernels]).toEqual([1, 0]);
+    expect(fused.note).toContain('; fused ops');
+    const plain = records({ GATEBOOK_FUSED: '0', GATEBOOK_WASM_STOCK: '1' });
+    expect([plain.metrics.fused_ops, plain.metrics.wasm_stock_kernels]).toEqual([0, 1]);
+    expect(plain.note).toContain('plain ops (GATEBOOK_FUSED=0), stock wasm kernels');
+  }, 60_000);
 
   it('pipeline rejects a bad config before any step runs, naming the key', () => {
     const config = join(dir, 'bad.yaml');

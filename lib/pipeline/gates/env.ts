@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { z } from 'zod';
 import { currentBackend, deviceReport, microBenchmark } from '../../backend';
+import { fusedEnabled } from '../../ops/fusedOp';
 import { freeBytes } from '../../util/disk';
 import { packageRoot } from '../../util/packageRoot';
 import type { RunContext } from '../context';
@@ -43,11 +44,15 @@ export const envGate = defineGate({
         data_present: dataPresent(ctx) ? 1 : 0,
         op_overhead_us: round(bench.opOverheadUs),
         matmul_gflops: round(bench.matmulGflops),
+        // which kernels ran: results differ between them only at float rounding, but a record says which
+        fused_ops: fusedEnabled() ? 1 : 0,
+        wasm_stock_kernels: backend?.name === 'wasm' ? (process.env.GATEBOOK_WASM_STOCK === '1' ? 1 : 0) : null,
       },
       artifacts: [],
       note: `backend ${backend?.name ?? 'none selected'}${backend?.skipped.length ? ` (passed over: ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}; ` +
         `${device.gpu ? `GPU ${device.gpu.name} ${device.gpu.memoryGb} GB; ` : ''}${device.cores} × ${device.cpu}; ` +
-        `op ${bench.opOverheadUs.toFixed(1)} µs, matMul ${bench.matmulGflops.toFixed(1)} GFLOP/s`,
+        `op ${bench.opOverheadUs.toFixed(1)} µs, matMul ${bench.matmulGflops.toFixed(1)} GFLOP/s; ` +
+        `${fusedEnabled() ? 'fused ops' : 'plain ops (GATEBOOK_FUSED=0)'}${backend?.name === 'wasm' && process.env.GATEBOOK_WASM_STOCK === '1' ? ', stock wasm kernels' : ''}`,
     };
   },
 });
