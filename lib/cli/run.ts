@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_SKIP_TAGS, notebookParameters, parametersFromFile, readNotebook, runNotebook, type Cell, type Output } from '../runner';
+import { DEFAULT_SKIP_TAGS, notebookParameters, parametersFromFile, readNotebook, runNotebook, sourceOf, type Cell, type Output } from '../runner';
 import { action, intOption } from './action';
 import { stopOnInterrupt } from './interrupt';
 import { progress } from './progress';
@@ -73,7 +73,7 @@ function logOutput(): (output: Output, cell: Cell, index: number, update: boolea
   return (output, cell, index, update) => {
     if (cell !== current) {
       current = cell;
-      const first = (Array.isArray(cell.source) ? cell.source.join('') : String(cell.source)).split('\n')[0].slice(0, 70);
+      const first = sourceOf(cell).split('\n')[0].slice(0, 70);
       process.stdout.write(`\n── cell ${index + 1}${cell.id ? ` (${cell.id})` : ''}: ${first}\n`);
     }
     if (output.output_type === 'stream') {

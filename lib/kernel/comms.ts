@@ -69,10 +69,15 @@ export class CommManager {
 
   /** Open a comm from the kernel. */
   open(target: string, data: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}, id = randomUUID().replace(/-/g, '')): Comm {
-    const comm = new Comm(id, target, this.outbox);
-    this.comms.set(id, comm);
-    comm.onClose(() => this.comms.delete(id));
+    const comm = this.track(new Comm(id, target, this.outbox));
     this.outbox.open(id, target, data, metadata);
+    return comm;
+  }
+
+  /** Keep a comm (opened by either side) until it is closed. */
+  private track(comm: Comm): Comm {
+    this.comms.set(comm.id, comm);
+    comm.onClose(() => this.comms.delete(comm.id));
     return comm;
   }
 
@@ -91,8 +96,7 @@ export class CommManager {
       this.outbox.close(id, {}); // no such target here: the protocol says close it
       return;
     }
-    this.comms.set(id, comm);
-    comm.onClose(() => this.comms.delete(id));
+    this.track(comm);
   }
 
   handleMessage(content: Record<string, unknown>, buffers: Buffer[]): void {

@@ -33,13 +33,18 @@ export function registerRichBundler(bundler: RichBundler): void {
   registry().push(bundler);
 }
 
-/** The fullest bundle of a value: a registered rich one (a figure with its PNG), else `mimeBundle`. */
-export async function richBundle(value: unknown): Promise<MimeBundle> {
+/** The first registered bundler's rich bundle of a value (its work started), or null when none renders it. */
+function richFor(value: unknown): Promise<MimeBundle> | null {
   for (const bundler of registry()) {
     const rich = bundler(value);
     if (rich) return rich;
   }
-  return mimeBundle(value);
+  return null;
+}
+
+/** The fullest bundle of a value: a registered rich one (a figure with its PNG), else `mimeBundle`. */
+export async function richBundle(value: unknown): Promise<MimeBundle> {
+  return richFor(value) ?? mimeBundle(value);
 }
 
 /** Wait for the rich outputs still being made (the kernel does before it says a cell is done). */
@@ -61,7 +66,7 @@ export function display(value: unknown, options: { displayId?: string; update?: 
     process.stdout.write(`${String(bundle['text/plain'])}\n`);
     return;
   }
-  const rich = registry().map((b) => b(value)).find((r) => r !== null);
+  const rich = richFor(value);
   if (!rich) {
     hook.display(bundle, options);
     return;

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelCommand } from '../kernel/kernelspec';
-import { findKernelspec, kernelspecExists, type Kernelspec } from './kernelspecs';
+import { findKernelspec, lookupKernelspec, type Kernelspec } from './kernelspecs';
 
 export interface ConnectionInfo {
   transport: 'tcp';
@@ -40,7 +40,8 @@ export function getEngine(name: string): Engine {
   return engine;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -62,7 +63,7 @@ function ownKernel(): Kernelspec {
  * runner starts this installation's kernel itself.
  */
 registerEngine('kernelspec', async (kernelName, cwd) => {
-  const spec = kernelName === 'gatebook' && !kernelspecExists(kernelName) ? ownKernel() : findKernelspec(kernelName);
+  const spec = lookupKernelspec(kernelName) ?? (kernelName === 'gatebook' ? ownKernel() : findKernelspec(kernelName));
   const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const connection: ConnectionInfo = {
     transport: 'tcp', ip: '127.0.0.1', key: randomBytes(32).toString('hex'), signature_scheme: 'hmac-sha256',

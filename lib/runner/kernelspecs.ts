@@ -17,16 +17,19 @@ export function kernelSearchPath(): string[] {
   return [...fromEnv, join(homedir(), '.local', 'share', 'jupyter', 'kernels'), '/usr/local/share/jupyter/kernels', '/usr/share/jupyter/kernels'];
 }
 
-export function kernelspecExists(name: string): boolean {
-  return kernelSearchPath().some((base) => existsSync(join(base, name, 'kernel.json')));
-}
-
-export function findKernelspec(name: string): Kernelspec {
+/** The installed kernelspec of this name, first on Jupyter's search path; null when none is installed. */
+export function lookupKernelspec(name: string): Kernelspec | null {
   for (const base of kernelSearchPath()) {
     const file = join(base, name, 'kernel.json');
     if (!existsSync(file)) continue;
     const spec = JSON.parse(readFileSync(file, 'utf8')) as Omit<Kernelspec, 'name' | 'dir'>;
     return { name, dir: join(base, name), argv: spec.argv, env: spec.env ?? {}, interrupt_mode: spec.interrupt_mode };
   }
+  return null;
+}
+
+export function findKernelspec(name: string): Kernelspec {
+  const spec = lookupKernelspec(name);
+  if (spec) return spec;
   throw new InputError(`no kernelspec named ${name} in ${kernelSearchPath().join(', ')}: install it with \`gatebook kernel install\` (and set JUPYTER_PATH to <prefix>/share/jupyter when you used --prefix)`);
 }

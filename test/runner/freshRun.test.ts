@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/cli';
+import { executedCells, toyNotebook } from '../helpers/notebooks';
 
 /**
  * `gatebook run` as on a fresh clone: no kernelspec installed anywhere Jupyter looks (an empty
@@ -14,15 +15,6 @@ const env = { ...process.env, HOME: home, JUPYTER_PATH: join(home, 'nowhere'), J
 const bin = join(ROOT, 'bin', 'gatebook.js');
 const run = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8', timeout: 180_000 });
 
-function toy(cells: Array<{ source: string; tags?: string[] }>): string {
-  const path = join(tempDir('toy-nb-'), 'toy.ipynb');
-  writeFileSync(path, JSON.stringify({
-    nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'gatebook', display_name: 'TypeScript (gatebook)', language: 'typescript' } },
-    cells: cells.map((c, i) => ({ id: `c${i}`, cell_type: 'code', metadata: c.tags ? { tags: c.tags } : {}, execution_count: null, outputs: [], source: c.source })),
-  }));
-  return path;
-}
-const cellsOf = (path: string) => JSON.parse(readFileSync(path, 'utf8')).cells as Array<{ id: string; metadata: Record<string, any>; outputs: Array<Record<string, any>> }>;
 const plain = (cell: { outputs: Array<Record<string, any>> }) => cell.outputs.map((o) => o.text ?? o.data?.['text/plain']).join('');
 
 describe('gatebook run on a fresh clone (no kernel installed)', () => {
@@ -41,7 +33,7 @@ describe('gatebook run on a fresh clone (no kernel installed)', () => {
   }, 180_000);
 
   it('--log-output streams: a cell\'s output reaches the terminal while a later cell is still running', async () => {
-    const nb = toy([{ source: "console.log('first cell says hi')" }, { source: 'await new Promise((r) => setTimeout(r, 4000));\n"slept"' }]);
+    const nb = toyNotebook([{ source: "console.log('first cell says hi')" }, { source: 'await new Promise((r) => setTimeout(r, 4000));\n"slept"' }]);
     const child = spawn(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'o.ipynb'), '--log-output'], { env });
     let seenAt = 0;
     let stdout = '';
@@ -58,7 +50,7 @@ describe('gatebook run on a fresh clone (no kernel installed)', () => {
   }, 60_000);
 
   it('-f reads parameters from YAML, -p wins over it, and a bad file is refused naming it', () => {
-    const nb = toy([
+    const nb = toyNotebook([
       { source: "let epochs: number = 20;\nlet model: string = 'lstm';\nlet fast: boolean = false;", tags: ['parameters'] },
       { source: '`${model} × ${epochs} (fast: ${fast})`' },
     ]);
@@ -68,7 +60,7 @@ describe('gatebook run on a fresh clone (no kernel installed)', () => {
     const out = join(dir, 'out.ipynb');
     const r = run(['run', nb, '-f', yaml, '-p', 'epochs=9', '--out', out]);
     expect(r.status, r.stderr).toBe(0);
-    expect(plain(cellsOf(out)[2])).toBe('tcn × 9 (fast: true)');
+    expect(plain(executedCells(out)[2])).toBe('tcn × 9 (fast: true)');
     writeFileSync(yaml, 'epochs: [1, 2]\n');
     const list = run(['run', nb, '-f', yaml]);
     expect(list.status).toBe(2);
@@ -87,7 +79,7 @@ describe('gatebook run on a fresh clone (no kernel installed)', () => {
   }, 120_000);
 
   it('skips cells tagged skip-ci (or the tags given), and runs them all with --skip-tag \'\'', () => {
-    const nb = toy([
+    const nb = toyNotebook([
       { source: "'always'" },
       { source: "throw new Error('this cell needs a person at the screen')", tags: ['skip-ci'] },
       { source: "'slow one'", tags: ['slow'] },
@@ -95,13 +87,13 @@ describe('gatebook run on a fresh clone (no kernel installed)', () => {
     const dir = tempDir('skip-');
     const out = join(dir, 'a.ipynb');
     expect(run(['run', nb, '--out', out]).status).toBe(0);
-    let cells = cellsOf(out);
+    let cells = executedCells(out);
     expect(cells[1].outputs).toEqual([]);
     expect(cells[1].metadata.gatebook).toMatchObject({ status: 'skipped' });
     expect(plain(cells[2])).toBe('slow one');
     const custom = join(dir, 'b.ipynb');
     expect(run(['run', nb, '--skip-tag', 'slow', '--skip-tag', 'skip-ci', '--out', custom]).status).toBe(0);
-    cells = cellsOf(custom);
+    cells = executedCells(custom);
     expect(cells[2].metadata.gatebook).toMatchObject({ status: 'skipped' });
     const all = run(['run', nb, '--skip-tag', '', '--out', join(dir, 'c.ipynb')]);
     expect(all.status).toBe(1);
@@ -109,12 +101,12 @@ describe('gatebook run on a fresh clone (no kernel installed)', () => {
   }, 120_000);
 
   it('--cwd sets the kernel\'s working directory; a missing one is refused', () => {
-    const nb = toy([{ source: 'process.cwd()' }]);
+    const nb = toyNotebook([{ source: 'process.cwd()' }]);
     const there = tempDir('cwd-');
     mkdirSync(join(there, 'sub'));
     const out = join(tempDir(), 'cwd.ipynb');
     expect(run(['run', nb, '--cwd', join(there, 'sub'), '--out', out]).status).toBe(0);
-    expect(plain(cellsOf(out)[0])).toBe(realpathSync(join(there, 'sub')));
+    expect(plain(executedCells(out)[0])).toBe(realpathSync(join(there, 'sub')));
     const missing = run(['run', nb, '--cwd', join(there, 'absent')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain(join(there, 'absent'));

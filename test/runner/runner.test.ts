@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/cli';
+import { executedCells, toyNotebook } from '../helpers/notebooks';
 
 /** `gatebook run` on toy notebooks and a phase notebook, with the kernel installed in a temporary prefix. */
 const prefix = tempDir('gatebook-run-kernel-');
@@ -14,21 +15,11 @@ beforeAll(() => {
   expect(run(['kernel', 'install', '--prefix', prefix, '--name', 'gatebook']).status).toBe(0);
 });
 
-function toy(cells: Array<{ source: string; tags?: string[] }>): string {
-  const dir = tempDir('toy-nb-');
-  const path = join(dir, 'toy.ipynb');
-  writeFileSync(path, JSON.stringify({
-    nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'gatebook', display_name: 'TypeScript (gatebook)', language: 'typescript' } },
-    cells: cells.map((c, i) => ({ id: `c${i}`, cell_type: 'code', metadata: c.tags ? { tags: c.tags } : {}, execution_count: null, outputs: [], source: c.source })),
-  }));
-  return path;
-}
 
-const outputsOf = (path: string) => JSON.parse(readFileSync(path, 'utf8')).cells as Array<{ id: string; cell_type: string; metadata: Record<string, unknown>; outputs?: Array<Record<string, unknown>> }>;
 
 describe('gatebook run', () => {
   it('injects typed parameters after the parameters cell and checks them before anything runs', () => {
-    const nb = toy([
+    const nb = toyNotebook([
       { source: "let epochs: number = 20; // passes over the data\nlet model: string = 'lstm';\nlet fast: boolean = false;", tags: ['parameters'] },
       { source: '`${model} × ${epochs} (fast: ${fast})`' },
     ]);
@@ -36,7 +27,7 @@ describe('gatebook run', () => {
     const out = join(tempDir(), 'out.ipynb');
     const r = run(['run', nb, '-p', 'epochs=5', '-p', 'model=tcn', '-p', 'fast=true', '--out', out]);
     expect(r.status, r.stderr).toBe(0);
-    const cells = outputsOf(out);
+    const cells = executedCells(out);
     expect(cells[1].metadata.tags).toEqual(['injected-parameters']);
     expect(cells[2].outputs![0]).toMatchObject({ output_type: 'execute_result', data: { 'text/plain': 'tcn × 5 (fast: true)' } });
     expect(cells[2].metadata.execution).toMatchObject({ 'iopub.execute_input': expect.any(String), 'shell.execute_reply': expect.any(String) });
@@ -49,7 +40,7 @@ describe('gatebook run', () => {
   }, 120_000);
 
   it('stops at a failing cell, marks it, and --resume continues from it in a fresh kernel', () => {
-    const nb = toy([
+    const nb = toyNotebook([
       { source: 'let fail: boolean = true;', tags: ['parameters'] },
       { source: "import * as os from 'node:os'; const host = os.hostname();", tags: ['setup'] },
       { source: 'Date.now()' },
@@ -60,7 +51,7 @@ describe('gatebook run', () => {
     const r = run(['run', nb, '--out', out]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cell 4 \(id c3\) failed: Error: asked to fail/);
-    const cells = outputsOf(out);
+    const cells = executedCells(out);
     expect(cells[0].metadata.tags).toEqual(['gatebook-error']);
     expect(cells.find((c) => c.id === 'c3')!.metadata.gatebook).toMatchObject({ status: 'failed' });
     expect(cells.find((c) => c.id === 'c4')!.outputs).toEqual([]); // nothing after the failure ran
@@ -68,7 +59,7 @@ describe('gatebook run', () => {
     const resumed = join(tempDir(), 'resumed.ipynb');
     const again = run(['run', nb, '--resume', out, '-p', 'fail=false', '--out', resumed]);
     expect(again.status, again.stderr).toBe(0);
-    const after = outputsOf(resumed);
+    const after = executedCells(resumed);
     expect(after.find((c) => c.id === 'c2')!.outputs![0]).toEqual(firstNow); // not re-run: output kept
     expect(after.find((c) => c.id === 'c3')!.outputs![0]).toMatchObject({ data: { 'text/plain': 'true' } }); // setup re-ran: host defined
     expect(after.find((c) => c.id === 'c4')!.outputs![0]).toMatchObject({ data: { 'text/plain': 'after' } });
@@ -76,7 +67,7 @@ describe('gatebook run', () => {
 
   it('a kernel killed in the middle of a cell makes gatebook run exit non-zero within seconds, naming the cell', async () => {
     const pidFile = join(tempDir(), 'pid');
-    const nb = toy([{ source: `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nawait new Promise(() => {});` }]);
+    const nb = toyNotebook([{ source: `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nawait new Promise(() => {});` }]);
     const child = spawn(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'killed.ipynb')], { env });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -103,7 +94,7 @@ describe('gatebook run', () => {
     const r = spawnSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', copy, '--output', out], { env, encoding: 'utf8', timeout: 120_000 });
     rmSync(copy);
     expect(r.status, r.stderr).toBe(0);
-    const text = JSON.stringify(outputsOf(out));
+    const text = JSON.stringify(executedCells(out));
     expect(text).toContain('matmulGflops');
     expect(text).toContain('env: pass');
   }, 120_000);
