@@ -74,6 +74,7 @@ def rate(model):
 
 
 print(json.dumps({
+    '_threads': torch.get_num_threads(),
     'lstm 2x64': rate(Lstm(2, 64, False)),
     'bilstm 64': rate(Lstm(1, 64, True)),
     'tcn 32x[1,2,4,8]': rate(Tcn()),

@@ -27,6 +27,7 @@ export function buildLstm(params: LstmParams, features: number, _window: number,
   return {
     variables: w.variables,
     randomState: w.randomState,
+    batchShard: w.batchShard,
     forward(x, training) {
       const h = dropout(encoder.encode(x, training, false).last, params.dropout, training, w);
       return tf.matMul(h, headW).add(headB).reshape([-1]) as tf.Tensor1D;

@@ -1,5 +1,6 @@
 import { tf } from '../backend/tf';
 import { dense } from '../ops/dense';
+import type { BatchShard } from '../train/net';
 import { Random } from '../util/random';
 
 /*
@@ -15,6 +16,8 @@ export class WeightFactory {
   readonly variables = new Map<string, tf.Variable>();
   private readonly rng: Random;
   private dropoutSeed: number;
+  /** the rows of the whole batch the next forward pass computes (data-parallel training) */
+  shard: BatchShard | null = null;
 
   constructor(seed: number) {
     this.rng = new Random(seed);
@@ -57,6 +60,13 @@ export class WeightFactory {
     },
   };
 
+  /** Data-parallel training sets the rows a replica computes (train/net.ts's `batchShard`). */
+  readonly batchShard = {
+    set: (shard: BatchShard | null): void => {
+      this.shard = shard;
+    },
+  };
+
   private add(name: string, initial: tf.Tensor): tf.Variable {
     if (this.variables.has(name)) throw new Error(`duplicate weight ${name}`);
     const v = tf.variable(initial, true, `${name}_${++variableCounter}`); // tfjs names are global: make them unique
@@ -73,9 +83,21 @@ export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.
   return (bias ? dense(flat, w, bias) : tf.matMul(flat, w)).reshape([b, t, w.shape[1]]);
 }
 
-/** Dropout with a seed from the factory (identity when not training or rate 0). */
+/**
+ * Dropout with a seed from the factory (identity when not training or rate 0): tf.dropout's
+ * formula, x · ⌊u + keep⌋ / keep. On a data-parallel replica the uniform draws are the whole
+ * batch's and the replica keeps its rows, so its mask is the one a single process would use.
+ */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boolean, weights: WeightFactory): T {
-  return training && rate > 0 ? (tf.dropout(x, rate, undefined, weights.nextDropoutSeed()) as T) : x;
+  if (!training || rate <= 0) return x;
+  const seed = weights.nextDropoutSeed();
+  const shard = weights.shard;
+  if (!shard) return tf.dropout(x, rate, undefined, seed) as T;
+  const keep = 1 - rate;
+  const [rows, ...rest] = x.shape;
+  const u = tf.randomUniform([shard.total, ...rest], 0, 1, 'float32', seed);
+  const mine = u.slice([shard.offset, ...rest.map(() => 0)], [rows, ...rest]);
+  return x.mul(mine.add(keep).floor().div(keep)) as T;
 }
 
 /** Layer normalization over the last axis with learned gain and bias. */

@@ -1,10 +1,14 @@
 import type { z } from 'zod';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { tf } from '../backend/tf';
+import { currentBackend } from '../backend/select';
 import type { PreparedData } from '../tensors/prepare';
 import { makeBatch, type WindowSource } from '../tensors/windows';
-import { trainNetwork } from '../train/classification';
+import { trainingClassWeights, trainNetwork } from '../train/classification';
+import { DataParallel } from '../train/dataParallel';
+import { TrainOptions } from '../train/options';
+import { resolveWorkers } from '../train/replicas';
 import type { LoopState, TrainResult } from '../train/loop';
 import type { Net } from '../train/net';
 import { assignValues } from '../train/weights';
@@ -15,6 +19,15 @@ import type { FamilyEntry } from './registry';
 
 function fail(message: string): never {
   throw new InputError(message);
+}
+
+/** What a data-parallel replica (models/trainingWorker.ts) builds its network from. */
+export interface ReplicaNetSpec {
+  family: string;
+  params: Record<string, unknown>;
+  features: number;
+  window: number;
+  seed: number;
 }
 
 export type NetBuilder<P> = (params: P, features: number, window: number, seed: number) => Net;
@@ -82,11 +95,32 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
       saveModel(checkpointDir, { family: this.family, params, weights: orderedAs(net, weights), inputs, training: null, resume: state, extra: { epoch: state.best.epoch, history: state.history, metrics: best } });
       await callbacks.onState?.(state);
     };
-    const training = await trainNetwork(trained, data, train, { ...callbacks, resumeFrom, onState });
+    const parallel = await this.replicas(net, trained, data, TrainOptions.parse(train), params);
+    let training: TrainResult;
+    try {
+      training = await trainNetwork(trained, data, train, { ...callbacks, resumeFrom, onState }, parallel);
+    } finally {
+      await parallel?.release();
+    }
     this.net = net;
     this.fittedInputs = inputs;
     this.result = training;
     return this;
+  }
+
+  /** A fresh network of this family for `features` × `window` inputs, seeded (what a data-parallel replica trains). */
+  buildNet(features: number, window: number, seed: number): Net {
+    return this.builder(this.validParams(), features, window, seed);
+  }
+
+  /** The data-parallel replicas for this training (none when one process trains). */
+  private async replicas(net: Net, trained: Net, data: PreparedData, o: TrainOptions, params: P): Promise<DataParallel | undefined> {
+    const backend = currentBackend()?.name ?? tf.getBackend();
+    const processes = resolveWorkers(o.workers, backend);
+    if (processes <= 1) return undefined;
+    const spec: ReplicaNetSpec = { family: this.family, params, features: data.source.features, window: data.window, seed: o.seed };
+    const script = join(__dirname, `trainingWorker${extname(__filename)}`);
+    return DataParallel.start({ processes, script, net: spec, backend }, [...trained.variables.values()], net.variables, data.source, data.window, trainingClassWeights(data, o));
   }
 
   /** The fitted weights by name (a copy). */

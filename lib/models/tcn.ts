@@ -39,6 +39,7 @@ export function buildTcn(params: TcnParams, features: number, _window: number, s
   return {
     variables: w.variables,
     randomState: w.randomState,
+    batchShard: w.batchShard,
     forward(x, training) {
       let h = x;
       for (const b of blocks) {

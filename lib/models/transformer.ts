@@ -40,6 +40,7 @@ export function buildTransformer(params: TransformerParams, features: number, wi
   return {
     variables: w.variables,
     randomState: w.randomState,
+    batchShard: w.batchShard,
     forward(x, training) {
       let h = dense3d(x, t2(inW), t1(inB)).add(positions) as tf.Tensor3D;
       for (const L of layers) {

@@ -1,10 +1,11 @@
 import { tf } from '../backend/tf';
 import type { PreparedData } from '../tensors/prepare';
 import { balanced, classWeights, shuffled } from '../tensors/sampling';
-import { makeBatch } from '../tensors/windows';
+import { makeBatch, type WindowSource } from '../tensors/windows';
+import type { DataParallel, ShardResult } from './dataParallel';
 import { trainLoop, type Objective, type TrainCallbacks, type TrainResult } from './loop';
 import { weightedBce } from './loss';
-import type { Net } from './net';
+import type { BatchShard, Net } from './net';
 import { TrainOptions, type TrainOptionsInput } from './options';
 
 /**
@@ -12,16 +13,25 @@ import { TrainOptions, type TrainOptionsInput } from './options';
  * (shuffled or balanced by the loop's seed, dropout and the net's penalty on), early
  * stopping on the unweighted validation BCE, through the one training loop.
  */
-export async function trainNetwork(net: Net, data: PreparedData, input: TrainOptionsInput = {}, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
+export async function trainNetwork(net: Net, data: PreparedData, input: TrainOptionsInput = {}, callbacks: TrainCallbacks = {}, parallel?: DataParallel): Promise<TrainResult> {
   const o = TrainOptions.parse(input);
-  return trainLoop([...net.variables.values()], classificationObjective(net, data, o), o, callbacks);
+  const result = await trainLoop([...net.variables.values()], classificationObjective(net, data, o, parallel), o, callbacks);
+  return { ...result, workers: parallel?.processes ?? 1 };
 }
 
-/** The windows' classification objective for `trainLoop`. */
-export function classificationObjective(net: Net, data: PreparedData, o: Pick<TrainOptions, 'balanced' | 'classWeighted' | 'batchSize'>): Objective {
-  const weights = o.classWeighted ? classWeights(data.source.labels, data.train) : ([1, 1] as [number, number]);
+/** The class weights a training with these options uses. */
+export function trainingClassWeights(data: PreparedData, o: Pick<TrainOptions, 'classWeighted'>): [number, number] {
+  return o.classWeighted ? classWeights(data.source.labels, data.train) : [1, 1];
+}
+
+/**
+ * The windows' classification objective for `trainLoop`; with `parallel`, each batch's
+ * gradients are computed by it (this thread's shard and the replicas').
+ */
+export function classificationObjective(net: Net, data: PreparedData, o: Pick<TrainOptions, 'balanced' | 'classWeighted' | 'batchSize'>, parallel?: DataParallel): Objective {
+  const weights = trainingClassWeights(data, o);
   const { window } = data;
-  const features = data.source.features;
+  const variables = [...net.variables.values()];
   let order = data.train;
   let batchSize = o.batchSize;
   return {
@@ -31,21 +41,56 @@ export function classificationObjective(net: Net, data: PreparedData, o: Pick<Tr
       return Math.ceil(order.length / batchSize);
     },
     batch(b) {
-      const batch = makeBatch(data.source, order.subarray(b * batchSize, (b + 1) * batchSize), window);
+      const rows = order.subarray(b * batchSize, (b + 1) * batchSize);
+      const whole = { offset: 0, total: rows.length };
+      const wholeWeight = weightSum(data.source.labels, rows, weights);
       return {
-        size: batch.size,
-        loss: () => {
-          const x = tf.tensor3d(batch.x, [batch.size, window, features]);
-          const y = tf.tensor1d(batch.y);
-          const w = tf.tensor1d(Float32Array.from(batch.y, (l) => weights[l > 0.5 ? 1 : 0]));
-          const loss = weightedBce(net.forward(x, true), y, w);
-          return net.penalty ? loss.add(net.penalty()) : loss;
-        },
+        size: rows.length,
+        loss: () => shardLoss(net, data.source, window, rows, whole, weights, wholeWeight),
+        gradients: parallel
+          ? () => parallel.gradients(rows, wholeWeight, net.randomState?.get() ?? 0, (mine, shard) => shardGradients(net, variables, data.source, window, mine, shard, weights, wholeWeight))
+          : undefined,
       };
     },
     validate: () => evaluateLoss(net, data, batchSize * 4),
     randomState: net.randomState,
   };
+}
+
+function weightSum(labels: Float32Array, rows: ArrayLike<number>, weights: [number, number]): number {
+  let sum = 0;
+  for (let i = 0; i < rows.length; i++) sum += weights[labels[rows[i]] > 0.5 ? 1 : 0];
+  return sum;
+}
+
+/**
+ * The training loss of a batch's rows `shard` as their share of the whole batch's: their
+ * class-weighted BCE × (their weight / the whole batch's), plus the penalty × (their rows /
+ * all rows) — so the shards' losses (and gradients) add up to the whole batch's. Dropout on.
+ */
+export function shardLoss(net: Net, source: WindowSource, window: number, rows: Int32Array, shard: BatchShard, weights: [number, number], wholeWeight: number): tf.Scalar {
+  const batch = makeBatch(source, rows, window);
+  const x = tf.tensor3d(batch.x, [batch.size, window, source.features]);
+  const y = tf.tensor1d(batch.y);
+  const w = Float32Array.from(batch.y, (l) => weights[l > 0.5 ? 1 : 0]);
+  const share = weightSum(source.labels, rows, weights) / wholeWeight;
+  net.batchShard?.set(shard.total === rows.length ? null : shard);
+  try {
+    let loss = weightedBce(net.forward(x, true), y, tf.tensor1d(w));
+    if (share !== 1) loss = loss.mul(share);
+    if (net.penalty) loss = loss.add(rows.length === shard.total ? net.penalty() : net.penalty().mul(rows.length / shard.total));
+    return loss;
+  } finally {
+    net.batchShard?.set(null);
+  }
+}
+
+/** A shard's loss and its gradients, flat, in `variables`' order (what a replica sends back). */
+export function shardGradients(net: Net, variables: tf.Variable[], source: WindowSource, window: number, rows: Int32Array, shard: BatchShard, weights: [number, number], wholeWeight: number): ShardResult {
+  return tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => shardLoss(net, source, window, rows, shard, weights, wholeWeight), variables);
+    return { loss: value.dataSync()[0], grads: variables.map((v) => Float32Array.from(grads[v.name].dataSync())) };
+  });
 }
 
 /** Unweighted BCE and accuracy on the validation windows. */

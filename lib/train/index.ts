@@ -5,3 +5,5 @@ export { learningRateAt, PlateauTracker } from './schedule';
 export { weightedBce, clipByGlobalNorm } from './loss';
 export { assignValues, snapshot } from './weights';
 export { type Net } from './net';
+export { resolveWorkers, TrainingWorkerError, liveReplicas } from './replicas';
+export { DataParallel, shardsOf, MIN_SHARD_ROWS } from './dataParallel';

@@ -90,6 +90,8 @@ export interface TrainResult {
   stoppedEarly: boolean;
   interrupted: boolean;
   samplesPerSecond: number;
+  /** processes that computed gradients (data parallelism; 1: this thread only) */
+  workers?: number;
 }
 
 /** Training stopped because the loss or a gradient went NaN / Inf; nothing is saved. */
@@ -102,8 +104,12 @@ export class TrainingDivergedError extends GatebookError {}
 export interface Objective {
   /** Order the epoch's examples with the loop's seeded generator; returns the number of batches. */
   startEpoch(rng: Random, batchSize: number): number;
-  /** Batch `b` of the epoch: its size and its training loss (called inside the gradient tape, dropout on). */
-  batch(b: number): { size: number; loss: () => tf.Scalar };
+  /**
+   * Batch `b` of the epoch: its size and its training loss (called inside the gradient tape,
+   * dropout on) — or, computed elsewhere (data-parallel replicas), its loss and gradients
+   * (flat, in the variables' order).
+   */
+  batch(b: number): { size: number; loss: () => tf.Scalar; gradients?: () => Promise<{ loss: number; grads: Float32Array[] }> };
   /** After each epoch: the loss early stopping watches (and a validation accuracy where there is one). */
   validate(): { loss: number; accuracy?: number };
   /** What to say when training diverges (which setting to lower). */
@@ -146,7 +152,7 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
       for (let b = 0; b < batches; b++) {
         token.throwIfCancelled(`training, epoch ${epoch + 1}, batch ${b + 1}`); // nothing of this run is kept
         const batch = objective.batch(b);
-        const { loss, norm } = step(variables, optimizer, batch.loss, o.clipNorm);
+        const { loss, norm } = await step(variables, optimizer, batch, o.clipNorm);
         if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
           throw new TrainingDivergedError(`training diverged: loss ${loss}, gradient norm ${norm} at epoch ${epoch + 1}, batch ${b + 1} (learning rate ${learningRate}); nothing was saved. ${hint}`);
         }
@@ -240,12 +246,21 @@ async function restore(state: LoopState, variables: tf.Variable[], optimizer: tf
   if (state.netRandom !== null) objective.randomState?.set(state.netRandom);
 }
 
-/** One Adam step on the loss's gradients, clipped to `clipNorm`; skipped (and reported) when non-finite. */
-function step(variables: tf.Variable[], optimizer: tf.Optimizer, lossOf: () => tf.Scalar, clipNorm: number): { loss: number; norm: number } {
+/** One Adam step on the batch's gradients, clipped to `clipNorm`; skipped (and reported) when non-finite. */
+async function step(variables: tf.Variable[], optimizer: tf.Optimizer, batch: ReturnType<Objective['batch']>, clipNorm: number): Promise<{ loss: number; norm: number }> {
+  const computed = batch.gradients ? await batch.gradients() : null;
   return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(lossOf, variables);
+    let loss: number;
+    let grads: tf.NamedTensorMap;
+    if (computed) {
+      loss = computed.loss;
+      grads = Object.fromEntries(variables.map((v, i) => [v.name, tf.tensor(computed.grads[i], v.shape)]));
+    } else {
+      const taped = tf.variableGrads(batch.loss, variables);
+      loss = taped.value.dataSync()[0];
+      grads = taped.grads;
+    }
     const clipped = clipByGlobalNorm(grads, clipNorm);
-    const loss = value.dataSync()[0];
     if (Number.isFinite(loss) && Number.isFinite(clipped.norm)) optimizer.applyGradients(clipped.grads);
     return { loss, norm: clipped.norm };
   });

@@ -13,4 +13,16 @@ export interface Net {
   penalty?(): tf.Scalar;
   /** The net's own randomness (its dropout seed counter), saved and restored for an exact resume. */
   randomState?: { get(): number; set(value: number): void };
+  /**
+   * Data-parallel training: the next forward passes see rows [offset, offset + size) of a
+   * batch of `total` rows, and draw their dropout masks as the whole batch's rows there — so
+   * the sum of the shards' gradients is the whole batch's gradient. null: the whole batch.
+   */
+  batchShard?: { set(shard: BatchShard | null): void };
+}
+
+/** Which rows of the whole batch a replica's forward pass computes. */
+export interface BatchShard {
+  offset: number;
+  total: number;
 }

@@ -29,6 +29,12 @@ export const TrainOptions = z.object({
   /** Clip gradients to this global norm (0: off). */
   clipNorm: z.number().nonnegative().default(1),
   seed: z.number().int().nonnegative().default(42),
+  /**
+   * Processes that compute each batch's gradients (data parallelism over worker threads on
+   * the wasm and cpu backends): 'auto' is GATEBOOK_WORKERS, else every core. The same seed and
+   * the same count give the same history; another count agrees within float rounding.
+   */
+  workers: z.union([z.number().int().positive(), z.literal('auto')]).default('auto'),
   /** Cap on batches per epoch (a smoke test or a quick look); all by default. */
   maxBatchesPerEpoch: z.number().int().positive().optional(),
 }).strict();

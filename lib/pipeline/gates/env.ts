@@ -5,6 +5,7 @@ import pl from 'nodejs-polars';
 import { z } from 'zod';
 import { currentBackend, deviceReport, microBenchmark } from '../../backend';
 import { fusedEnabled } from '../../ops/fusedOp';
+import { resolveWorkers } from '../../train';
 import { freeBytes } from '../../util/disk';
 import { packageRoot } from '../../util/packageRoot';
 import type { RunContext } from '../context';
@@ -46,6 +47,8 @@ export const envGate = defineGate({
         matmul_gflops: round(bench.matmulGflops),
         // which kernels ran: results differ between them only at float rounding, but a record says which
         fused_ops: fusedEnabled() ? 1 : 0,
+        // processes that compute each batch's gradients (data parallelism; the count changes results at float rounding)
+        train_workers: resolveWorkers(ctx.config.train.workers, backend?.name ?? 'cpu'),
         wasm_stock_kernels: backend?.name === 'wasm' ? (process.env.GATEBOOK_WASM_STOCK === '1' ? 1 : 0) : null,
       },
       artifacts: [],
