@@ -12,6 +12,8 @@ import { registerRun } from './run';
 import { registerReport } from './report';
 import { registerPipeline } from './pipeline';
 import { registerSplit } from './split';
+import { registerExp } from './exp';
+import { registerRegistry } from './registry';
 import { packageRoot } from '../util/packageRoot';
 
 /** The `gatebook` program; each verb registers itself from its own file. */
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerKernel(program);
   registerRun(program);
   registerReport(program);
+  registerExp(program);
+  registerRegistry(program);
   return program;
 }
 

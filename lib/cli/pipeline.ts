@@ -10,7 +10,7 @@ import { GatebookError, InputError } from '../util/errors';
 import { action } from './action';
 import { stopOnInterrupt } from './interrupt';
 
-interface PipelineFlags { config?: string; workflow: string; from?: string; to?: string; force?: boolean; artifacts: string; ledger?: string; runbooks: string; notebooks?: boolean }
+export interface PipelineFlags { config?: string; workflow: string; from?: string; to?: string; force?: boolean; artifacts: string; ledger?: string; runbooks: string; notebooks?: boolean }
 
 /** `gatebook pipeline` (what `npm run pipeline` runs) */
 export function registerPipeline(program: Command): void {
@@ -27,21 +27,24 @@ export function registerPipeline(program: Command): void {
     .option('--ledger <file>', 'the gate ledger (default <artifacts>/gates.jsonl)')
     .option('--runbooks <dir>', 'runbooks to summarize', 'runbooks')
     .option('--notebooks', 'run the phase notebooks headlessly on the gatebook kernel instead (what `npm run pipeline` does)')
-    .action(action(async (flags: PipelineFlags) => {
-      stopOnInterrupt();
-      const config = flags.config ? loadConfig(flags.config) : defaultConfig();
-      const ledgerPath = ledgerPathOf(flags.artifacts, flags.ledger);
-      if (flags.notebooks) return viaNotebooks(flags, ledgerPath);
-      console.log(`pipeline: ${config.name} (${flags.config ?? 'embedded default'}), workflow ${flags.workflow}; ledger ${ledgerPath}`);
-      const result = await runPipeline({ config, artifactsDir: flags.artifacts, ledgerPath, from: flags.from, to: flags.to, force: flags.force, workflow: flags.workflow, log: (l) => console.log(l) });
-      summarize(ledgerPath, flags.runbooks, new Map(result.outcomes.map((o) => [o.gate, outcomeMark(o.action)])));
-      if (result.interrupted) {
-        const at = result.stoppedAt;
-        console.error(`\ninterrupted (${result.interrupted})${at ? `: gate ${at.gate} recorded as error — ${at.record?.error}; its unrecorded model folders were removed` : ' between gates: nothing was cut short'}\nnext: \`gatebook pipeline${at ? ` --from ${at.gate}` : ''}\` goes on from there`);
-        return 130;
-      }
-      return result.stoppedAt ? stopped(result.stoppedAt) : 0;
-    }));
+    .action(action(runPipelineVerb));
+}
+
+/** What `gatebook pipeline` does with its flags (also `gatebook exp run`, on an experiment's folders); resolves to the exit code. */
+export async function runPipelineVerb(flags: PipelineFlags): Promise<number> {
+  stopOnInterrupt();
+  const config = flags.config ? loadConfig(flags.config) : defaultConfig();
+  const ledgerPath = ledgerPathOf(flags.artifacts, flags.ledger);
+  if (flags.notebooks) return viaNotebooks(flags, ledgerPath);
+  console.log(`pipeline: ${config.name} (${flags.config ?? 'embedded default'}), workflow ${flags.workflow}; ledger ${ledgerPath}`);
+  const result = await runPipeline({ config, artifactsDir: flags.artifacts, ledgerPath, from: flags.from, to: flags.to, force: flags.force, workflow: flags.workflow, log: (l) => console.log(l) });
+  summarize(ledgerPath, flags.runbooks, new Map(result.outcomes.map((o) => [o.gate, outcomeMark(o.action)])));
+  if (result.interrupted) {
+    const at = result.stoppedAt;
+    console.error(`\ninterrupted (${result.interrupted})${at ? `: gate ${at.gate} recorded as error — ${at.record?.error}; its unrecorded model folders were removed` : ' between gates: nothing was cut short'}\nnext: \`gatebook pipeline${at ? ` --from ${at.gate}` : ''}\` goes on from there`);
+    return 130;
+  }
+  return result.stoppedAt ? stopped(result.stoppedAt) : 0;
 }
 
 function summarize(ledgerPath: string, runbooks: string, marks: Map<string, string>): void {

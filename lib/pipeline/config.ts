@@ -95,6 +95,18 @@ export const ExperimentConfig = z
       /** A second read of the test split is refused unless this is set (it is then counted). */
       allowTestReread: z.boolean().default(false),
     }).strict().default({}),
+    /**
+     * `gatebook exp promote`: thresholds on the final gate's metrics beyond the gates' own
+     * (none by default — the seed's profile is min_test_accuracy 0.68, max_test_ece 0.05),
+     * and the target a champion holds (challengers for the same target are compared with it;
+     * default `<data source>-h<horizon>`).
+     */
+    promotion: z.object({
+      min_test_accuracy: z.number().min(0).max(1).optional(),
+      min_test_accuracy_lo: z.number().min(0).max(1).optional(),
+      max_test_ece: z.number().positive().optional(),
+      target: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, . _ - (one folder name)').optional(),
+    }).strict().default({}),
     /** The gated workflow's models (`gatebook pipeline --workflow gated`). */
     workflow: WorkflowOptions.default({}),
     /** The 5-phase decision tree: at most this many optimization iterations. */

@@ -4,7 +4,7 @@ export { loadConfiguredData, type LoadedData } from './configuredData';
 export { defineGate, type Gate, type PhaseOutput, type ThresholdsSchema } from './gate';
 export { GATES, GATE_IDS, gateById, GateThresholds, calibrationCurves, ENSEMBLE_MEMBERS } from './gates';
 export { WORKFLOWS, workflowSteps, workflowGates, type WorkflowStep } from './workflows';
-export { runPipeline, selectGates, decisionSkips, type PipelineOptions, type PipelineResult, type GateOutcome } from './runner';
+export { runPipeline, selectGates, decisionSkips, inputsSha256, appendEvent, baseProvenance, newRunId, type PipelineOptions, type PipelineResult, type GateOutcome } from './runner';
 export { RunContext } from './context';
 export { trainModelRun, prepareModelData, modelFeatures, epochLog, type TrainRunOptions, type TrainRunResult } from './modelRun';
 export { judgeModel, honestyChecks } from './judgeModel';

@@ -65,7 +65,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const log = options.log ?? (() => {});
   const artifactsDir = options.artifactsDir ?? 'artifacts';
   const ledgerPath = options.ledgerPath ?? `${artifactsDir}/gates.jsonl`;
-  const run = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+  const run = newRunId();
   const gates = options.gates ?? workflowGates(options.workflow);
   const selected = selectGates(gates, options.from, options.to);
   const runLock = await lockArtifacts(artifactsDir, options.workflow ?? 'phases');
@@ -147,7 +147,7 @@ async function runLocked(
         dataError = e;
       }
     }
-    const inputs = sha256(canonicalJson({ code: base.code_sha256, config: base.config_sha256, data: dataSha }));
+    const inputs = inputsSha256(base.code_sha256, base.config_sha256, dataSha);
     const previous = latest.get(gate.id);
     if (dataError === undefined && !options.force && previous?.status === 'pass' && previous.inputs_sha256 === inputs && (await artifactsIntact(previous))) {
       log(`✓ ${gate.id}: skipped — unchanged inputs (code, config, data) and intact artifacts since it passed at ${previous.finished} (record ${previous.hash.slice(0, 10)}…; --force reruns)`);
@@ -273,14 +273,30 @@ function ledgerAccess(path: string, run: string, config: ExperimentConfig, base:
   return {
     path,
     records: () => verifyLedger(path).records,
-    async appendEvent(e) {
-      const now = new Date().toISOString();
-      return appendRecord(path, {
-        schema: 1, gate: e.gate, phase: 'event', run, experiment: config.name, status: 'pass', metrics: e.metrics, checks: [], artifacts: [],
-        provenance: { ...base, data_sha256: null }, inputs_sha256: e.inputs, decision: e.note, error: null, started: now, finished: now, duration_s: 0,
-      });
-    },
+    appendEvent: (e) => appendEvent(path, run, config, { ...base, data_sha256: null }, e),
   };
+}
+
+/** A run's id: its start time and a few random hex digits (20261128T142114-ec6c6c). */
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** What a gate's reuse (and a promotion) compares: the sha256 of (code, config, data). */
+export function inputsSha256(code: string, config: string, data: string | null): string {
+  return sha256(canonicalJson({ code, config, data }));
+}
+
+/** An event record (a test read, a promotion): status pass, phase `event`, with the run's provenance. */
+export function appendEvent(
+  path: string, run: string, config: ExperimentConfig, provenance: Provenance,
+  e: { gate: string; metrics: Record<string, number | null>; inputs: string; note: string; artifacts?: Array<{ path: string; sha256: string }> },
+): Promise<GateRecord> {
+  const now = new Date().toISOString();
+  return appendRecord(path, {
+    schema: 1, gate: e.gate, phase: 'event', run, experiment: config.name, status: 'pass', metrics: e.metrics, checks: [], artifacts: e.artifacts ?? [],
+    provenance, inputs_sha256: e.inputs, decision: e.note, error: null, started: now, finished: now, duration_s: 0,
+  });
 }
 
 /** The gates in dependency order between `from` and `to`. */
@@ -316,7 +332,8 @@ async function artifactsIntact(record: GateRecord): Promise<boolean> {
   return true;
 }
 
-async function baseProvenance(config: ExperimentConfig): Promise<Omit<Provenance, 'data_sha256'>> {
+/** The provenance every record of a run carries (the data's sha256 is each gate's own). */
+export async function baseProvenance(config: ExperimentConfig): Promise<Omit<Provenance, 'data_sha256'>> {
   const backend = await selectBackend(config.backend);
   const gpu = deviceReport().gpu;
   return {

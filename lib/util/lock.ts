@@ -98,6 +98,13 @@ export function shareWithChildren(lock: Lock): void {
   process.env[INHERITED] = [...tokens].join(',');
 }
 
+/** The live holder of the lock on `path`, or null when none holds it (or its holder is gone). */
+export function liveHolder(path: string, staleMs = 600_000): LockOwner | null {
+  const dir = `${path}.lock`;
+  const owner = readOwner(dir);
+  return owner && !isStale(dir, owner, staleMs) ? owner : null;
+}
+
 function held(dir: string, owner: LockOwner): Lock {
   // a holder on a shared filesystem says it is alive by touching its owner file
   const refresh = setInterval(() => {

@@ -1,0 +1,222 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gatebook, tempDir } from '../helpers/cli';
+
+/**
+ * Experiments end to end through the `gatebook` command, in a project folder of its own:
+ * new → run → promote (refused while a runbook's manual items are unsigned, then promoted),
+ * a worse challenger refused (then forced, with its reason recorded), the registry verified
+ * and its tampering caught, status from the ledgers, diff, and archive.
+ *
+ * Two logistic models on 20,000 synthetic bars (seconds each): `strong` reads one price
+ * feature and reaches ~0.59 test accuracy; `plain` reads them all and reaches ~0.57 — on
+ * the same data, so the same held-out windows.
+ */
+const GATES = `gates:
+  env: { min_free_disk_gb: 0 }
+  data: { min_rows: 1000 }
+  split: { min_val_rows: 100, min_test_rows: 100 }
+  baseline: { target_val_accuracy: 0, min_margin_over_majority: 0 }
+  finalization: { min_test_accuracy: 0, max_p_value: 1, max_test_ece: 1 }
+  calibration: { max_ece: 1 }
+`;
+const config = (features: string) => `name: x
+data: { source: synthetic, generator: { bars: 20000, seed: 7 } }
+features: { causalityPoints: 3, horizon: 4 }
+split: { window: 16, horizon: 4 }
+model: { family: logistic, params: {}, trainStride: 1${features} }
+train: { epochs: 2, patience: 2 }
+finalization: { epochs: 2, patience: 2 }
+${GATES}`;
+
+const today = new Date().toISOString().slice(0, 10);
+let project: string;
+const gb = (...args: string[]) => gatebook(args, project);
+const json = <T>(args: string[]): T => JSON.parse(gb(...args).stdout) as T;
+
+/** Tick every manual item of an experiment's runbooks with who and when. */
+function signRunbooks(id: string): void {
+  const dir = join(project, 'experiments', id, 'runbooks');
+  for (const f of readdirSync(dir)) {
+    const path = join(dir, f);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/^- \[ \] (.*) — name, YYYY-MM-DD$/gm, `- [x] $1 — tester, ${today}`));
+  }
+}
+
+const listing = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true }) as string[] : []).sort();
+
+beforeAll(() => {
+  project = tempDir('gatebook-exp-');
+  writeFileSync(join(project, 'strong.yaml'), config(', features: [close_sma_7_ratio]'));
+  writeFileSync(join(project, 'plain.yaml'), config(''));
+});
+
+describe('experiments', () => {
+  it('exp new validates the name and --from, and writes nothing when either is bad', () => {
+    for (const bad of ['a/b', '..', '../up', '.hidden', 'x..y']) {
+      const r = gb('exp', 'new', bad);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr, bad).toMatch(/invalid experiment name/);
+    }
+    writeFileSync(join(project, 'broken.yaml'), 'model: { family: nope }\n');
+    const broken = gb('exp', 'new', 'broken', '--from', 'broken.yaml');
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/broken\.yaml.*model\.family/s);
+    expect(gb('exp', 'new', 'ghost', '--from', 'no-such-experiment').code).toBe(2);
+    expect(listing(join(project, 'experiments'))).toEqual([]);
+
+    const made = gb('exp', 'new', 'strong', '--from', 'strong.yaml');
+    expect(made.code, made.stderr).toBe(0);
+    const dir = join(project, 'experiments', `${today}-strong`);
+    expect(readdirSync(dir).sort()).toEqual(['config.yaml', 'metadata.json', 'notes.md', 'runbooks']);
+    expect(readFileSync(join(dir, 'config.yaml'), 'utf8')).toMatch(new RegExp(`^name: ${today}-strong$`, 'm'));
+    expect(readFileSync(join(dir, 'notes.md'), 'utf8')).toMatch(/## Hypothesis[\s\S]*## Changes[\s\S]*## Results/);
+    expect(readdirSync(join(dir, 'runbooks'))).toContain('05_finalization.md');
+    expect(gb('exp', 'new', 'strong').code).toBe(2); // exists already
+    const child = gb('exp', 'new', 'plain', '--from', 'plain.yaml');
+    expect(child.code).toBe(0);
+    const meta = JSON.parse(readFileSync(join(project, 'experiments', `${today}-plain`, 'metadata.json'), 'utf8'));
+    expect(meta).toMatchObject({ name: 'plain', workflow: 'phases', from: { kind: 'config' }, lineage: [] });
+    const list = json<Array<{ id: string; status: string }>>(['exp', 'list', '--json']);
+    expect(list.map((e) => [e.id, e.status])).toEqual([[`${today}-plain`, 'active'], [`${today}-strong`, 'active']]);
+  });
+
+  it('promote refuses (exit 1, nothing written) until the runbooks are signed, then promotes into the registry', () => {
+    expect(gb('exp', 'run', 'strong').code).toBe(0);
+    const refused = gb('exp', 'promote', 'strong');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/promotion refused: runbooks verify: .*05_finalization\.md line \d+: manual item not signed/);
+    expect(refused.stderr).toMatch(/nothing was written/);
+    for (const p of ['models', 'configs', 'reports']) expect(existsSync(join(project, p)), p).toBe(false);
+    const ledger = join(project, 'experiments', `${today}-strong`, 'artifacts', 'gates.jsonl');
+    const recordsBefore = readFileSync(ledger, 'utf8').trim().split('\n').length;
+
+    signRunbooks(`${today}-strong`);
+    const dry = gb('exp', 'promote', 'strong', '--dry-run');
+    expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/would promote .* as strong v1/);
+    expect(existsSync(join(project, 'models'))).toBe(false); // a dry run writes nothing
+
+    const promoted = gb('exp', 'promote', 'strong');
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(listing(join(project, 'models', 'promoted'))).toEqual(['strong', join('strong', 'v1'), join('strong', 'v1', 'model.json'), join('strong', 'v1', 'weights.bin')]);
+    expect(readFileSync(join(project, 'configs', 'strong.yaml'), 'utf8')).toMatch(/promoted from experiment .*-strong/);
+    const registry = JSON.parse(readFileSync(join(project, 'models', 'registry.json'), 'utf8'));
+    const entry = registry.entries[0];
+    expect(entry).toMatchObject({ name: 'strong', version: 1, status: 'champion', target: 'synthetic-h4', experiment: `${today}-strong`, challenger: null });
+    expect(entry.family).toBe(JSON.parse(readFileSync(join(project, 'models', 'promoted', 'strong', 'v1', 'model.json'), 'utf8')).family);
+    expect(entry.metrics.test_accuracy).toBeGreaterThan(0.55);
+    expect(entry.metrics.test_accuracy_lo).toBeLessThan(entry.metrics.test_accuracy);
+    // the ledger holds the promotion record the registry names, after the final gate's record it names
+    const records = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toHaveLength(recordsBefore + 1);
+    expect(records.at(-1)).toMatchObject({ gate: 'promotion', hash: entry.promotion_record });
+    expect(records.find((r: { hash: string }) => r.hash === entry.justified_by).gate).toBe('finalization');
+    expect(readFileSync(join(project, 'reports', 'leaderboard.csv'), 'utf8')).toMatch(/^target,name,version,status.*\nsynthetic-h4,strong,1,champion,/);
+    expect(gb('registry', 'verify').code).toBe(0);
+    expect(json<Array<{ id: string; status: string }>>(['exp', 'list', '--json']).find((e) => e.id.endsWith('strong'))?.status).toBe('success');
+  });
+
+  it('a challenger worse than the champion on the same held-out windows is refused; --force --reason promotes it and records why', () => {
+    expect(gb('exp', 'run', 'plain').code).toBe(0);
+    signRunbooks(`${today}-plain`);
+    const refused = gb('exp', 'promote', 'plain');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/not worse than the champion: on \d+ held-out windows: challenger 0\.\d+ vs champion strong v1 0\.\d+ \(McNemar p = /);
+    const registryBefore = readFileSync(join(project, 'models', 'registry.json'), 'utf8');
+    expect(gb('exp', 'promote', 'plain', '--force').code).toBe(2); // --force needs a reason
+    const forced = gb('exp', 'promote', 'plain', '--force', '--reason', 'cheaper features for the demo');
+    expect(forced.code, forced.stderr).toBe(0);
+    const registry = JSON.parse(readFileSync(join(project, 'models', 'registry.json'), 'utf8'));
+    expect(registryBefore).not.toEqual(JSON.stringify(registry));
+    expect(registry.entries.map((e: { name: string; status: string }) => [e.name, e.status])).toEqual([['strong', 'retired'], ['plain', 'champion']]);
+    const challenger = registry.entries[1].challenger;
+    expect(challenger.forced).toBe('cheaper features for the demo');
+    expect(challenger.challenger_accuracy).toBeLessThan(challenger.champion_accuracy);
+    expect(registry.entries[0].retired_by).toBe('plain v1');
+
+    const diff = json<{ config: Array<{ key: string }>; metrics: Array<{ key: string }> }>(['exp', 'diff', 'strong', 'plain', '--json']);
+    expect(diff.config.map((c) => c.key)).toEqual(['model.features']);
+    expect(diff.metrics.map((m) => m.key)).toContain('finalization.test_accuracy');
+  });
+
+  it('registry verify and promote catch a tampered model file, registry or ledger record, naming the file', () => {
+    const model = join(project, 'models', 'promoted', 'plain', 'v1', 'weights.bin');
+    const original = readFileSync(model);
+    const changed = Buffer.from(original);
+    changed[changed.length - 1] ^= 1;
+    writeFileSync(model, changed);
+    const r = gb('registry', 'verify');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`plain v1: models/promoted/plain/v1/weights.bin: sha256 differs`);
+    writeFileSync(model, original);
+    expect(gb('registry', 'verify').code).toBe(0);
+
+    const registryPath = join(project, 'models', 'registry.json');
+    const registry = readFileSync(registryPath, 'utf8');
+    writeFileSync(registryPath, registry.replace(/"justified_by": "[0-9a-f]{4}/, '"justified_by": "0000'));
+    const forged = gb('registry', 'verify');
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toMatch(/justifying record 0000.* is not in the ledger's intact chain/);
+    writeFileSync(registryPath, '{ "format": "gatebook-registry", ');
+    expect(gb('registry', 'verify').code).toBe(2);
+    writeFileSync(registryPath, registry);
+
+    const ledger = join(project, 'experiments', `${today}-strong`, 'artifacts', 'gates.jsonl');
+    const lines = readFileSync(ledger, 'utf8');
+    writeFileSync(ledger, lines.replace(/"test_accuracy":0\.(\d)/, (_, d) => `"test_accuracy":0.${(Number(d) + 1) % 10}`));
+    const tampered = gb('registry', 'verify');
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toMatch(/strong v1: .*-strong\/artifacts\/gates\.jsonl: the ledger does not verify: line \d+/);
+    const again = gb('exp', 'promote', 'strong', '--dry-run');
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/✗ ledger verifies: .*gates\.jsonl line \d+/);
+    writeFileSync(ledger, lines);
+    expect(gb('registry', 'verify').code).toBe(0);
+  });
+
+  it('bad promotions: a missing experiment, a running one, an experiment that failed — each a clear error, nothing written', () => {
+    expect(gb('exp', 'promote', 'nobody').code).toBe(2);
+    writeFileSync(join(project, 'weak.yaml'), config('').replace('min_test_accuracy: 0,', 'min_test_accuracy: 0.99,')); // its final gate fails
+    expect(gb('exp', 'new', 'weak', '--from', 'weak.yaml').code).toBe(0);
+    const weak = `${today}-weak`;
+    const notRun = gb('exp', 'promote', 'weak');
+    expect(notRun.code).toBe(2);
+    expect(notRun.stderr).toMatch(/has not run/);
+    // a run holding the experiment's artifacts folder (this test process, alive)
+    const lock = join(project, 'experiments', weak, 'artifacts', '.run.lock');
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(join(lock, 'owner.json'), JSON.stringify({ pid: process.pid, host: require('node:os').hostname(), started: new Date().toISOString(), purpose: 'a test', token: 'x' }));
+    const running = gb('exp', 'promote', 'weak');
+    expect(running.code).toBe(2);
+    expect(running.stderr).toMatch(/is running \(pid \d+/);
+    expect(json<Array<{ id: string; status: string; why: string }>>(['exp', 'list', '--json']).find((e) => e.id === weak)).toMatchObject({ status: 'active', why: expect.stringMatching(/run is in progress/) });
+    require('node:fs').rmSync(lock, { recursive: true });
+    gb('exp', 'run', 'weak');
+    const failed = json<Array<{ id: string; status: string; why: string }>>(['exp', 'list', '--json', '--status', 'failed']);
+    expect(failed.map((e) => e.id)).toEqual([weak]);
+    const before = readFileSync(join(project, 'models', 'registry.json'), 'utf8');
+    expect(gb('exp', 'promote', 'weak').code).toBe(1);
+    expect(readFileSync(join(project, 'models', 'registry.json'), 'utf8')).toBe(before);
+  });
+
+  it('exp archive --dry-run lists what it would move; without it moves them, and the evidence still verifies', () => {
+    const dry = gb('exp', 'archive', '--status', 'all', '--dry-run');
+    expect(dry.code).toBe(0);
+    const planned = [...dry.stdout.matchAll(/would archive (\S+) \((\w+):/g)].map((m) => [m[1], m[2]]);
+    expect(planned.sort()).toEqual([[`${today}-plain`, 'success'], [`${today}-strong`, 'success'], [`${today}-weak`, 'failed']]);
+    expect(readdirSync(join(project, 'experiments')).length).toBe(3);
+    expect(existsSync(join(project, 'experiments-archive'))).toBe(false);
+
+    const moved = gb('exp', 'archive', '--status', 'success');
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(readdirSync(join(project, 'experiments'))).toEqual([`${today}-weak`]);
+    const archived = join(project, 'experiments-archive', `${today}-strong`);
+    expect(readdirSync(archived).sort()).toEqual(['artifacts', 'config.yaml', 'metadata.json', 'notes.md', 'runbooks']);
+    expect(readdirSync(join(archived, 'artifacts')).sort()).toEqual(['gates.jsonl', 'reports']); // no checkpoints unless asked
+    expect(JSON.parse(readFileSync(join(archived, 'metadata.json'), 'utf8')).archived).toMatchObject({ status: 'success' });
+    expect(gb('gates', 'verify', '--ledger', join(archived, 'artifacts', 'gates.jsonl')).code).toBe(0);
+    expect(gb('registry', 'verify').code).toBe(0); // the justifying records are found in the archive
+  });
+});
