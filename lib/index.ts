@@ -53,6 +53,13 @@ export {
   formatGateTable, formatRunbookSummary, type Gate, type PhaseOutput, type PipelineResult, type GateOutcome,
 } from './pipeline';
 
+// experiments: folders with their own ledgers, status, promotion, the registry, signals
+export {
+  newExperiment, findExperiment, listExperiments, experimentStatus, diffExperiments, planArchive, archiveExperiments,
+  promoteExperiment, readRegistry, verifyRegistry, championOf, leaderboardRows, runSignals, summarizeSignals,
+  type Experiment, type ExperimentStatus, type PromotionCheck, type PromotionResult, type RegistryEntry, type Signal,
+} from './experiments';
+
 // kernel → plots → notebook → runner → reports: what a notebook shows and does
 export { display, show, mimeBundle, inKernel, type MimeBundle } from './kernel/display';
 export { prompt } from './kernel/prompt';

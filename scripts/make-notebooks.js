@@ -251,6 +251,38 @@ ${TABLE}`),
 };
 Object.assign(notebooks, gatedNotebooks);
 
+// notebooks outside the workflows: tools over many experiments
+notebooks['20_experiments'] = [
+  md(`# 20 · Experiments and promotion
+
+What this notebook decides: which experiment's model serves. It lists the experiments with
+the status their ledgers give (never the words in their notes), shows the leaderboard and the
+champion of each target against its challengers, and promotes — a dry run first, naming every
+check; the real promotion only when \`promote\` is true and every check holds
+(docs/experiments.md).`),
+  code(`let experiment: string = ''; // the experiment to promote (id or name; '' = the newest with status success)
+let promote: boolean = false;   // after the dry run, promote for real`, ['parameters']),
+  code(`import * as gb from 'gatebook';
+gb.enterProject(); // the project folder: experiments/, models/registry.json, reports/
+await gb.selectBackend();`, ['setup']),
+  code(`const rows = gb.listExperiments().map((e) => ({ id: e.id, ...gb.experimentStatus(e) }));
+gb.show(rows.map(({ id, status, why, lastActivity }) => ({ id, status, why, last_activity: lastActivity.toISOString() })));`),
+  code(`const registry = gb.readRegistry();
+gb.show(registry.entries.map((e) => ({ model: \`\${e.name} v\${e.version}\`, status: e.status, target: e.target, experiment: e.experiment,
+  test_accuracy: e.metrics.test_accuracy, lo: e.metrics.test_accuracy_lo, hi: e.metrics.test_accuracy_hi, forced: e.challenger?.forced ?? '' })));`),
+  code(`if (registry.entries.length) await gb.showFigure(gb.registryComparison(registry.entries));`),
+  code(`const chosen = experiment || rows.filter((r) => r.status === 'success').at(-1)?.id;
+if (!chosen) throw new gb.InputError('no experiment with status success to promote: run one (gatebook exp run) and sign its runbooks');
+const target = gb.findExperiment(chosen);
+const dry = await gb.promoteExperiment(target, { dryRun: true });
+gb.show(dry.checks);`),
+  code(`if (promote && dry.checks.every((c) => c.ok)) {
+  const done = await gb.promoteExperiment(target);
+  console.log(\`promoted \${target.id} as \${done.entry!.name} v\${done.entry!.version}\`);
+} else console.log(promote ? 'not promoted: a check above does not hold' : 'dry run only (set promote = true to promote)');
+gb.show(gb.readRegistry().entries.map((e) => ({ model: \`\${e.name} v\${e.version}\`, status: e.status, target: e.target })));`),
+];
+
 for (const [name, cells] of Object.entries(notebooks)) {
   const nb = {
     nbformat: 4, nbformat_minor: 5,

@@ -14,6 +14,7 @@ import { registerPipeline } from './pipeline';
 import { registerSplit } from './split';
 import { registerExp } from './exp';
 import { registerRegistry } from './registry';
+import { registerSignals } from './signals';
 import { packageRoot } from '../util/packageRoot';
 
 /** The `gatebook` program; each verb registers itself from its own file. */
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerExp(program);
   registerRegistry(program);
+  registerSignals(program);
   return program;
 }
 

@@ -5,3 +5,4 @@ export { planArchive, archiveExperiments, ARCHIVABLE, type ArchivePlan } from '.
 export { promoteExperiment, defaultTarget, PromotionRefusedError, type PromotionCheck, type PromotionResult, type PromoteOptions } from './promote';
 export { readRegistry, writeRegistry, verifyRegistry, championOf, assertEntryIntact, REGISTRY, PROMOTED, RegistryEntry, Registry, type RegistryProblem } from './registry';
 export { writeLeaderboard, leaderboardRows, LEADERBOARD_CSV, LEADERBOARD_MD } from './leaderboard';
+export { runSignals, summarize as summarizeSignals, TIER_NAMES, type Signal, type SignalOptions, type SignalSummary } from './signals';

@@ -5,3 +5,4 @@ export { priceWithSplits, featureDistributions, correlationHeatmap, gateTimeline
 export { FigureExporter, figureHtml, writeHtml } from './exporter';
 export { showFigure } from './notebook';
 export { modelComparison } from './comparison';
+export { registryComparison } from './registry';

@@ -28,7 +28,8 @@ export function windowSource(frame: pl.DataFrame, featureNames: string[], labelC
   const features = featureNames.length;
   const matrix = new Float32Array(rows * features);
   featureNames.forEach((name, f) => {
-    const column = frame.getColumn(name).cast(pl.Float64).toTypedArray() as Float64Array;
+    // a missing value (a warm-up row of raw features) is NaN, not a crash
+    const column = frame.select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))).getColumn(name).toTypedArray() as Float64Array;
     for (let r = 0; r < rows; r++) matrix[r * features + f] = column[r];
   });
   const labels = frame.columns.includes(labelColumn)

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gatebook, tempDir } from '../helpers/cli';
+import { gatebook, ROOT, tempDir } from '../helpers/cli';
 
 /**
  * Experiments end to end through the `gatebook` command, in a project folder of its own:
@@ -52,7 +52,7 @@ beforeAll(() => {
   writeFileSync(join(project, 'plain.yaml'), config(''));
 });
 
-describe('experiments', () => {
+describe('experiments', { timeout: 300_000 }, () => {
   it('exp new validates the name and --from, and writes nothing when either is bad', () => {
     for (const bad of ['a/b', '..', '../up', '.hidden', 'x..y']) {
       const r = gb('exp', 'new', bad);
@@ -174,6 +174,81 @@ describe('experiments', () => {
     expect(again.stdout).toMatch(/✗ ledger verifies: .*gates\.jsonl line \d+/);
     writeFileSync(ledger, lines);
     expect(gb('registry', 'verify').code).toBe(0);
+  });
+
+  it('signals: 20 iterations on the champion — valid JSONL, non-zero confidence, the features of the bars seen so far, hits against what happened', async () => {
+    const out = join(project, 'out', 'signals.jsonl');
+    const r = gb('signals', '--iterations', '20', '--sleep-seconds', '0', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/signals: 20, non-zero confidence 100 %, by tier low \d+, medium \d+, high \d+; replay hit rate/);
+    const signals = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(signals).toHaveLength(20);
+    expect(new Set(signals.map((s) => s.model))).toEqual(new Set(['plain v1'])); // the champion only, not the retired model
+    for (const s of signals) {
+      expect(s.confidence).toBeGreaterThan(0);
+      expect(s.confidence).toBeCloseTo(Math.abs(2 * s.calibrated - 1), 12);
+      expect(s.direction).toBe(s.calibrated >= 0.5 ? 'up' : 'down');
+    }
+    // independently: the bars, their future, and the model on features computed over the whole file
+    const { parseConfig } = await import('../../lib/pipeline/configFile');
+    const { loadConfiguredData } = await import('../../lib/pipeline/configuredData');
+    const { computeFeatures } = await import('../../lib/features');
+    const { loadModel, readModelDir, savedInputs } = await import('../../lib/models');
+    const { prepareForPrediction } = await import('../../lib/tensors/prepare');
+    const { selectBackend } = await import('../../lib/backend/select');
+    await selectBackend('wasm');
+    const cfg = parseConfig((await import('yaml')).parse(readFileSync(join(project, 'plain.yaml'), 'utf8')));
+    const bars = loadConfiguredData(cfg).frame;
+    const times = Array.from(bars.getColumn('timestamp').cast((await import('nodejs-polars')).default.Float64).toTypedArray() as Float64Array);
+    const close = Array.from(bars.getColumn('close').toArray() as number[]);
+    expect(signals.map((s) => s.time)).toEqual(times.slice(-20).map((t) => new Date(t).toISOString())); // the last 20 bars, in order
+    signals.forEach((s, i) => {
+      const row = times.length - 20 + i;
+      if (row + 4 >= times.length) expect(s.hit).toBeNull(); // the future is not in the file
+      else expect(s.hit).toBe((close[row + 4] > close[row]) === (s.direction === 'up'));
+    });
+    // features built on the bars seen so far equal those on the whole file (causal), so the model says the same
+    const dir = join(project, 'models', 'promoted', 'plain', 'v1');
+    const inputs = savedInputs(readModelDir(dir));
+    const whole = computeFeatures(bars);
+    const { source, lastMove } = prepareForPrediction(whole, inputs.featureNames, inputs.scaler, inputs.window);
+    const model = loadModel(dir);
+    const p = model.predictProba(source, Int32Array.from({ length: 20 }, (_, i) => times.length - 20 + i), lastMove);
+    signals.forEach((s, i) => expect(s.probability).toBeCloseTo(p[i], 5));
+    model.dispose();
+  });
+
+  it('signals refuses a promoted model whose files differ from the registry, and a registry with no champion', () => {
+    const weights = join(project, 'models', 'promoted', 'plain', 'v1', 'weights.bin');
+    const original = readFileSync(weights);
+    const changed = Buffer.from(original);
+    changed[0] ^= 1;
+    writeFileSync(weights, changed);
+    const out = join(project, 'out', 'refused.jsonl');
+    const r = gb('signals', '--iterations', '2', '--sleep-seconds', '0', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('models/promoted/plain/v1/weights.bin (plain v1) differs from the sha256 in the registry');
+    expect(existsSync(out)).toBe(false);
+    writeFileSync(weights, original);
+    writeFileSync(join(project, 'empty.json'), JSON.stringify({ format: 'gatebook-registry', version: 1, entries: [] }));
+    const none = gb('signals', '--registry', 'empty.json', '--iterations', '2', '--sleep-seconds', '0');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no promoted model/);
+  });
+
+  it('notebooks/20_experiments.ipynb runs headlessly on the project: statuses, the registry, the comparison plot, a dry run that promotes nothing', () => {
+    const registryBefore = readFileSync(join(project, 'models', 'registry.json'), 'utf8');
+    const out = join(project, 'out', '20_experiments.executed.ipynb');
+    const r = gatebook(['run', join(ROOT, 'notebooks', '20_experiments.ipynb'), '--cwd', project, '--out', out, '-p', 'experiment=strong'], project);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const cells = JSON.parse(readFileSync(out, 'utf8')).cells as Array<{ outputs?: Array<{ data?: Record<string, unknown>; text?: string }> }>;
+    const text = cells.flatMap((c) => c.outputs ?? []).map((o) => JSON.stringify(o)).join('\n');
+    expect(text).toMatch(/-strong.*success/);
+    expect(text).toMatch(/plain v1.*champion/);
+    expect(cells.some((c) => (c.outputs ?? []).some((o) => o.data?.['application/vnd.plotly.v1+json']))).toBe(true);
+    expect(text).toMatch(/not worse than the champion/); // the dry run compared strong (retired) with the champion, plain
+    expect(text).toMatch(/dry run only/);
+    expect(readFileSync(join(project, 'models', 'registry.json'), 'utf8')).toBe(registryBefore);
   });
 
   it('bad promotions: a missing experiment, a running one, an experiment that failed — each a clear error, nothing written', () => {

@@ -1,0 +1,160 @@
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pl from 'nodejs-polars';
+import { openOhlcv } from '../data/open';
+import { symbolsOf } from '../data/ohlcv';
+import { applyCalibrator, type CalibratorState } from '../eval/calibrate';
+import { buildFeatures, computeFeatures, SEED_FEATURES } from '../features';
+import { loadModel, readModelDir, savedInputs, type Classifier } from '../models';
+import { parseConfig } from '../pipeline/configFile';
+import { loadConfiguredData } from '../pipeline/configuredData';
+import type { ExperimentConfig } from '../pipeline/config';
+import { prepareForPrediction } from '../tensors/prepare';
+import { selectBackend } from '../backend/select';
+import { InputError } from '../util/errors';
+import { assertEntryIntact, readRegistry, type RegistryEntry } from './registry';
+
+/**
+ * The runtime's dry run (`gatebook signals`): every champion in the registry, its files
+ * checked against the registry first, run over bars replayed in time order. On each
+ * iteration each symbol's features are built from the bars seen so far — with the training
+ * code (`computeFeatures`, whose causality the features gate checks) — and the model's
+ * calibrated probability becomes a signal: direction, confidence |2p − 1|, and a tier.
+ */
+export interface Signal {
+  time: string;
+  symbol: string;
+  model: string;
+  probability: number;
+  calibrated: number;
+  direction: 'up' | 'down';
+  confidence: number;
+  tier: string;
+  /** in a replay: whether the direction matched what happened (null where the future is not in the file) */
+  hit: boolean | null;
+}
+
+export interface SignalOptions {
+  registry?: string;
+  /** OHLCV file to replay; default: each model's training data (its config's data section) */
+  data?: string;
+  iterations: number;
+  sleepSeconds: number;
+  /** ascending confidence bounds: below the first is tier 0 (`low`), … (default 0.1, 0.2: low, medium, high) */
+  tiers?: number[];
+  out?: string;
+  onSignal?: (s: Signal) => void;
+}
+
+export interface SignalSummary {
+  count: number;
+  nonZeroShare: number;
+  byTier: Record<string, number>;
+  hitRate: number | null;
+  judged: number;
+  warnings: string[];
+}
+
+export const TIER_NAMES = ['low', 'medium', 'high', 'very high', 'extreme'];
+
+interface Runner {
+  entry: RegistryEntry;
+  model: Classifier;
+  calibrator: CalibratorState;
+  config: ExperimentConfig;
+  inputs: ReturnType<typeof savedInputs>;
+  frame: pl.DataFrame;
+  labels: Map<string, Map<number, number>>;
+}
+
+export async function runSignals(o: SignalOptions): Promise<{ signals: Signal[]; summary: SignalSummary }> {
+  const tiers = o.tiers ?? [0.1, 0.2];
+  if (tiers.some((t, i) => !(t > 0 && t < 1) || (i > 0 && t <= tiers[i - 1])) || tiers.length >= TIER_NAMES.length) {
+    throw new InputError(`--tiers ${tiers.join(',')}: give up to ${TIER_NAMES.length - 1} ascending confidence bounds between 0 and 1 (e.g. 0.1,0.2)`);
+  }
+  const registry = readRegistry(o.registry);
+  await selectBackend();
+  const champions = registry.entries.filter((e) => e.status === 'champion');
+  if (champions.length === 0) throw new InputError(`${o.registry ?? 'models/registry.json'}: no promoted model (promote one with \`gatebook exp promote <experiment>\`)`);
+  for (const e of champions) assertEntryIntact(e); // before anything loads a model
+  const runners = champions.map((entry) => runnerOf(entry, o.data));
+  if (o.out) {
+    mkdirSync(dirname(o.out), { recursive: true });
+    writeFileSync(o.out, '');
+  }
+  const signals: Signal[] = [];
+  for (let i = 0; i < o.iterations; i++) {
+    for (const r of runners) {
+      for (const symbol of symbolsOf(r.frame)) {
+        const bars = r.frame.filter(pl.col('symbol').eq(pl.lit(symbol)));
+        const end = bars.height - o.iterations + i + 1; // the bars seen by now: [0, end)
+        if (end < r.inputs.window + 1) throw new InputError(`${symbol}: ${bars.height} bars are too few to replay ${o.iterations} iterations with a ${r.inputs.window}-bar window`);
+        const s = signalAt(r, symbol, bars.slice(0, end), tiers);
+        signals.push(s);
+        o.onSignal?.(s);
+        if (o.out) appendFileSync(o.out, JSON.stringify(s) + '\n');
+      }
+    }
+    if (o.sleepSeconds > 0 && i < o.iterations - 1) await new Promise((resolve) => setTimeout(resolve, o.sleepSeconds * 1000));
+  }
+  for (const r of runners) r.model.dispose();
+  return { signals, summary: summarize(signals, tiers) };
+}
+
+function runnerOf(entry: RegistryEntry, data: string | undefined): Runner {
+  const dir = dirname(entry.files[0].path);
+  const saved = readModelDir(dir);
+  const calibrator = saved.meta.calibrator as CalibratorState | undefined;
+  if (!calibrator) throw new InputError(`${dir}/model.json has no calibrator: promote a model the finalization gate exported`);
+  const config = parseConfig(saved.meta.config ?? {}, `${dir}/model.json's config`);
+  const frame = data ? openOhlcv(data).frame : loadConfiguredData(config).frame;
+  // what happened after each bar (for the replay's hit rate), by the training label
+  const { causalityPoints: _c, plantLeak: _p, ...label } = config.features;
+  const labeled = buildFeatures(frame, { ...label, features: SEED_FEATURES }).frame;
+  const labels = new Map<string, Map<number, number>>();
+  for (const symbol of symbolsOf(labeled)) {
+    const part = labeled.filter(pl.col('symbol').eq(pl.lit(symbol)));
+    const t = part.getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array;
+    const y = part.getColumn('label').cast(pl.Float64).toTypedArray() as Float64Array;
+    labels.set(symbol, new Map(Array.from(t, (ts, k) => [ts, y[k]])));
+  }
+  return { entry, model: loadModel(dir), calibrator, config, inputs: savedInputs(saved), frame, labels };
+}
+
+function signalAt(r: Runner, symbol: string, seen: pl.DataFrame, tiers: number[]): Signal {
+  const features = computeFeatures(seen, SEED_FEATURES);
+  const missing = r.inputs.featureNames.filter((f) => !features.columns.includes(f));
+  if (missing.length) throw new InputError(`${r.entry.name} v${r.entry.version} reads features the bars do not give (${missing.slice(0, 3).join(', ')})`);
+  const { source, lastMove } = prepareForPrediction(features, r.inputs.featureNames, r.inputs.scaler, r.inputs.window);
+  const last = Int32Array.of(features.height - 1);
+  const probability = r.model.predictProba(source, last, lastMove)[0];
+  const calibrated = applyCalibrator(r.calibrator, [probability])[0];
+  if (!Number.isFinite(calibrated)) throw new InputError(`${symbol}: the model gave ${calibrated} on the bar at row ${features.height - 1}: its window holds bars without features (too little history before it?)`);
+  const confidence = Math.abs(2 * calibrated - 1);
+  const ts = (seen.getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array)[seen.height - 1];
+  const outcome = r.labels.get(symbol)?.get(ts);
+  const direction = calibrated >= 0.5 ? 'up' : 'down';
+  return {
+    time: new Date(ts).toISOString(), symbol, model: `${r.entry.name} v${r.entry.version}`,
+    probability, calibrated, direction, confidence,
+    tier: TIER_NAMES[tiers.filter((t) => confidence >= t).length],
+    hit: outcome === undefined || Number.isNaN(outcome) ? null : (outcome > 0.5) === (direction === 'up'),
+  };
+}
+
+/** Counts, the share with non-zero confidence, tiers, the replay's hit rate — and warnings when the signals look wrong. */
+export function summarize(signals: Signal[], tiers: number[] = [0.1, 0.2]): SignalSummary {
+  const byTier: Record<string, number> = Object.fromEntries(TIER_NAMES.slice(0, tiers.length + 1).map((t) => [t, 0]));
+  for (const s of signals) byTier[s.tier]++;
+  const judged = signals.filter((s) => s.hit !== null);
+  const hitRate = judged.length ? judged.filter((s) => s.hit).length / judged.length : null;
+  const warnings: string[] = [];
+  const used = Object.entries(byTier).filter(([, n]) => n > 0);
+  if (signals.length >= 5 && used.length === 1) warnings.push(`every signal is in tier ${used[0][0]}: the confidence bands (--tiers) do not separate anything, or the model says the same thing every bar`);
+  const nonZero = signals.filter((s) => s.confidence > 0).length;
+  if (signals.length && nonZero === 0) warnings.push('no signal has non-zero confidence: the calibrated probability is exactly 0.5 every bar');
+  if (hitRate !== null && judged.length >= 10 && hitRate >= 0.9) {
+    warnings.push(`the replay's hit rate is ${(hitRate * 100).toFixed(0)} % on ${judged.length} signals — implausibly high for market direction: suspect the evaluation (a label read from the same bar, future bars in the features) before believing it — the "100 % win rate" bug`);
+  }
+  return { count: signals.length, nonZeroShare: signals.length ? nonZero / signals.length : 0, byTier, hitRate, judged: judged.length, warnings };
+}
