@@ -52,7 +52,12 @@ export function classificationObjective(net: Net, data: PreparedData, o: Pick<Tr
           : undefined,
       };
     },
-    validate: () => evaluateLoss(net, data, batchSize * 4),
+    validate: parallel
+      ? async () => {
+        const { lossSum, hits } = await parallel.evaluate(data.val, batchSize * 4, (mine) => evaluateRows(net, data.source, window, mine, batchSize * 4));
+        return { loss: lossSum / Math.max(1, data.val.length), accuracy: hits / Math.max(1, data.val.length) };
+      }
+      : () => evaluateLoss(net, data, batchSize * 4),
     randomState: net.randomState,
   };
 }
@@ -95,19 +100,25 @@ export function shardGradients(net: Net, variables: tf.Variable[], source: Windo
 
 /** Unweighted BCE and accuracy on the validation windows. */
 export function evaluateLoss(net: Net, data: PreparedData, batchSize: number): { loss: number; accuracy: number } {
+  const { lossSum, hits } = evaluateRows(net, data.source, data.window, data.val, batchSize);
+  return { loss: lossSum / Math.max(1, data.val.length), accuracy: hits / Math.max(1, data.val.length) };
+}
+
+/** The summed unweighted BCE and the number of right answers over the windows ending at `rows` (dropout off). */
+export function evaluateRows(net: Net, source: WindowSource, window: number, rows: Int32Array, batchSize: number): { lossSum: number; hits: number } {
   let lossSum = 0;
-  let correct = 0;
-  for (let i = 0; i < data.val.length; i += batchSize) {
-    const batch = makeBatch(data.source, data.val.subarray(i, i + batchSize), data.window);
-    const [loss, hits] = tf.tidy(() => {
-      const logits = net.forward(tf.tensor3d(batch.x, [batch.size, data.window, data.source.features]), false);
+  let hits = 0;
+  for (let i = 0; i < rows.length; i += batchSize) {
+    const batch = makeBatch(source, rows.subarray(i, i + batchSize), window);
+    const [loss, right] = tf.tidy(() => {
+      const logits = net.forward(tf.tensor3d(batch.x, [batch.size, window, source.features]), false);
       const y = tf.tensor1d(batch.y);
       const l = weightedBce(logits, y).mul(batch.size);
       const h = logits.greater(0).cast('float32').equal(y).cast('float32').sum();
       return [l.dataSync()[0], h.dataSync()[0]];
     });
     lossSum += loss;
-    correct += hits;
+    hits += right;
   }
-  return { loss: lossSum / Math.max(1, data.val.length), accuracy: correct / Math.max(1, data.val.length) };
+  return { lossSum, hits };
 }

@@ -36,6 +36,13 @@ export interface ReplicaInit {
   grads: SharedArrayBuffer;
 }
 
+/** A share of the validation windows for a replica (the weights are in shared memory). */
+export interface ReplicaEvaluate {
+  type: 'evaluate';
+  rows: Int32Array;
+  batchSize: number;
+}
+
 /** One step's shard for a replica. */
 export interface ReplicaStep {
   type: 'step';
@@ -97,11 +104,7 @@ export class DataParallel {
    */
   async gradients(rows: Int32Array, wholeWeight: number, dropoutSeed: number, local: (rows: Int32Array, shard: BatchShard) => ShardResult): Promise<ShardResult> {
     const shards = shardsOf(rows.length, Math.min(this.processes, Math.max(1, Math.floor(rows.length / MIN_SHARD_ROWS))));
-    let offset = 0;
-    for (const v of this.variables) {
-      this.weights.set(v.dataSync() as Float32Array, offset);
-      offset += v.size;
-    }
+    this.publishWeights();
     const total = rows.length;
     const pending = shards.slice(1).map((s, i) => this.replicas[i].request({
       type: 'step', rows: rows.slice(s.offset, s.offset + s.size), shard: { offset: s.offset, total }, wholeWeight, dropoutSeed,
@@ -125,6 +128,35 @@ export class DataParallel {
       }
     });
     return { loss, grads: mine.grads };
+  }
+
+  /**
+   * Validation over every process: `rows` in contiguous shares, the first evaluated here by
+   * `local`, the others by the replicas on the current weights; the sums of the loss and of
+   * the right answers.
+   */
+  async evaluate(rows: Int32Array, batchSize: number, local: (rows: Int32Array) => { lossSum: number; hits: number }): Promise<{ lossSum: number; hits: number }> {
+    const shards = shardsOf(rows.length, Math.min(this.processes, Math.max(1, Math.floor(rows.length / MIN_SHARD_ROWS))));
+    this.publishWeights();
+    const pending = shards.slice(1).map((s, i) => this.replicas[i].request({ type: 'evaluate', rows: rows.slice(s.offset, s.offset + s.size), batchSize } satisfies ReplicaEvaluate));
+    let mine: { lossSum: number; hits: number };
+    try {
+      mine = local(rows.subarray(0, shards[0].size));
+    } catch (error) {
+      await Promise.allSettled(pending);
+      throw error;
+    }
+    const replies = await Promise.all(pending);
+    return replies.reduce((sum, r) => ({ lossSum: sum.lossSum + (r.lossSum as number), hits: sum.hits + (r.hits as number) }), mine);
+  }
+
+  /** The trained variables' current values into shared memory, where the replicas read them. */
+  private publishWeights(): void {
+    let offset = 0;
+    for (const v of this.variables) {
+      this.weights.set(v.dataSync() as Float32Array, offset);
+      offset += v.size;
+    }
   }
 
   /** Let the replicas free their nets (the workers stay for the next training). */

@@ -111,7 +111,7 @@ export interface Objective {
    */
   batch(b: number): { size: number; loss: () => tf.Scalar; gradients?: () => Promise<{ loss: number; grads: Float32Array[] }> };
   /** After each epoch: the loss early stopping watches (and a validation accuracy where there is one). */
-  validate(): { loss: number; accuracy?: number };
+  validate(): { loss: number; accuracy?: number } | Promise<{ loss: number; accuracy?: number }>;
   /** What to say when training diverges (which setting to lower). */
   divergenceHint?: string;
   /** The net's own randomness (dropout), carried in a resume state. */
@@ -169,7 +169,7 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
         }
         await new Promise((r) => setImmediate(r)); // let an interrupt or a display update in
       }
-      const val = objective.validate();
+      const val = await objective.validate();
       const seconds = (performance.now() - epochStart) / 1000;
       const record: EpochRecord = {
         epoch: epoch + 1, learningRate, loss: lossSum / Math.max(1, batches), valLoss: val.loss, valAccuracy: val.accuracy ?? NaN, gradNorm,

@@ -2,8 +2,8 @@ import { parentPort } from 'node:worker_threads';
 import { selectBackend } from '../backend/select';
 import { tf } from '../backend/tf';
 import type { WindowSource } from '../tensors/windows';
-import { shardGradients } from './classification';
-import type { ReplicaInit, ReplicaStep } from './dataParallel';
+import { evaluateRows, shardGradients } from './classification';
+import type { ReplicaEvaluate, ReplicaInit, ReplicaStep } from './dataParallel';
 import type { Net } from './net';
 import { assignValues } from './weights';
 
@@ -31,7 +31,14 @@ export function serveReplica(build: (spec: unknown) => Net): void {
     for (const v of training?.net.variables.values() ?? []) v.dispose();
     training = null;
   };
-  port.on('message', async (message: ReplicaInit | ReplicaStep | { type: 'release' }) => {
+  const loadWeights = (t: Training) => {
+    let at = 0;
+    for (const v of t.variables) {
+      assignValues(v, t.weights.subarray(at, at + v.size));
+      at += v.size;
+    }
+  };
+  port.on('message', async (message: ReplicaInit | ReplicaStep | ReplicaEvaluate | { type: 'release' }) => {
     try {
       if (message.type === 'init') {
         await selectBackend(message.backend);
@@ -46,19 +53,19 @@ export function serveReplica(build: (spec: unknown) => Net): void {
         port.postMessage({ type: 'ready' });
       } else if (message.type === 'step') {
         const t = training ?? missing('the training (no init)');
-        let at = 0;
-        for (const v of t.variables) {
-          assignValues(v, t.weights.subarray(at, at + v.size));
-          at += v.size;
-        }
+        loadWeights(t);
         t.net.randomState?.set(message.dropoutSeed);
         const result = shardGradients(t.net, t.variables, t.source, t.window, message.rows, message.shard, t.classWeights, message.wholeWeight);
-        at = 0;
+        let at = 0;
         for (const g of result.grads) {
           t.grads.set(g, at);
           at += g.length;
         }
         port.postMessage({ type: 'done', loss: result.loss });
+      } else if (message.type === 'evaluate') {
+        const t = training ?? missing('the training (no init)');
+        loadWeights(t);
+        port.postMessage({ type: 'evaluated', ...evaluateRows(t.net, t.source, t.window, message.rows, message.batchSize) });
       } else {
         release();
         port.postMessage({ type: 'released' });
