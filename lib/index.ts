@@ -53,6 +53,9 @@ export {
   formatGateTable, formatRunbookSummary, type Gate, type PhaseOutput, type PipelineResult, type GateOutcome,
 } from './pipeline';
 
+// storage: artifacts to and from S3 or a folder (a notebook on a GPU box can push what it trained)
+export { storeFor, pushArtifacts, pullArtifacts, type ArtifactStore } from './storage';
+
 // experiments: folders with their own ledgers, status, promotion, the registry, signals
 export {
   newExperiment, findExperiment, listExperiments, experimentStatus, diffExperiments, planArchive, archiveExperiments,

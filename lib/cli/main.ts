@@ -15,6 +15,7 @@ import { registerSplit } from './split';
 import { registerExp } from './exp';
 import { registerRegistry } from './registry';
 import { registerSignals } from './signals';
+import { registerArtifacts } from './artifacts';
 import { packageRoot } from '../util/packageRoot';
 
 /** The `gatebook` program; each verb registers itself from its own file. */
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerExp(program);
   registerRegistry(program);
   registerSignals(program);
+  registerArtifacts(program);
   return program;
 }
 
