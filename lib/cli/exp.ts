@@ -117,10 +117,12 @@ export function registerExp(program: Command): void {
     .option('--config-name <name>', 'the production name (default: the experiment\'s name)')
     .option('--force', 'promote a challenger that is worse than the champion (needs --reason, which is recorded)')
     .option('--reason <text>', 'why --force')
-    .action(action(async (ref: string, f: { dryRun?: boolean; configName?: string; force?: boolean; reason?: string }) => {
+    .option('--to <address>', 'also push the promoted model to a store: s3://bucket/prefix (it lands at <address>/<name>/v<N>/) or a folder')
+    .option('--endpoint <url>', 'with --to: an S3-compatible endpoint')
+    .action(action(async (ref: string, f: { dryRun?: boolean; configName?: string; force?: boolean; reason?: string; to?: string; endpoint?: string }) => {
       if (f.force && !f.reason?.trim()) throw new InputError('--force needs --reason "…": the reason is recorded in the registry and the ledger');
       const e = findExperiment(ref);
-      const result = await promoteExperiment(e, { name: f.configName, dryRun: f.dryRun, forceReason: f.force ? f.reason : undefined, log: (l) => console.log(l) });
+      const result = await promoteExperiment(e, { name: f.configName, dryRun: f.dryRun, forceReason: f.force ? f.reason : undefined, to: f.to, storeOptions: { endpoint: f.endpoint }, log: (l) => console.log(l) });
       for (const c of result.checks) console.log(`  ${c.ok ? '✓' : '✗'} ${c.check}: ${c.detail}`);
       if (f.dryRun) {
         const ok = result.checks.every((c) => c.ok);

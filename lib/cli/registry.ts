@@ -8,8 +8,9 @@ export function registerRegistry(program: Command): void {
   registry.command('verify')
     .description('every entry\'s files present with their sha256, every justifying record in a ledger whose chain verifies (exit 1 naming each problem)')
     .option('--registry <file>', 'the registry', REGISTRY)
-    .action(action(async (f: { registry: string }) => {
-      const problems = verifyRegistry(f.registry);
+    .option('--endpoint <url>', 'an S3-compatible endpoint, for models that live in a store (exp promote --to)')
+    .action(action(async (f: { registry: string; endpoint?: string }) => {
+      const problems = await verifyRegistry(f.registry, { endpoint: f.endpoint });
       const entries = readRegistry(f.registry).entries.length;
       if (problems.length === 0) {
         console.log(`${f.registry}: ${entries} entr${entries === 1 ? 'y' : 'ies'} verify (files, sha256, ledger records)`);

@@ -20,12 +20,13 @@ export function registerSignals(program: Command): void {
     }, 1)
     .option('--tiers <bounds>', `ascending confidence bounds between tiers (${TIER_NAMES.slice(0, 3).join(', ')}, …)`, '0.1,0.2')
     .option('--out <file.jsonl>', 'also write the signals as JSON lines')
-    .action(action(async (f: { registry: string; data?: string; iterations: number; sleepSeconds: number; tiers: string; out?: string }) => {
+    .option('--endpoint <url>', 'an S3-compatible endpoint, for models promoted --to s3://… and not here')
+    .action(action(async (f: { registry: string; data?: string; iterations: number; sleepSeconds: number; tiers: string; out?: string; endpoint?: string }) => {
       stopOnInterrupt();
       if (f.iterations < 1) throw new InputError(`invalid --iterations ${f.iterations} (expected ≥ 1)`);
       const tiers = f.tiers.split(',').map(Number);
       const { summary } = await runSignals({
-        registry: f.registry, data: f.data, iterations: f.iterations, sleepSeconds: f.sleepSeconds, tiers, out: f.out,
+        registry: f.registry, data: f.data, iterations: f.iterations, sleepSeconds: f.sleepSeconds, tiers, out: f.out, storeOptions: { endpoint: f.endpoint },
         onSignal: (s) => console.log(`${s.time}  ${s.symbol}  ${s.model}  p ${s.probability.toFixed(4)}  calibrated ${s.calibrated.toFixed(4)}  ${s.direction.padEnd(4)}  confidence ${s.confidence.toFixed(3)}  ${s.tier}${s.hit === null ? '' : s.hit ? '  ✓' : '  ✗'}`),
       });
       console.log(`\nsignals: ${summary.count}, non-zero confidence ${(summary.nonZeroShare * 100).toFixed(0)} %, by tier ${Object.entries(summary.byTier).map(([t, n]) => `${t} ${n}`).join(', ')}` +

@@ -15,6 +15,7 @@ import { appendEvent, baseProvenance, inputsSha256, newRunId } from '../pipeline
 import { workflowGates } from '../pipeline/workflows';
 import { prepareForPrediction } from '../tensors/prepare';
 import { windowEnds } from '../tensors/windows';
+import { pushArtifacts, storeFor, type StoreOptions } from '../storage';
 import { writeFileAtomic } from '../util/atomic';
 import { CheckFailedError, InputError } from '../util/errors';
 import { canonicalJson, sha256, sha256FileSync } from '../util/hash';
@@ -36,6 +37,9 @@ export interface PromoteOptions {
   dryRun?: boolean;
   /** promote a challenger that is worse than the champion, recording why */
   forceReason?: string;
+  /** also push the promoted folder to this store address (`s3://bucket/prefix`): it lands at <to>/<name>/v<N>/ */
+  to?: string;
+  storeOptions?: StoreOptions;
   log?: (line: string) => void;
 }
 
@@ -124,7 +128,9 @@ export async function promoteExperiment(exp: Experiment, o: PromoteOptions = {})
   const promotedDir = join(PROMOTED, name, `v${version}`);
   const files = ['model.json', 'weights.bin'].map((f) => join(promotedDir, f));
   const configOut = join('configs', `${name}.yaml`);
-  const writes = [...files, configOut, exp.ledgerPath, REGISTRY, join('reports', 'leaderboard.csv'), join('reports', 'leaderboard.md')];
+  const storedAt = o.to ? `${o.to.replace(/\/+$/, '')}/${name}/v${version}` : undefined;
+  const store = storedAt ? storeFor(storedAt, o.storeOptions) : undefined;
+  const writes = [...files, ...(store ? [`${store.where}/{model.json,weights.bin}`] : []), configOut, exp.ledgerPath, REGISTRY, join('reports', 'leaderboard.csv'), join('reports', 'leaderboard.md')];
   const meta = readModelDir(modelDir).meta as Record<string, unknown> & { calibrator?: CalibratorState };
   if (!meta.calibrator) throw new InputError(`${modelDir}/model.json has no calibrator: the final gate saves one; run it again`);
   const entryOf = (promotionRecord: string | null): RegistryEntry => ({
@@ -134,6 +140,7 @@ export async function promoteExperiment(exp: Experiment, o: PromoteOptions = {})
     ledger: exp.ledgerPath, justified_by: final!.hash, promotion_record: promotionRecord,
     metrics: pickMetrics(final!.metrics), data_sha256: final!.provenance.data_sha256, config_sha256: final!.provenance.config_sha256, code_sha256: final!.provenance.code_sha256,
     git_commit: final!.provenance.git.commit, promoted_at: new Date().toISOString(), promoted_by: who(), challenger,
+    ...(storedAt ? { stored_at: storedAt } : {}),
   });
   if (o.dryRun) return { checks, entry: entryOf(null), writes };
 
@@ -146,6 +153,14 @@ export async function promoteExperiment(exp: Experiment, o: PromoteOptions = {})
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
+  }
+  if (store) {
+    try {
+      await pushArtifacts(promotedDir, store, { log });
+    } catch (error) {
+      rmSync(promotedDir, { recursive: true, force: true }); // nothing promoted unless it reached the store too
+      throw error;
+    }
   }
   writeFileAtomic(configOut, `# ${name} v${version}: promoted from experiment ${exp.id} (record ${final!.hash.slice(0, 12)}…) — gatebook exp promote\n${readFileSync(exp.configPath, 'utf8')}`);
   const record = await appendEvent(exp.ledgerPath, newRunId(), config, { ...base, data_sha256: dataSha }, {

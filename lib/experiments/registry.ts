@@ -1,7 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { verifyLedger } from '../gates/ledger';
+import { pullArtifacts, storeFor, type StoreOptions } from '../storage';
 import { writeFileAtomic } from '../util/atomic';
 import { CheckFailedError, InputError } from '../util/errors';
 import { sha256FileSync } from '../util/hash';
@@ -50,6 +52,8 @@ export const RegistryEntry = z.object({
   }).nullable(),
   retired_at: z.string().optional(),
   retired_by: z.string().optional(),
+  /** where the promoted folder was pushed too (`exp promote --to`): a store address, e.g. s3://bucket/models/<name>/v<N> */
+  stored_at: z.string().optional(),
 }).strict();
 export type RegistryEntry = z.infer<typeof RegistryEntry>;
 
@@ -89,17 +93,21 @@ export interface RegistryProblem {
 }
 
 /**
- * Every entry's files present with their sha256, and the record that justified it present
- * in a ledger whose chain verifies (an archived experiment's ledger counts: it is looked for
- * in experiments-archive/ too). Returns what is wrong, file by file (empty: it verifies).
+ * Every entry's files present with their sha256 — here, or for a model pushed with `exp
+ * promote --to`, in its store (fetched into a temporary folder, each file checked against
+ * the store's manifest and then against the registry) — and the records that justified it
+ * present in a ledger whose chain verifies (an archived experiment's ledger counts: it is
+ * looked for in experiments-archive/ too). Returns what is wrong, file by file (empty: it verifies).
  */
-export function verifyRegistry(path = REGISTRY): RegistryProblem[] {
+export async function verifyRegistry(path = REGISTRY, storeOptions: StoreOptions = {}): Promise<RegistryProblem[]> {
   if (!existsSync(path)) throw new InputError(`${path}: no registry here (\`gatebook exp promote\` makes one)`);
   const registry = readRegistry(path);
   const problems: RegistryProblem[] = [];
   for (const e of registry.entries) {
     const entry = `${e.name} v${e.version}`;
-    for (const f of e.files) {
+    const local = e.files.every((f) => existsSync(f.path));
+    if (!local && e.stored_at) problems.push(...(await storedProblems(e, entry, storeOptions)));
+    for (const f of local || !e.stored_at ? e.files : []) {
       if (!existsSync(f.path)) problems.push({ entry, file: f.path, problem: 'missing' });
       else if (sha256FileSync(f.path) !== f.sha256) problems.push({ entry, file: f.path, problem: `sha256 differs from the registry's ${f.sha256.slice(0, 12)}…: the file changed after promotion` });
     }
@@ -115,6 +123,23 @@ export function verifyRegistry(path = REGISTRY): RegistryProblem[] {
     }
   }
   return problems;
+}
+
+/** A model that lives in its store: fetched (each file checked against the store's manifest), then held against the registry. */
+async function storedProblems(e: RegistryEntry, entry: string, storeOptions: StoreOptions): Promise<RegistryProblem[]> {
+  const tmp = mkdtempSync(join(tmpdir(), 'gatebook-verify-'));
+  try {
+    await pullArtifacts(storeFor(e.stored_at!, storeOptions), tmp);
+    return e.files.flatMap((f) => {
+      const got = join(tmp, basename(f.path));
+      if (!existsSync(got)) return [{ entry, file: `${e.stored_at}/${basename(f.path)}`, problem: 'missing in the store' }];
+      return sha256FileSync(got) === f.sha256 ? [] : [{ entry, file: `${e.stored_at}/${basename(f.path)}`, problem: `sha256 differs from the registry's ${f.sha256.slice(0, 12)}…` }];
+    });
+  } catch (error) {
+    return [{ entry, file: e.stored_at!, problem: (error as Error).message }];
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** Refuse a model whose files do not match its registry entry (before anything loads it). */

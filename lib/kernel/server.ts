@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../util/packageRoot';
 import { randomUUID } from 'node:crypto';
+import { startHeartbeat } from './heartbeat';
 import { inspect } from 'node:util';
 import * as zmq from 'zeromq';
 import { InputError } from '../util/errors';
@@ -47,7 +48,6 @@ export class KernelServer {
   private readonly control = new zmq.Router();
   private readonly stdin = new zmq.Router();
   private readonly iopub = new zmq.Publisher();
-  private readonly heartbeat = new zmq.Reply();
   private readonly ts: CellExecutor;
   private readonly history = new History();
   private executionCount = 0;
@@ -79,7 +79,7 @@ export class KernelServer {
     const address = (port: number) => `${c.transport}://${c.ip}:${port}`;
     await Promise.all([
       this.shell.bind(address(c.shell_port)), this.control.bind(address(c.control_port)), this.stdin.bind(address(c.stdin_port)),
-      this.iopub.bind(address(c.iopub_port)), this.heartbeat.bind(address(c.hb_port)),
+      this.iopub.bind(address(c.iopub_port)), startHeartbeat(address(c.hb_port)),
     ]);
     this.redirectOutput();
     installDisplayHook({ display: (bundle, o) => this.publishDisplay(bundle, o) });
@@ -90,7 +90,6 @@ export class KernelServer {
     process.on('uncaughtException', (e) => this.stream('stderr', `Uncaught exception: ${e.stack ?? e}\n`));
     process.on('unhandledRejection', (e) => this.stream('stderr', `Unhandled promise rejection: ${e instanceof Error ? e.stack : inspect(e)}\n`));
     this.publish(null, 'status', { execution_state: 'starting' });
-    void this.echoHeartbeat();
     void this.serve(this.control, 'control');
     void this.readStdin();
     await this.serve(this.shell, 'shell');
@@ -125,10 +124,6 @@ export class KernelServer {
     } finally {
       this.stdinWaiters.delete(request.header.msg_id);
     }
-  }
-
-  private async echoHeartbeat(): Promise<void> {
-    for await (const frames of this.heartbeat) await this.heartbeat.send(frames);
   }
 
   private async serve(socket: zmq.Router, name: string): Promise<void> {

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { gatebook, ROOT, tempDir } from '../helpers/cli';
+import { startS3Server, type S3Server } from '../helpers/s3server';
 
 /**
  * Experiments end to end through the `gatebook` command, in a project folder of its own:
@@ -32,6 +35,7 @@ ${GATES}`;
 
 const today = new Date().toISOString().slice(0, 10);
 let project: string;
+let s3: S3Server;
 const gb = (...args: string[]) => gatebook(args, project);
 const json = <T>(args: string[]): T => JSON.parse(gb(...args).stdout) as T;
 
@@ -46,7 +50,11 @@ function signRunbooks(id: string): void {
 
 const listing = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true }) as string[] : []).sort();
 
-beforeAll(() => {
+afterAll(() => s3?.stop());
+
+beforeAll(async () => {
+  s3 = await startS3Server(['models']);
+  Object.assign(process.env, s3.env); // the gatebook children find the store's credentials in their environment
   project = tempDir('gatebook-exp-');
   writeFileSync(join(project, 'strong.yaml'), config(', features: [close_sma_7_ratio]'));
   writeFileSync(join(project, 'plain.yaml'), config(''));
@@ -236,6 +244,41 @@ describe('experiments', { timeout: 300_000 }, () => {
     expect(none.stderr).toMatch(/no promoted model/);
   });
 
+  it('promote --to s3://… pushes the promoted model; signals fetches it from the store when it is not here, checked against the registry', async () => {
+    writeFileSync(join(project, 'cloud.yaml'), config(', features: [close_sma_7_ratio]') + 'promotion: { target: cloud }\n'); // a target of its own: no champion to beat
+    expect(gb('exp', 'new', 'cloud', '--from', 'cloud.yaml').code).toBe(0);
+    expect(gb('exp', 'run', 'cloud').code).toBe(0);
+    signRunbooks(`${today}-cloud`);
+    const promoted = gb('exp', 'promote', 'cloud', '--to', 's3://models/promoted', '--endpoint', s3.endpoint);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    const entry = JSON.parse(readFileSync(join(project, 'models', 'registry.json'), 'utf8')).entries.find((e: { name: string }) => e.name === 'cloud');
+    expect(entry).toMatchObject({ target: 'cloud', status: 'champion', stored_at: 's3://models/promoted/cloud/v1' });
+    require('node:fs').rmSync(join(project, 'models', 'promoted', 'cloud'), { recursive: true }); // the model lives in the store only now
+
+    const r = gb('signals', '--iterations', '2', '--sleep-seconds', '0', '--endpoint', s3.endpoint);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cloud v1/);
+    expect(r.stdout).toMatch(/plain v1/);
+    const cached = join(project, '.gatebook', 'models', 'cloud', 'v1', 'weights.bin');
+    expect(createHash('sha256').update(readFileSync(cached)).digest('hex')).toBe(entry.files.find((f: { path: string }) => f.path.endsWith('weights.bin')).sha256);
+
+    expect(gb('registry', 'verify', '--endpoint', s3.endpoint).code).toBe(0); // verified in the store
+
+    // a replaced object in the store is refused by its sha256, and nothing of it is used
+    const good = readFileSync(cached);
+    require('node:fs').rmSync(join(project, '.gatebook'), { recursive: true });
+    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'promoted/cloud/v1/weights.bin', Body: Buffer.alloc(64) }));
+    const refused = gb('signals', '--iterations', '2', '--sleep-seconds', '0', '--endpoint', s3.endpoint);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/s3:\/\/models\/promoted\/cloud\/v1 at http:\/\/127\.0\.0\.1:\d+\/weights\.bin: its sha256 \w+… differs from the manifest's/);
+    expect(existsSync(join(project, '.gatebook', 'models', 'cloud', 'v1', 'weights.bin'))).toBe(false);
+    const verify = gb('registry', 'verify', '--endpoint', s3.endpoint);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toMatch(/cloud v1: s3:\/\/models\/promoted\/cloud\/v1: .*weights\.bin: its sha256 \w+… differs from the manifest's/);
+    await s3.client.send(new PutObjectCommand({ Bucket: 'models', Key: 'promoted/cloud/v1/weights.bin', Body: good }));
+    expect(gb('registry', 'verify', '--endpoint', s3.endpoint).code).toBe(0);
+  });
+
   it('notebooks/20_experiments.ipynb runs headlessly on the project: statuses, the registry, the comparison plot, a dry run that promotes nothing', () => {
     const registryBefore = readFileSync(join(project, 'models', 'registry.json'), 'utf8');
     const out = join(project, 'out', '20_experiments.executed.ipynb');
@@ -280,8 +323,8 @@ describe('experiments', { timeout: 300_000 }, () => {
     const dry = gb('exp', 'archive', '--status', 'all', '--dry-run');
     expect(dry.code).toBe(0);
     const planned = [...dry.stdout.matchAll(/would archive (\S+) \((\w+):/g)].map((m) => [m[1], m[2]]);
-    expect(planned.sort()).toEqual([[`${today}-plain`, 'success'], [`${today}-strong`, 'success'], [`${today}-weak`, 'failed']]);
-    expect(readdirSync(join(project, 'experiments')).length).toBe(3);
+    expect(planned.sort()).toEqual([[`${today}-cloud`, 'success'], [`${today}-plain`, 'success'], [`${today}-strong`, 'success'], [`${today}-weak`, 'failed']]);
+    expect(readdirSync(join(project, 'experiments')).length).toBe(4);
     expect(existsSync(join(project, 'experiments-archive'))).toBe(false);
 
     const moved = gb('exp', 'archive', '--status', 'success');
@@ -292,6 +335,6 @@ describe('experiments', { timeout: 300_000 }, () => {
     expect(readdirSync(join(archived, 'artifacts')).sort()).toEqual(['gates.jsonl', 'reports']); // no checkpoints unless asked
     expect(JSON.parse(readFileSync(join(archived, 'metadata.json'), 'utf8')).archived).toMatchObject({ status: 'success' });
     expect(gb('gates', 'verify', '--ledger', join(archived, 'artifacts', 'gates.jsonl')).code).toBe(0);
-    expect(gb('registry', 'verify').code).toBe(0); // the justifying records are found in the archive
+    expect(gb('registry', 'verify', '--endpoint', s3.endpoint).code).toBe(0); // the justifying records are found in the archive
   });
 });

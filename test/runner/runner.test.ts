@@ -65,6 +65,14 @@ describe('gatebook run', () => {
     expect(after.find((c) => c.id === 'c4')!.outputs![0]).toMatchObject({ data: { 'text/plain': 'after' } });
   }, 120_000);
 
+  it('a cell that computes synchronously longer than the heartbeat timeout is not taken for a dead kernel (the heartbeat has its own thread)', () => {
+    const nb = toyNotebook([{ source: 'const t0 = Date.now();\nwhile (Date.now() - t0 < 4000) { /* a long synchronous step: the event loop is blocked */ }\n"done"' }]);
+    const out = join(tempDir(), 'busy.ipynb');
+    const r = spawnSync(process.execPath, [bin, 'run', nb, '--out', out], { env: { ...env, GATEBOOK_HEARTBEAT_TIMEOUT_MS: '1500' }, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(executedCells(out)[0].outputs[0]).toMatchObject({ data: { 'text/plain': 'done' } });
+  }, 120_000);
+
   it('a kernel killed in the middle of a cell makes gatebook run exit non-zero within seconds, naming the cell', async () => {
     const pidFile = join(tempDir(), 'pid');
     const nb = toyNotebook([{ source: `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nawait new Promise(() => {});` }]);

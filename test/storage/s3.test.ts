@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { pushArtifacts, pullArtifacts, s3Store, MANIFEST } from '../../lib/storage';
-import { gatebook, ROOT, tempDir } from '../helpers/cli';
+import { gatebook, tempDir } from '../helpers/cli';
+import { startS3Server, type S3Server } from '../helpers/s3server';
 
 /**
  * Artifact stores against a real S3-compatible server (s3rver on 127.0.0.1, started and
@@ -15,7 +15,7 @@ import { gatebook, ROOT, tempDir } from '../helpers/cli';
  * secret in no output.
  */
 const SECRET = 'S3RVER';
-let server: ChildProcess;
+let s3server: S3Server;
 let endpoint: string;
 let client: S3Client;
 let artifacts: string;
@@ -40,17 +40,10 @@ function gb(...args: string[]) {
 }
 
 beforeAll(async () => {
-  // its own process: the CLI runs under spawnSync, which would block a server in this one
-  const script = `const S3rver = require('s3rver'); new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: ${JSON.stringify(tempDir('s3rver-'))} }).run().then((a) => console.log(JSON.stringify(a)));`;
-  server = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.stdout!.once('data', (d) => resolve(JSON.parse(String(d)).port));
-    server.once('exit', (code) => reject(new Error(`s3rver exited (${code})`)));
-  });
-  endpoint = `http://127.0.0.1:${port}`;
+  s3server = await startS3Server(['runs']);
+  endpoint = s3server.endpoint;
+  client = s3server.client;
   Object.assign(process.env, env);
-  client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: SECRET }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  await client.send(new CreateBucketCommand({ Bucket: 'runs' }));
   artifacts = tempDir('artifacts-');
   write(join(artifacts, 'gates.jsonl'), '{"gate":"env"}\n');
   write(join(artifacts, 'reports', 'test_results.md'), '# results\n');
@@ -60,7 +53,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  server?.kill();
+  s3server?.stop();
 });
 
 describe('artifact stores (s3rver)', () => {
