@@ -118,7 +118,7 @@ export function registerExp(program: Command): void {
     .option('--force', 'promote a challenger that is worse than the champion (needs --reason, which is recorded)')
     .option('--reason <text>', 'why --force')
     .option('--to <address>', 'also push the promoted model to a store: s3://bucket/prefix (it lands at <address>/<name>/v<N>/) or a folder')
-    .option('--endpoint <url>', 'with --to: an S3-compatible endpoint')
+    .option('--endpoint <url>', 'an S3-compatible endpoint: for --to, and for a champion that lives only in its store')
     .action(action(async (ref: string, f: { dryRun?: boolean; configName?: string; force?: boolean; reason?: string; to?: string; endpoint?: string }) => {
       if (f.force && !f.reason?.trim()) throw new InputError('--force needs --reason "…": the reason is recorded in the registry and the ledger');
       const e = findExperiment(ref);

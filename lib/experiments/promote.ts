@@ -22,7 +22,7 @@ import { canonicalJson, sha256, sha256FileSync } from '../util/hash';
 import { liveHolder } from '../util/lock';
 import { validName, type Experiment } from './experiment';
 import { writeLeaderboard } from './leaderboard';
-import { championOf, PROMOTED, readRegistry, REGISTRY, writeRegistry, type RegistryEntry } from './registry';
+import { championOf, entryModelDir, PROMOTED, readRegistry, REGISTRY, writeRegistry, type RegistryEntry } from './registry';
 import { runbookProblems } from './status';
 
 export interface PromotionCheck {
@@ -112,7 +112,7 @@ export async function promoteExperiment(exp: Experiment, o: PromoteOptions = {})
   const champion = championOf(registry, target);
   let challenger: RegistryEntry['challenger'] = null;
   if (champion && checks.every((c) => c.ok) && final) {
-    const vs = compareWithChampion(champion, exp, config, records, final);
+    const vs = compareWithChampion(await entryModelDir(champion, o.storeOptions), champion, exp, config, records, final);
     const worse = vs.challenger < vs.champion;
     challenger = { champion: `${champion.name} v${champion.version}`, champion_accuracy: vs.champion, challenger_accuracy: vs.challenger, mcnemar_p: vs.p, windows: vs.windows, forced: worse && o.forceReason ? o.forceReason : null };
     check('not worse than the champion', !worse || Boolean(o.forceReason),
@@ -206,13 +206,13 @@ export function defaultTarget(config: ExperimentConfig): string {
  * feature frame; each model with its own features, scaler, window and calibrator): accuracy
  * of each and McNemar's exact p. The windows are the ones both can read.
  */
-function compareWithChampion(champion: RegistryEntry, exp: Experiment, config: ExperimentConfig, records: GateRecord[], final: GateRecord): { champion: number; challenger: number; p: number; windows: number } {
+function compareWithChampion(championDir: string, champion: RegistryEntry, exp: Experiment, config: ExperimentConfig, records: GateRecord[], final: GateRecord): { champion: number; challenger: number; p: number; windows: number } {
   const latest = new Map<string, GateRecord>();
   for (const r of records) latest.set(r.gate, r);
   const ctx = new RunContext(config, exp.artifactsDir, () => {}, 'promotion', latest);
   const frame = ctx.featureFrame();
   const split = ctx.split();
-  const dirs = [dirname(champion.files[0].path), dirname(final.artifacts.find((a) => a.path.endsWith('model.json'))!.path)];
+  const dirs = [championDir, dirname(final.artifacts.find((a) => a.path.endsWith('model.json'))!.path)];
   const windows = Math.max(...dirs.map((d) => savedInputs(readModelDir(d)).window));
   const ends = windowEnds(split.test, windows);
   const [votesChampion, votesChallenger, labels] = (() => {

@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { verifyLedger } from '../gates/ledger';
 import { pullArtifacts, storeFor, type StoreOptions } from '../storage';
@@ -140,6 +140,27 @@ async function storedProblems(e: RegistryEntry, entry: string, storeOptions: Sto
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where an entry's model files are: the promoted folder when it holds them (each checked against
+ * the registry's sha256 — a changed file is refused, never replaced); otherwise, for a model
+ * pushed to a store, a copy pulled into `.gatebook/models/<name>/v<N>/` and checked the same way.
+ */
+export async function entryModelDir(e: RegistryEntry, storeOptions?: StoreOptions): Promise<string> {
+  if (e.files.every((f) => existsSync(f.path)) || !e.stored_at) {
+    assertEntryIntact(e);
+    return dirname(e.files[0].path);
+  }
+  const cache = join('.gatebook', 'models', e.name, `v${e.version}`);
+  await pullArtifacts(storeFor(e.stored_at, storeOptions), cache);
+  for (const f of e.files) {
+    const got = join(cache, basename(f.path));
+    if (!existsSync(got) || sha256FileSync(got) !== f.sha256) {
+      throw new CheckFailedError(`${e.stored_at}/${basename(f.path)} (${e.name} v${e.version}) differs from the sha256 in the registry: it is not used; run \`gatebook registry verify\``);
+    }
+  }
+  return cache;
 }
 
 /** Refuse a model whose files do not match its registry entry (before anything loads it). */

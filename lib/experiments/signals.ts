@@ -1,5 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pl from 'nodejs-polars';
 import { openOhlcv } from '../data/open';
 import { symbolsOf } from '../data/ohlcv';
@@ -11,10 +11,9 @@ import { loadConfiguredData } from '../pipeline/configuredData';
 import type { ExperimentConfig } from '../pipeline/config';
 import { prepareForPrediction } from '../tensors/prepare';
 import { selectBackend } from '../backend/select';
-import { pullArtifacts, storeFor, type StoreOptions } from '../storage';
-import { CheckFailedError, InputError } from '../util/errors';
-import { sha256FileSync } from '../util/hash';
-import { assertEntryIntact, readRegistry, type RegistryEntry } from './registry';
+import type { StoreOptions } from '../storage';
+import { InputError } from '../util/errors';
+import { entryModelDir, readRegistry, type RegistryEntry } from './registry';
 
 /**
  * The runtime's dry run (`gatebook signals`): every champion in the registry, its files
@@ -81,7 +80,7 @@ export async function runSignals(o: SignalOptions): Promise<{ signals: Signal[];
   const champions = registry.entries.filter((e) => e.status === 'champion');
   if (champions.length === 0) throw new InputError(`${o.registry ?? 'models/registry.json'}: no promoted model (promote one with \`gatebook exp promote <experiment>\`)`);
   const dirs: string[] = [];
-  for (const e of champions) dirs.push(await modelDirOf(e, o.storeOptions)); // every file checked before anything loads a model
+  for (const e of champions) dirs.push(await entryModelDir(e, o.storeOptions)); // every file checked before anything loads a model
   const runners = champions.map((entry, i) => runnerOf(entry, dirs[i], o.data));
   if (o.out) {
     mkdirSync(dirname(o.out), { recursive: true });
@@ -104,27 +103,6 @@ export async function runSignals(o: SignalOptions): Promise<{ signals: Signal[];
   }
   for (const r of runners) r.model.dispose();
   return { signals, summary: summarize(signals, tiers) };
-}
-
-/**
- * Where a champion's files are: the promoted folder when it holds them (each checked against
- * the registry's sha256 — a changed file is refused, never replaced); otherwise, for a model
- * pushed to a store, a copy pulled into `.gatebook/models/<name>/v<N>/` and checked the same way.
- */
-async function modelDirOf(e: RegistryEntry, storeOptions?: StoreOptions): Promise<string> {
-  if (e.files.every((f) => existsSync(f.path)) || !e.stored_at) {
-    assertEntryIntact(e);
-    return dirname(e.files[0].path);
-  }
-  const cache = join('.gatebook', 'models', e.name, `v${e.version}`);
-  await pullArtifacts(storeFor(e.stored_at, storeOptions), cache);
-  for (const f of e.files) {
-    const got = join(cache, basename(f.path));
-    if (!existsSync(got) || sha256FileSync(got) !== f.sha256) {
-      throw new CheckFailedError(`${e.stored_at}/${basename(f.path)} (${e.name} v${e.version}) differs from the sha256 in the registry: it is not used; run \`gatebook registry verify\``);
-    }
-  }
-  return cache;
 }
 
 function runnerOf(entry: RegistryEntry, dir: string, data: string | undefined): Runner {
