@@ -1,7 +1,10 @@
 import { canonicalJson } from '../util/hash';
 import { loadConfig } from '../pipeline/configFile';
 import type { Experiment } from './experiment';
-import { experimentStatus } from './status';
+import { existsSync } from 'node:fs';
+import { latestByGate } from '../gates/ledger';
+import { intactRecords } from '../gates/queries';
+import { gateById } from '../pipeline/gates';
 
 export interface ExperimentDiff {
   /** dotted config keys whose values differ (the experiment's own `name` aside) */
@@ -30,8 +33,10 @@ export function flatten(value: unknown, prefix = '', out = new Map<string, unkno
   return out;
 }
 
+/** The latest record's metrics of each gate (event records such as test reads aside), read from the ledger alone. */
 function metricsOf(exp: Experiment): Map<string, number | null> {
   const out = new Map<string, number | null>();
-  for (const [gate, record] of experimentStatus(exp).latest) for (const [m, v] of Object.entries(record.metrics)) out.set(`${gate}.${m}`, v);
+  const records = existsSync(exp.ledgerPath) ? intactRecords(exp.ledgerPath, () => {}) : [];
+  for (const [gate, record] of latestByGate(records.filter((r) => gateById(r.gate)))) for (const [m, v] of Object.entries(record.metrics)) out.set(`${gate}.${m}`, v);
   return out;
 }
