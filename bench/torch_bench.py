@@ -1,11 +1,13 @@
-"""The reference side of `npm run bench:train`: the same four models in PyTorch on the CPU.
-Prints one JSON object {model name: samples/s} on its last line."""
+"""The reference side of `npm run bench:train`: the same four models in PyTorch, on the CPU
+(`torch_bench.py STEPS`) or on CUDA (`torch_bench.py STEPS cuda`, synchronized before the clock
+stops). Prints one JSON object {model name: samples/s} on its last line."""
 import json, sys, time
 import torch
 from torch import nn
 
 T, F, B = 60, 31, 256
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+DEVICE = torch.device(sys.argv[2] if len(sys.argv) > 2 else 'cpu')
 torch.manual_seed(1)
 
 
@@ -56,9 +58,15 @@ class Transformer(nn.Module):
         return self.head(self.enc(self.inp(x) + self.pos).mean(1)).squeeze(-1)
 
 
+def sync():
+    if DEVICE.type == 'cuda':
+        torch.cuda.synchronize()
+
+
 def rate(model):
+    model = model.to(DEVICE)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
-    x, y = torch.randn(B, T, F), torch.randint(0, 2, (B,)).float()
+    x, y = torch.randn(B, T, F, device=DEVICE), torch.randint(0, 2, (B,), device=DEVICE).float()
     loss_fn = nn.BCEWithLogitsLoss()
 
     def step():
@@ -67,14 +75,17 @@ def rate(model):
         opt.step()
 
     step()
+    sync()
     start = time.perf_counter()
     for _ in range(STEPS):
         step()
+    sync()
     return STEPS * B / (time.perf_counter() - start)
 
 
 print(json.dumps({
     '_threads': torch.get_num_threads(),
+    '_device': torch.cuda.get_device_name(0) if DEVICE.type == 'cuda' else 'cpu',
     'lstm 2x64': rate(Lstm(2, 64, False)),
     'bilstm 64': rate(Lstm(1, 64, True)),
     'tcn 32x[1,2,4,8]': rate(Tcn()),

@@ -1,21 +1,27 @@
 /**
- * Training throughput, samples/s, on the active backend for the four network families at
- * T = 60, F = 31, batch 256, through the training loop's own step (data parallelism over
- * worker threads, the fused ops, Adam with clipping) — and, in the same run when Debian's
- * python3-torch is importable, the same four models in PyTorch on the CPU with all cores,
- * with the ratio. Each model is also timed on one process with the fused ops off
- * (GATEBOOK_FUSED=0: the plain-op references).
+ * Training throughput, samples/s, for the four network families at T = 60, F = 31, batch 256,
+ * through the training loop's own step (gradients — over worker threads with data parallelism
+ * on wasm —, global-norm clipping, Adam, the loss read back every step):
+ *   - wasm with 1, 2, … workers (`--workers`), and one process with the fused ops off
+ *     (GATEBOOK_FUSED=0: the plain-op references);
+ *   - webgpu, when Dawn finds an adapter (a software one — lavapipe — is used and marked), with
+ *     the dispatches per training step (a count that does not depend on the adapter's speed);
+ *   - PyTorch on the CPU with every core, and on CUDA where torch sees a GPU, in the same run.
  *
  * Run: npm run bench:train [-- --workers 1,2,4]   (default: every core; several counts show the scaling)
- *      BENCH_STEPS=… to measure longer; BENCH_ONLY=lstm for the models whose name has it
+ *      BENCH_STEPS=… to measure longer; BENCH_ONLY=lstm for the models whose name has it;
+ *      BENCH_PYTHON=… a python3 with torch (default: /usr/bin/python3, then python3);
+ *      BENCH_WEBGPU=0 to leave the webgpu column out; BENCH_CPU=0 to measure only webgpu (and PyTorch CUDA);
+ *      GATEBOOK_DAWN_BACKEND=opengles (or vulkan) to try only that Dawn backend.
+ * On a machine without Node (a rented GPU box): bench/device/ carries a bundled copy there.
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { selectBackend, tf } from '../lib/backend';
+import { adapterLine, findAdapter, selectBackend, tf, webgpuDispatches } from '../lib/backend';
 import { createModel, type NeuralModel } from '../lib/models';
-import { clipByGlobalNorm, DataParallel, shardsOf } from '../lib/train';
-import { shardGradients } from '../lib/train/classification';
+import { DataParallel, shardsOf, trainingStep } from '../lib/train';
+import { shardGradients, shardLoss } from '../lib/train/classification';
 import type { WindowSource } from '../lib/tensors/windows';
 import { Random } from '../lib/util/random';
 
@@ -49,68 +55,108 @@ function randomSource(): { source: WindowSource; rows: Int32Array } {
   return { source: { matrix, features: F, labels, rows: rowsCount }, rows: Int32Array.from({ length: BATCH * 4 }, (_, i) => T - 1 + i) };
 }
 
-/** Samples/s of the training loop's step (gradients over `processes`, clipped, Adam) on `family`. */
-async function samplesPerSecond(family: string, params: Record<string, unknown>, processes: number): Promise<number> {
+/**
+ * Samples/s of the training loop's step on `family` on the active backend; `processes` > 1
+ * computes each batch's gradients over worker threads (wasm). With the dispatches per step.
+ */
+async function measure(family: string, params: Record<string, unknown>, processes: number): Promise<{ rate: number; dispatches: number }> {
   const model = createModel(family, params) as NeuralModel<Record<string, unknown>>;
   const net = model.buildNet(F, T, 1);
   const vars = [...net.variables.values()];
   const { source, rows } = randomSource();
-  const parallel = await DataParallel.start(
-    { processes, script: join(__dirname, '../lib/models/trainingWorker.ts'), net: { family, params: model.params, features: F, window: T, seed: 1 }, backend: tf.getBackend() },
+  const parallel = processes > 1 ? await DataParallel.start(
+    { processes, script: process.env.BENCH_WORKER_SCRIPT ?? join(__dirname, '../lib/models/trainingWorker.ts'), net: { family, params: model.params, features: F, window: T, seed: 1 }, backend: tf.getBackend() },
     vars, net.variables, source, T, [1, 1],
-  );
+  ) : null;
   const opt: tf.Optimizer = tf.train.adam(1e-3);
-  const step = async (b: number) => {
+  const whole = { offset: 0, total: BATCH };
+  const step = (b: number) => {
     const batch = rows.subarray((b % 4) * BATCH, (b % 4 + 1) * BATCH);
-    const { grads } = await parallel.gradients(batch, BATCH, net.randomState?.get() ?? 0, (mine, shard) => shardGradients(net, vars, source, T, mine, shard, [1, 1], BATCH));
-    tf.tidy(() => opt.applyGradients(clipByGlobalNorm(Object.fromEntries(vars.map((v, i) => [v.name, tf.tensor(grads[i], v.shape)])), 1).grads));
+    return trainingStep(vars, opt, {
+      size: BATCH,
+      loss: () => shardLoss(net, source, T, batch, whole, [1, 1], BATCH),
+      gradients: parallel ? () => parallel.gradients(batch, BATCH, net.randomState?.get() ?? 0, (mine, shard) => shardGradients(net, vars, source, T, mine, shard, [1, 1], BATCH)) : undefined,
+    }, 1);
   };
-  await step(0); // warm-up: kernels, optimizer slots, the replicas' first step
+  await step(0); // warm-up: kernels, pipelines, optimizer slots, the replicas' first step
+  const dispatched = webgpuDispatches();
   const started = performance.now();
   for (let i = 1; i <= STEPS; i++) await step(i);
   const rate = (STEPS * BATCH) / ((performance.now() - started) / 1000);
-  await parallel.release();
+  const dispatches = (webgpuDispatches() - dispatched) / STEPS;
+  await parallel?.release();
   tf.dispose(vars);
   opt.dispose();
-  return rate;
+  return { rate, dispatches };
 }
 
-function torchFigures(): { rates: Record<string, number>; threads: number } | string {
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'python3-torch not importable (apt-get install python3-torch libopenblas0-pthread to compare; without OpenBLAS the Debian torch uses a generic BLAS ~10× slower)';
-  const r = spawnSync('/usr/bin/python3', [join(__dirname, 'torch_bench.py'), String(STEPS)], {
+function python(): string | null {
+  for (const p of [process.env.BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter((x): x is string => Boolean(x))) {
+    if (spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) return p;
+  }
+  return null;
+}
+
+/** PyTorch's figures on `device` (cpu: every core), or why there are none. */
+function torchFigures(device: 'cpu' | 'cuda'): { rates: Record<string, number>; threads: number; device: string } | string {
+  const py = python();
+  if (!py) return 'python3-torch not importable (apt-get install python3-torch libopenblas0-pthread to compare; without OpenBLAS the Debian torch uses a generic BLAS ~10× slower)';
+  if (device === 'cuda' && spawnSync(py, ['-c', 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)']).status !== 0) return 'torch sees no CUDA device';
+  const r = spawnSync(py, [join(__dirname, 'torch_bench.py'), String(device === 'cuda' ? Math.max(STEPS, 20) : STEPS), device], {
     encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(availableParallelism()) },
   });
   if (r.status !== 0) return `torch bench failed: ${r.stderr.trim().split('\n').pop()}`;
-  const { _threads, ...rates } = JSON.parse(r.stdout.trim().split('\n').pop()!);
-  return { rates, threads: _threads };
+  const { _threads, _device, ...rates } = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return { rates, threads: _threads, device: _device };
 }
 
+const cell = (x: number | undefined, width: number) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(0)).padStart(width);
+
 (async () => {
-  const backend = await selectBackend();
+  const backend = await selectBackend('wasm'); // the CPU columns; the webgpu column is measured after them
   const counts = workerCounts();
   const only = process.env.BENCH_ONLY;
   const models = MODELS.filter(([name]) => !only || name.includes(only));
-  const ours: Array<{ name: string; rates: number[]; plain: number }> = [];
-  for (const [name, family, params] of models) {
+  const cpu = process.env.BENCH_CPU !== '0';
+  const ours: Array<{ name: string; rates: number[]; plain: number; webgpu?: { rate: number; dispatches: number } }> = models.map(([name]) => ({ name, rates: counts.map(() => NaN), plain: NaN }));
+  for (const [i, [name, family, params]] of (cpu ? models : []).entries()) {
     process.env.GATEBOOK_FUSED = '0';
-    const plain = await samplesPerSecond(family, params, 1);
+    const plain = (await measure(family, params, 1)).rate;
     delete process.env.GATEBOOK_FUSED;
     const rates: number[] = [];
-    for (const n of counts) rates.push(await samplesPerSecond(family, params, n));
-    ours.push({ name, rates, plain });
+    for (const n of counts) rates.push((await measure(family, params, n)).rate);
+    ours[i] = { name, rates, plain };
+    console.error(`  measured ${name} on wasm: ${counts.map((n, i) => `${n} workers ${rates[i].toFixed(0)}`).join(', ')}, plain ops ${plain.toFixed(0)} samples/s`);
   }
-  const torch = torchFigures();
+  const search = process.env.BENCH_WEBGPU === '0' ? null : await findAdapter(true);
+  const adapter = search?.chosen?.info;
+  if (adapter) {
+    await selectBackend('webgpu');
+    for (const [i, [name, family, params]] of models.entries()) {
+      ours[i].webgpu = await measure(family, params, 1);
+      console.error(`  measured ${name} on webgpu: ${ours[i].webgpu!.rate.toFixed(0)} samples/s, ${Math.round(ours[i].webgpu!.dispatches)} dispatches per step`);
+    }
+  }
+  const torch = cpu ? torchFigures('cpu') : 'left out (BENCH_CPU=0)';
+  const torchGpu = adapter && !adapter.software ? torchFigures('cuda') : 'no GPU adapter';
   const cores = availableParallelism();
   console.log(`gatebook train bench: T=${T} F=${F} batch ${BATCH} (shards of ≥ ${shardsOf(BATCH, counts.at(-1)!).at(-1)!.size} rows), ${STEPS} timed steps, backend ${backend.name}, ${cores} cores, node ${process.version}`);
-  console.log(`  pytorch: ${typeof torch === 'object' ? `${torch.threads} threads (torch.get_num_threads; OMP_NUM_THREADS=${cores}, OPENBLAS_NUM_THREADS=1)` : torch}`);
+  console.log(`  pytorch cpu: ${typeof torch === 'object' ? `${torch.threads} threads (torch.get_num_threads; OMP_NUM_THREADS=${cores}, OPENBLAS_NUM_THREADS=1)` : torch}`);
+  console.log(`  webgpu: ${adapter ? adapterLine(adapter) : search ? search.problem : 'left out (BENCH_WEBGPU=0)'}`);
+  if (adapter && !adapter.software) console.log(`  pytorch cuda: ${typeof torchGpu === 'object' ? torchGpu.device : torchGpu}`);
   const head = counts.map((n) => `${n} worker${n > 1 ? 's' : ''}`.padStart(11));
-  console.log(`  ${'model'.padEnd(20)} ${head.join(' ')} ${'plain ops,1'.padStart(12)} ${'pytorch cpu'.padStart(12)} ${'ratio'.padStart(7)}`);
-  for (const { name, rates, plain } of ours) {
+  const gpuHead = adapter ? ` ${(adapter.software ? 'webgpu(sw)' : 'webgpu').padStart(11)}${adapter.software ? '' : ` ${'torch cuda'.padStart(11)} ${'gpu ratio'.padStart(9)}`}` : '';
+  console.log(`  ${'model'.padEnd(20)} ${head.join(' ')} ${'plain ops,1'.padStart(12)} ${'pytorch cpu'.padStart(12)} ${'ratio'.padStart(7)}${gpuHead}`);
+  for (const { name, rates, plain, webgpu } of ours) {
     const ref = typeof torch === 'object' ? torch.rates[name] : undefined;
     const best = rates.at(-1)!;
-    console.log(`  ${name.padEnd(20)} ${rates.map((r) => r.toFixed(0).padStart(11)).join(' ')} ${plain.toFixed(0).padStart(12)} ${(ref ? ref.toFixed(0) : '-').padStart(12)} ${(ref ? (best / ref).toFixed(2) : '-').padStart(7)}`);
+    const gpuRef = typeof torchGpu === 'object' ? torchGpu.rates[name] : undefined;
+    const gpuCells = adapter ? ` ${cell(webgpu?.rate, 11)}${adapter.software ? '' : ` ${cell(gpuRef, 11)} ${(gpuRef && webgpu ? (webgpu.rate / gpuRef).toFixed(3) : '-').padStart(9)}`}` : '';
+    console.log(`  ${name.padEnd(20)} ${rates.map((r) => cell(r, 11)).join(' ')} ${cell(plain, 12)} ${cell(ref, 12)} ${(ref ? (best / ref).toFixed(2) : '-').padStart(7)}${gpuCells}`);
   }
-  console.log(`  samples/s = training samples per second (forward + backward + clipped Adam step); ratio = gatebook at ${counts.at(-1)} workers / pytorch; plain ops,1 = one process with GATEBOOK_FUSED=0`);
+  console.log(`  samples/s = training samples per second (forward + backward + clipped Adam step); ratio = gatebook at ${counts.at(-1)} workers / pytorch cpu; plain ops,1 = one process with GATEBOOK_FUSED=0`);
+  if (adapter) {
+    for (const { name, webgpu } of ours) console.log(`dispatches per step (webgpu): ${name} ${Math.round(webgpu!.dispatches)}`);
+  }
   process.exit(0);
 })();

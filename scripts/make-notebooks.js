@@ -29,7 +29,7 @@ micro-benchmark of the backend. Every later record carries this provenance.`),
     code(`const device = gb.deviceReport();
 const choice = await gb.selectBackend(cfg.backend);
 ({ backend: choice.name, passedOver: choice.skipped, ...device })`),
-    code(`gb.microBenchmark()`),
+    code(`await gb.microBenchmark()`),
     code(`await gb.runGates('env', 'env', { config: cfg, artifacts: artifacts, ledger: ledger });
 ${TABLE}`),
   ],

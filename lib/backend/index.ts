@@ -3,3 +3,4 @@ export { selectBackend, currentBackend, describeBackend, BACKENDS, type BackendC
 export { deviceReport, type DeviceReport } from './device';
 export { microBenchmark, type MicroBenchmark } from './microbench';
 export { speedUpWasm } from './wasmKernels';
+export { adapterLine, findAdapter, gpuDoctor, lavapipeIcd, webgpuAdapter, webgpuDispatches, type GpuDoctorCheck, type WebGpuAdapterInfo } from './webgpu';

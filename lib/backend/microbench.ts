@@ -12,22 +12,28 @@ export interface MicroBenchmark {
  * Two figures that bound training speed on the active backend: per-op overhead (RNNs run
  * step by step, so it dominates them) and matMul throughput. Warm-up runs are discarded.
  */
-export function microBenchmark(size = 256, ops = 500): MicroBenchmark {
+export async function microBenchmark(size = 256, ops = 500): Promise<MicroBenchmark> {
   const a = tf.randomNormal([size, size], 0, 1, 'float32', 1);
   const b = tf.randomNormal([size, size], 0, 1, 'float32', 2);
   const s = tf.scalar(1);
   try {
-    for (let i = 0; i < 20; i++) tf.tidy(() => tf.add(s, s).dataSync());
+    for (let i = 0; i < 20; i++) await readOnce(tf.add(s, s));
     let t0 = performance.now();
-    for (let i = 0; i < ops; i++) tf.tidy(() => tf.add(s, s).dataSync());
+    for (let i = 0; i < ops; i++) await readOnce(tf.add(s, s));
     const opOverheadUs = ((performance.now() - t0) / ops) * 1000;
-    for (let i = 0; i < 3; i++) tf.tidy(() => tf.matMul(a, b).dataSync());
+    for (let i = 0; i < 3; i++) await readOnce(tf.matMul(a, b));
     const reps = 10;
     t0 = performance.now();
-    for (let i = 0; i < reps; i++) tf.tidy(() => tf.matMul(a, b).dataSync());
+    for (let i = 0; i < reps; i++) await readOnce(tf.matMul(a, b));
     const seconds = (performance.now() - t0) / 1000 / reps;
     return { opOverheadUs, matmulGflops: (2 * size ** 3) / seconds / 1e9, matmulSize: size };
   } finally {
     tf.dispose([a, b, s]);
   }
+}
+
+/** Wait for a result by reading it (asynchronously: GPU tensors cannot be read synchronously in Node), then free it. */
+async function readOnce(t: tf.Tensor): Promise<void> {
+  await t.data();
+  t.dispose();
 }

@@ -4,15 +4,18 @@ import { inspect } from 'node:util';
 import { tf } from './tf';
 import { InputError } from '../util/errors';
 import { speedUpWasm } from './wasmKernels';
+import { adapterLine, findAdapter, hardwareIcdPresent, registerWebGpu, webgpuAdapter, type WebGpuAdapterInfo } from './webgpu';
 
 /** Backends in order of preference. */
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface BackendChoice {
   name: BackendName;
-  /** tf.getBackend() after selection: 'tensorflow', 'wasm' or 'cpu'. */
+  /** tf.getBackend() after selection: 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
   tfBackend: string;
+  /** The WebGPU adapter, when the backend is webgpu. */
+  adapter?: WebGpuAdapterInfo;
   /** Why the better backends were passed over. */
   skipped: Array<{ name: BackendName; reason: string }>;
   forced: boolean;
@@ -21,8 +24,8 @@ export interface BackendChoice {
 let current: BackendChoice | null = null;
 
 /**
- * Pick the best backend that loads: tfjs-node-gpu (installed and a GPU seen), tfjs-node,
- * wasm, cpu. `GATEBOOK_BACKEND` (or `forced`) names one; a forced backend that cannot load
+ * Pick the best backend that loads: tfjs-node-gpu (installed and a GPU seen), webgpu (a
+ * hardware adapter through Dawn: Vulkan, else OpenGL ES), tfjs-node, wasm, cpu. `GATEBOOK_BACKEND` (or `forced`) names one; a forced backend that cannot load
  * is an error, never a silent fallback — tfjs itself falls back to cpu without a word, so
  * the active backend is read back and compared.
  */
@@ -34,9 +37,10 @@ export async function selectBackend(forced = process.env.GATEBOOK_BACKEND): Prom
   const candidates = forced ? [forced as BackendName] : [...BACKENDS];
   const skipped: BackendChoice['skipped'] = [];
   for (const name of candidates) {
-    const problem = await tryBackend(name);
+    const problem = await tryBackend(name, Boolean(forced));
     if (problem === null) {
-      current = shownInOneLine({ name, tfBackend: tf.getBackend(), skipped, forced: Boolean(forced) });
+      const adapter = name === 'webgpu' ? webgpuAdapter() ?? undefined : undefined;
+      current = shownInOneLine({ name, tfBackend: tf.getBackend(), ...(adapter ? { adapter } : {}), skipped, forced: Boolean(forced) });
       return current;
     }
     if (forced) throw new InputError(`backend ${forced} was asked for but cannot be used: ${problem}`);
@@ -47,7 +51,7 @@ export async function selectBackend(forced = process.env.GATEBOOK_BACKEND): Prom
 
 /** What was chosen and why the better ones were not, in one line. */
 export function describeBackend(b: BackendChoice): string {
-  const device = b.name === 'tensorflow-gpu' ? 'GPU' : `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}`;
+  const device = b.name === 'tensorflow-gpu' ? 'GPU' : b.adapter ? adapterLine(b.adapter) : `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}`;
   const passed = b.skipped.length ? ` (passed over: ${b.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
   return `backend ${b.name}${b.forced ? ' (forced)' : ''} on ${device}${passed}`;
 }
@@ -61,8 +65,15 @@ function shownInOneLine(b: BackendChoice): BackendChoice {
 }
 
 /** null when the backend is now active, else why not. */
-async function tryBackend(name: BackendName): Promise<string | null> {
+async function tryBackend(name: BackendName, forced: boolean): Promise<string | null> {
   try {
+    if (name === 'webgpu') {
+      if (!forced && !gpuVisible() && !hardwareIcdPresent()) return 'no GPU visible (nvidia-smi) and no Vulkan driver file';
+      const search = await findAdapter(forced);
+      if (!search.chosen) return `${search.problem} (\`gatebook env\` lists what a GPU box needs)`;
+      await registerWebGpu(search.chosen);
+      return (await activate('webgpu')) ? null : 'the webgpu backend did not initialize';
+    }
     if (name === 'tensorflow-gpu' || name === 'tensorflow') {
       if (name === 'tensorflow-gpu' && !gpuVisible()) return 'no NVIDIA GPU visible (nvidia-smi)';
       // eslint-disable-next-line @typescript-eslint/no-require-imports

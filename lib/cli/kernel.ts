@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { deviceReport, gpuDoctor } from '../backend';
 import { doctor, installKernelspec } from '../kernel/kernelspec';
 import { action } from './action';
 
@@ -18,7 +19,7 @@ export function registerKernel(program: Command): void {
     .option('--prefix <dir>', 'install prefix (default: ~/.local); add <prefix>/share/jupyter to JUPYTER_PATH')
     .option('--name <name>', 'kernel name', 'gatebook')
     .option('--display-name <text>', 'name shown in JupyterLab', 'TypeScript (gatebook)')
-    .option('--backend <name>', 'set GATEBOOK_BACKEND for the kernel (tensorflow-gpu, tensorflow, wasm, cpu)')
+    .option('--backend <name>', 'set GATEBOOK_BACKEND for the kernel (tensorflow-gpu, webgpu, tensorflow, wasm, cpu)')
     .action(action((flags: { prefix?: string; name: string; displayName: string; backend?: string }) => {
       const dir = installKernelspec({ prefix: flags.prefix, name: flags.name, displayName: flags.displayName, env: flags.backend ? { GATEBOOK_BACKEND: flags.backend } : {} });
       console.log(`installed kernelspec ${flags.name} in ${dir}`);
@@ -26,11 +27,13 @@ export function registerKernel(program: Command): void {
       return 0;
     }));
   kernel.command('doctor')
-    .description('say what would stop the kernel from starting, and how to fix it')
+    .description('say what would stop the kernel from starting, and how to fix it (on a GPU box, also what WebGPU needs)')
     .option('--prefix <dir>', 'where the kernelspec was installed')
     .option('--name <name>', 'kernel name', 'gatebook')
     .action(action((flags: { prefix?: string; name: string }) => {
       const checks = doctor({ prefix: flags.prefix, name: flags.name });
+      // on a GPU box, what WebGPU needs too (else training there runs on the CPU)
+      if (deviceReport().gpu) checks.push(...gpuDoctor().map((c) => ({ ...c, name: `WebGPU: ${c.name}` })));
       for (const c of checks) console.log(`${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}${c.fix ? `\n    fix: ${c.fix}` : ''}`);
       return checks.every((c) => c.ok) ? 0 : 1;
     }));

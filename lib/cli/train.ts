@@ -65,7 +65,7 @@ export function registerTrain(program: Command): void {
       const missing = [...inputs.featureNames, 'close'].filter((f) => !frame.columns.includes(f));
       if (missing.length) throw new InputError(`${file} lacks the model's column(s) ${missing.join(', ')}: build it with \`gatebook features build\``);
       const { source, ends, lastMove } = prepareForPrediction(frame, inputs.featureNames, inputs.scaler, inputs.window);
-      const p = model.predictProba(source, ends, lastMove);
+      const p = await model.predictProba(source, ends, lastMove);
       const t = frame.getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array;
       const rows = Array.from(ends, (e, i) => `${new Date(t[e]).toISOString()},${p[i].toFixed(6)}`);
       if (flags.out) {

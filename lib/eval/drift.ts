@@ -1,5 +1,5 @@
 import type pl from 'nodejs-polars';
-import { windowSource } from '../tensors/windows';
+import { windowSource } from '../tensors/frameSource';
 
 /**
  * Distribution drift of one feature between a reference sample (train) and another

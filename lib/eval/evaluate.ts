@@ -40,8 +40,8 @@ export function valLabels(data: PreparedData): number[] {
 }
 
 /** Share of the windows ending at `ends` (validation by default) whose label the model's probability (> 0.5) gets right. */
-export function accuracyOf(model: Classifier, data: PreparedData, ends = data.val): number {
-  const p = model.predictProba(data.source, ends, data.lastMove);
+export async function accuracyOf(model: Classifier, data: PreparedData, ends = data.val): Promise<number> {
+  const p = await model.predictProba(data.source, ends, data.lastMove);
   let hits = 0;
   for (let i = 0; i < ends.length; i++) hits += (p[i] > 0.5 ? 1 : 0) === data.source.labels[ends[i]] ? 1 : 0;
   return hits / Math.max(1, ends.length);

@@ -44,7 +44,7 @@ export async function labelControl(data: PreparedData, seed: number, train: (shu
   data.train.forEach((e, i) => (labels[e] = shuffledLabels[i]));
   // (a trainer that early-stops on a tail of the training windows stops on shuffled labels too)
   const model = await train({ ...data, source: { ...data.source, labels } });
-  const p = model.predictProba(data.source, data.val, data.lastMove);
+  const p = await model.predictProba(data.source, data.val, data.lastMove);
   model.dispose();
   // a control that learned nothing still predicts in long runs (its near-constant output drifts with the regime) and
   // validation labels come in runs too: resample in ~25 contiguous blocks (at least a window), or its interval is too

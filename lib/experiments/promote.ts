@@ -112,7 +112,7 @@ export async function promoteExperiment(exp: Experiment, o: PromoteOptions = {})
   const champion = championOf(registry, target);
   let challenger: RegistryEntry['challenger'] = null;
   if (champion && checks.every((c) => c.ok) && final) {
-    const vs = compareWithChampion(await entryModelDir(champion, o.storeOptions), champion, exp, config, records, final);
+    const vs = await compareWithChampion(await entryModelDir(champion, o.storeOptions), champion, exp, config, records, final);
     const worse = vs.challenger < vs.champion;
     challenger = { champion: `${champion.name} v${champion.version}`, champion_accuracy: vs.champion, challenger_accuracy: vs.challenger, mcnemar_p: vs.p, windows: vs.windows, forced: worse && o.forceReason ? o.forceReason : null };
     check('not worse than the champion', !worse || Boolean(o.forceReason),
@@ -206,7 +206,7 @@ export function defaultTarget(config: ExperimentConfig): string {
  * feature frame; each model with its own features, scaler, window and calibrator): accuracy
  * of each and McNemar's exact p. The windows are the ones both can read.
  */
-function compareWithChampion(championDir: string, champion: RegistryEntry, exp: Experiment, config: ExperimentConfig, records: GateRecord[], final: GateRecord): { champion: number; challenger: number; p: number; windows: number } {
+async function compareWithChampion(championDir: string, champion: RegistryEntry, exp: Experiment, config: ExperimentConfig, records: GateRecord[], final: GateRecord): Promise<{ champion: number; challenger: number; p: number; windows: number }> {
   const latest = new Map<string, GateRecord>();
   for (const r of records) latest.set(r.gate, r);
   const ctx = new RunContext(config, exp.artifactsDir, () => {}, 'promotion', latest);
@@ -215,20 +215,21 @@ function compareWithChampion(championDir: string, champion: RegistryEntry, exp: 
   const dirs = [championDir, dirname(final.artifacts.find((a) => a.path.endsWith('model.json'))!.path)];
   const windows = Math.max(...dirs.map((d) => savedInputs(readModelDir(d)).window));
   const ends = windowEnds(split.test, windows);
-  const [votesChampion, votesChallenger, labels] = (() => {
+  const [votesChampion, votesChallenger, labels] = await (async () => {
     let y: number[] = [];
-    const votes = dirs.map((dir) => {
+    const votes: number[][] = [];
+    for (const dir of dirs) {
       const saved = readModelDir(dir);
       const inputs = savedInputs(saved);
       const missing = inputs.featureNames.filter((f) => !frame.columns.includes(f));
       if (missing.length) throw new InputError(`the champion ${champion.name} v${champion.version} reads features this experiment's data lacks (${missing.slice(0, 3).join(', ')}): compare on a target with the same features, or set promotion.target`);
       const { source, lastMove } = prepareForPrediction(frame, inputs.featureNames, inputs.scaler, inputs.window);
       const model = loadModel(dir);
-      const p = applyCalibrator(saved.meta.calibrator as CalibratorState, model.predictProba(source, ends, lastMove));
+      const p = applyCalibrator(saved.meta.calibrator as CalibratorState, await model.predictProba(source, ends, lastMove));
       model.dispose();
       y = Array.from(ends, (e) => source.labels[e]);
-      return Array.from(p, (v) => (v > 0.5 ? 1 : 0));
-    });
+      votes.push(Array.from(p, (v) => (v > 0.5 ? 1 : 0)));
+    }
     return [votes[0], votes[1], y];
   })();
   const accuracy = (v: number[]) => v.reduce((s, x, i) => s + (x === labels[i] ? 1 : 0), 0) / Math.max(1, v.length);

@@ -93,7 +93,7 @@ export async function runSignals(o: SignalOptions): Promise<{ signals: Signal[];
         const bars = r.frame.filter(pl.col('symbol').eq(pl.lit(symbol)));
         const end = bars.height - o.iterations + i + 1; // the bars seen by now: [0, end)
         if (end < r.inputs.window + 1) throw new InputError(`${symbol}: ${bars.height} bars are too few to replay ${o.iterations} iterations with a ${r.inputs.window}-bar window`);
-        const s = signalAt(r, symbol, bars.slice(0, end), tiers);
+        const s = await signalAt(r, symbol, bars.slice(0, end), tiers);
         signals.push(s);
         o.onSignal?.(s);
         if (o.out) appendFileSync(o.out, JSON.stringify(s) + '\n');
@@ -124,13 +124,13 @@ function runnerOf(entry: RegistryEntry, dir: string, data: string | undefined): 
   return { entry, model: loadModel(dir), calibrator, config, inputs: savedInputs(saved), frame, labels };
 }
 
-function signalAt(r: Runner, symbol: string, seen: pl.DataFrame, tiers: number[]): Signal {
+async function signalAt(r: Runner, symbol: string, seen: pl.DataFrame, tiers: number[]): Promise<Signal> {
   const features = computeFeatures(seen, SEED_FEATURES);
   const missing = r.inputs.featureNames.filter((f) => !features.columns.includes(f));
   if (missing.length) throw new InputError(`${r.entry.name} v${r.entry.version} reads features the bars do not give (${missing.slice(0, 3).join(', ')})`);
   const { source, lastMove } = prepareForPrediction(features, r.inputs.featureNames, r.inputs.scaler, r.inputs.window);
   const last = Int32Array.of(features.height - 1);
-  const probability = r.model.predictProba(source, last, lastMove)[0];
+  const probability = (await r.model.predictProba(source, last, lastMove))[0];
   const calibrated = applyCalibrator(r.calibrator, [probability])[0];
   if (!Number.isFinite(calibrated)) throw new InputError(`${symbol}: the model gave ${calibrated} on the bar at row ${features.height - 1}: its window holds bars without features (too little history before it?)`);
   const confidence = Math.abs(2 * calibrated - 1);

@@ -41,7 +41,7 @@ export interface Classifier {
   readonly training: TrainResult | null;
   fit(data: PreparedData, options?: FitOptions): Promise<this>;
   /** P(label = 1) for the windows ending at `ends` of `source` (scaled like the training data); persistence reads `lastMove`. */
-  predictProba(source: WindowSource, ends: Int32Array, lastMove?: Float32Array): Float32Array;
+  predictProba(source: WindowSource, ends: Int32Array, lastMove?: Float32Array): Promise<Float32Array>;
   /** Write the model folder (model.json, weights, history), with `extra` keys in model.json. */
   save(dir: string, extra?: Record<string, unknown>): void;
   clone(): Classifier;

@@ -31,11 +31,6 @@ export function modelFiles(dir: string): string[] {
   return ['model.json', 'weights.bin', 'history.json'].map((f) => join(dir, f));
 }
 
-/** Named variables as plain arrays. */
-export function variableWeights(variables: Map<string, tf.Variable>): WeightSet {
-  return new Map([...variables].map(([name, v]) => [name, { shape: v.shape, values: v.dataSync() as Float32Array }]));
-}
-
 /**
  * Write a model directory atomically: model.json (family, params, features, scaler,
  * training history, weight layout and sha256), weights.bin and history.json, into a temporary folder

@@ -119,7 +119,7 @@ export class MiniRocketModel implements Classifier {
     return out;
   }
 
-  predictProba(source: WindowSource, ends: Int32Array): Float32Array {
+  async predictProba(source: WindowSource, ends: Int32Array): Promise<Float32Array> {
     if (!this.head || !this.rocket) throw new NotFittedError('MiniRocketModel');
     if (source.features !== this.rocket.channels) throw new InputError(`MiniRocketModel was fitted on ${this.rocket.channels} features, got ${source.features}`);
     return predictLinear(this.head, this.transform(source, ends), ends.length);

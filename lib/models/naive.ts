@@ -38,7 +38,7 @@ export class MajorityModel implements Classifier {
     return this;
   }
 
-  predictProba(_source: WindowSource, ends: Int32Array): Float32Array {
+  async predictProba(_source: WindowSource, ends: Int32Array): Promise<Float32Array> {
     if (this.rate === null) throw new NotFittedError('MajorityModel');
     return new Float32Array(ends.length).fill(this.rate);
   }
@@ -83,7 +83,7 @@ export class PersistenceModel implements Classifier {
     return this;
   }
 
-  predictProba(_source: WindowSource, ends: Int32Array, lastMove?: Float32Array): Float32Array {
+  async predictProba(_source: WindowSource, ends: Int32Array, lastMove?: Float32Array): Promise<Float32Array> {
     if (!this.inputs) throw new NotFittedError('PersistenceModel');
     if (!lastMove) throw new Error('PersistenceModel needs the last move of each window (PreparedData.lastMove)');
     return Float32Array.from(ends, (e) => lastMove[e]);

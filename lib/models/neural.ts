@@ -11,10 +11,10 @@ import { TrainOptions } from '../train/options';
 import { resolveWorkers } from '../train/replicas';
 import type { LoopState, TrainResult } from '../train/loop';
 import type { Net } from '../train/net';
-import { assignValues } from '../train/weights';
+import { assignValues, readWeights } from '../train/weights';
 import { InputError } from '../util/errors';
 import { inputsOf, NotFittedError, type Classifier, type FitOptions, type ModelInputs } from './classifier';
-import { readResumeState, saveModel, savedInputs, variableWeights, type SavedModel, type WeightSet } from './io';
+import { readResumeState, saveModel, savedInputs, type SavedModel, type WeightSet } from './io';
 import type { FamilyEntry } from './registry';
 
 function fail(message: string): never {
@@ -40,6 +40,8 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
   readonly params: P;
   private net: Net | null = null;
   private fittedInputs: ModelInputs | null = null;
+  /** The fitted weights, read once after fit or load: save and weights() never read the device. */
+  private host: WeightSet | null = null;
   private result: TrainResult | null = null;
   /** The training loop's state after the last epoch of the last fit (saved so training can continue). */
   private state: LoopState | null = null;
@@ -85,12 +87,13 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     // a frozen weight is simply not handed to the optimizer
     const trained = trainable ? { ...net, variables: new Map([...net.variables].filter(([name]) => trainable(name))) } : net;
     if (trained.variables.size === 0) fail(`no weight of ${this.family} is trainable`);
+    const frozen = await readWeights(new Map([...net.variables].filter(([name]) => !trained.variables.has(name))));
     const onState = async (state: LoopState) => {
       this.state = state;
       if (!checkpointDir) return;
       const bestWeights = state.best.weights ?? state.variables;
       const weights = new Map([...trained.variables.keys()].map((name, i) => [name, { shape: trained.variables.get(name)!.shape, values: bestWeights[i] }]));
-      for (const [name, v] of net.variables) if (!weights.has(name)) weights.set(name, { shape: v.shape, values: v.dataSync() as Float32Array }); // frozen
+      for (const [name, v] of frozen) if (!weights.has(name)) weights.set(name, v);
       const best = state.history.find((h) => h.epoch === state.best.epoch);
       saveModel(checkpointDir, { family: this.family, params, weights: orderedAs(net, weights), inputs, training: null, resume: state, extra: { epoch: state.best.epoch, history: state.history, metrics: best } });
       await callbacks.onState?.(state);
@@ -103,6 +106,7 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
       await parallel?.release();
     }
     this.net = net;
+    this.host = await readWeights(net.variables);
     this.fittedInputs = inputs;
     this.result = training;
     return this;
@@ -125,11 +129,11 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
 
   /** The fitted weights by name (a copy). */
   weights(): Map<string, Float32Array> {
-    if (!this.net) throw new NotFittedError(`${this.constructor.name}`);
-    return new Map([...this.net.variables].map(([name, v]) => [name, (v.dataSync() as Float32Array).slice()]));
+    if (!this.net || !this.host) throw new NotFittedError(`${this.constructor.name}`);
+    return new Map([...this.host].map(([name, w]) => [name, w.values.slice()]));
   }
 
-  predictProba(source: WindowSource, ends: Int32Array): Float32Array {
+  async predictProba(source: WindowSource, ends: Int32Array): Promise<Float32Array> {
     if (!this.net || !this.fittedInputs) throw new NotFittedError(`${this.constructor.name}`);
     const out = new Float32Array(ends.length);
     const { window } = this.fittedInputs;
@@ -137,14 +141,16 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     if (source.features !== features) throw new InputError(`${this.constructor.name} was fitted on ${features} features, got ${source.features}`);
     for (let i = 0; i < ends.length; i += 1024) {
       const batch = makeBatch(source, ends.subarray(i, i + 1024), window);
-      out.set(tf.tidy(() => tf.sigmoid(this.net!.forward(tf.tensor3d(batch.x, [batch.size, window, features]), false)).dataSync()), i);
+      const p = tf.tidy(() => tf.sigmoid(this.net!.forward(tf.tensor3d(batch.x, [batch.size, window, features]), false)));
+      out.set(await p.data(), i);
+      p.dispose();
     }
     return out;
   }
 
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    if (!this.net || !this.fittedInputs) throw new NotFittedError(`${this.constructor.name}`);
-    saveModel(dir, { family: this.family, params: this.validParams(), inputs: this.fittedInputs, training: this.result, weights: variableWeights(this.net.variables), resume: this.state, extra });
+    if (!this.net || !this.fittedInputs || !this.host) throw new NotFittedError(`${this.constructor.name}`);
+    saveModel(dir, { family: this.family, params: this.validParams(), inputs: this.fittedInputs, training: this.result, weights: this.host!, resume: this.state, extra });
   }
 
   /** @internal loadModel: a built net with the saved weights. */
@@ -158,6 +164,7 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     }
     this.dispose();
     this.net = net;
+    this.host = new Map([...net.variables].map(([name, v]) => [name, { shape: v.shape, values: saved.weights.get(name)! }]));
     this.fittedInputs = inputs;
     this.result = (saved.meta.training as TrainResult | undefined) ?? null;
     return this;
@@ -170,6 +177,7 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
   dispose(): void {
     if (this.net) for (const v of this.net.variables.values()) v.dispose();
     this.net = null;
+    this.host = null;
   }
 
   private validParams(): P {

@@ -4,7 +4,7 @@ import type { PreparedData } from '../tensors/prepare';
 import { shuffled } from '../tensors/sampling';
 import { makeBatch, type WindowSource } from '../tensors/windows';
 import { trainLoop, type EpochRecord, type Objective } from '../train/loop';
-import { assignValues } from '../train/weights';
+import { assignValues, readWeights } from '../train/weights';
 import { Random } from '../util/random';
 import { lstmEncoder, type LstmEncoder, type LstmParams } from './lstm';
 import { WeightFactory } from './net';
@@ -87,11 +87,11 @@ export async function pretrainEncoder(
   const encoder = lstmEncoder(w, encoderParams(o), f);
   const decoder = { kernel: w.glorot('decoder_kernel', encoder.size, f) as tf.Tensor2D, bias: w.fill('decoder_bias', [f], 0) };
   const objective = reconstructionObjective(data, o, encoder, decoder, seed);
-  const zeroValLoss = objective.validateZero();
+  const zeroValLoss = await objective.validateZero();
   const result = await trainLoop([...w.variables.values()], objective, {
     epochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: o.learningRate, clipNorm: o.clipNorm, seed, classWeighted: false,
   }, { onEpoch: (record, improved) => onEpoch?.(record, improved) });
-  const encoderWeights = new Map([...w.variables].filter(([name]) => name.startsWith('lstm')).map(([name, v]) => [name, (v.dataSync() as Float32Array).slice()]));
+  const encoderWeights = new Map([...await readWeights(new Map([...w.variables].filter(([name]) => name.startsWith('lstm'))))].map(([name, v]) => [name, v.values]));
   for (const v of w.variables.values()) v.dispose();
   return { encoder: encoderWeights, history: result.history, bestValLoss: result.bestValLoss, zeroValLoss, samplesPerSecond: result.samplesPerSecond };
 }
@@ -99,7 +99,7 @@ export async function pretrainEncoder(
 /** Masked MSE over the hidden steps of shuffled training windows (fresh masks per batch), validated on fixed masks. */
 function reconstructionObjective(
   data: PreparedData, o: PretrainOptions, encoder: LstmEncoder, decoder: { kernel: tf.Tensor2D; bias: tf.Tensor }, seed: number,
-): Objective & { validateZero(): number } {
+): Objective & { validateZero(): Promise<number> } {
   const { window } = data;
   const f = data.source.features;
   const loss = (x: tf.Tensor3D, mask: tf.Tensor2D, training: boolean): tf.Scalar => {
@@ -111,20 +111,22 @@ function reconstructionObjective(
   };
   const valMasks = makeMask(data.val.length, window, o, new Random(seed + 1));
   // the masked MSE of the validation windows, weighted by masked steps; `zero`: of predicting 0 everywhere
-  const evaluate = (zero: boolean): number => {
+  const evaluate = async (zero: boolean): Promise<number> => {
     let sum = 0;
     let weight = 0;
     for (let i = 0; i < data.val.length; i += 1024) {
       const batch = makeBatch(data.source, data.val.subarray(i, i + 1024), window);
       const maskValues = valMasks.subarray(i * window, (i + batch.size) * window);
       const masked = maskValues.reduce((a, b) => a + b, 0);
-      const value = tf.tidy(() => {
+      const t = tf.tidy(() => {
         const x = tf.tensor3d(batch.x, [batch.size, window, f]);
         const mask = tf.tensor2d(maskValues, [batch.size, window]);
-        if (!zero) return loss(x, mask, false).dataSync()[0];
+        if (!zero) return loss(x, mask, false);
         const m = mask.expandDims(2);
-        return x.square().mul(m).sum().div(m.sum().mul(f)).dataSync()[0];
+        return x.square().mul(m).sum().div(m.sum().mul(f));
       });
+      const value = (await t.data())[0];
+      t.dispose();
       sum += value * masked;
       weight += masked;
     }
@@ -146,20 +148,22 @@ function reconstructionObjective(
       const maskValues = makeMask(batch.size, window, o, rng);
       return { size: batch.size, loss: () => loss(tf.tensor3d(batch.x, [batch.size, window, f]), tf.tensor2d(maskValues, [batch.size, window]), true) };
     },
-    validate: () => ({ loss: evaluate(false) }),
+    validate: async () => ({ loss: await evaluate(false) }),
     validateZero: () => evaluate(true),
   };
 }
 
 /** The frozen encoder's features of windows: the last steps of both directions, rows × size. */
-export function encodeWindows(encoderWeights: Map<string, Float32Array>, o: Pick<PretrainOptions, 'units' | 'layers'>, source: WindowSource, ends: Int32Array, window: number): { x: Float32Array; columns: number } {
+export async function encodeWindows(encoderWeights: Map<string, Float32Array>, o: Pick<PretrainOptions, 'units' | 'layers'>, source: WindowSource, ends: Int32Array, window: number): Promise<{ x: Float32Array; columns: number }> {
   const w = new WeightFactory(0);
   const encoder = lstmEncoder(w, encoderParams(o), source.features);
   for (const [name, v] of w.variables) assignValues(v, encoderWeights.get(name)!);
   const out = new Float32Array(ends.length * encoder.size);
   for (let i = 0; i < ends.length; i += 1024) {
     const batch = makeBatch(source, ends.subarray(i, i + 1024), window);
-    out.set(tf.tidy(() => encoder.encode(tf.tensor3d(batch.x, [batch.size, window, source.features]), false, false).last.dataSync()), i * encoder.size);
+    const last = tf.tidy(() => encoder.encode(tf.tensor3d(batch.x, [batch.size, window, source.features]), false, false).last);
+    out.set(await last.data(), i * encoder.size);
+    last.dispose();
   }
   for (const v of w.variables.values()) v.dispose();
   return { x: out, columns: encoder.size };

@@ -1,5 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
+import { lstmSequenceWebgpu, webgpuLstmFits } from './lstmSequenceWebgpu';
 
 /**
  * One direction of an LSTM layer over a whole window, after its input projection:
@@ -113,5 +114,8 @@ function fused(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: LstmSequenceOp
 export const lstmSequence = fusedOp<[tf.Tensor3D, tf.Tensor2D, LstmSequenceOptions], tf.Tensor>({
   name: 'lstmSequence',
   reference,
-  kernels: { '*': fused },
+  kernels: {
+    '*': fused,
+    webgpu: (p, r, o) => (webgpuLstmFits(p.shape[2] / 4) ? lstmSequenceWebgpu(p, r, o) : fused(p, r, o)),
+  },
 });

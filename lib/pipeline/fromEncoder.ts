@@ -18,7 +18,7 @@ export async function trainFromEncoder(ctx: RunContext, data: PreparedData, gate
   const fit = (d: PreparedData) => fitOnTrainTail(ctx, d, real.source.rows);
   const model = await finetuneFromEncoder(fit(data), { ...run, callbacks: ctx.trainingCallbacks(gate), checkpointDir: dir, log: ctx.log });
   model.save(dir, { epoch: model.training?.bestEpoch, config: ctx.config });
-  const metrics = await judgeModel(ctx, data, model.predictProba(data.source, data.val), (shuffled) => finetuneFromEncoder(fit(shuffled), run), real);
+  const metrics = await judgeModel(ctx, data, await model.predictProba(data.source, data.val), (shuffled) => finetuneFromEncoder(fit(shuffled), run), real);
   const training = model.training!;
   model.dispose();
   return {

@@ -42,14 +42,14 @@ export async function trainModelRun(o: TrainRunOptions): Promise<TrainRunResult>
   await model.fit(data, { ...train, callbacks: o.callbacks, checkpointDir: o.dir, resume: o.resume });
   const training = model.training!;
   model.save(o.dir, { epoch: training.bestEpoch, config });
-  const p = model.predictProba(data.source, data.val, data.lastMove);
+  const p = await model.predictProba(data.source, data.val, data.lastMove);
   const metrics = {
-    val_accuracy: accuracyOf(model, data),
+    val_accuracy: await accuracyOf(model, data),
     val_f1: f1(valLabels(data), p),
     val_roc_auc: rocAuc(valLabels(data), p),
     val_loss: training.bestValLoss,
-    majority_val_accuracy: accuracyOf(await new MajorityModel().fit(data), data),
-    persistence_val_accuracy: accuracyOf(await new PersistenceModel().fit(data), data),
+    majority_val_accuracy: await accuracyOf(await new MajorityModel().fit(data), data),
+    persistence_val_accuracy: await accuracyOf(await new PersistenceModel().fit(data), data),
     samples_per_second: Math.round(training.samplesPerSecond),
     epochs: training.history.length,
     best_epoch: training.bestEpoch,

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { deviceReport, selectBackend } from '../backend';
+import { adapterLine, deviceReport, selectBackend } from '../backend';
 import { evaluateChecks, type CheckIssue } from '../gates/check';
 import { appendRecord, latestByGate, verifyLedger } from '../gates/ledger';
 import { inDependencyOrder } from '../gates/order';
@@ -342,7 +342,7 @@ export async function baseProvenance(config: ExperimentConfig): Promise<Omit<Pro
     config_sha256: configSha256(config),
     seed: config.seed,
     backend: backend.name,
-    device: gpu ? `${gpu.name} (${gpu.memoryGb} GB)` : deviceName(),
+    device: backend.adapter ? adapterLine(backend.adapter) : gpu ? `${gpu.name} (${gpu.memoryGb} GB)` : deviceName(),
     versions: versions(),
     host: host(),
   };

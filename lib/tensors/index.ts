@@ -1,5 +1,6 @@
 export { fitScaler, applyScaler, ScalerState } from './scaler';
-export { windowSource, windowEnds, makeBatch, batches, type WindowSource, type Batch } from './windows';
+export { windowEnds, makeBatch, batches, type WindowSource, type Batch } from './windows';
+export { windowSource } from './frameSource';
 export { classWeights, shuffled, balanced } from './sampling';
 export { prepareData, prepareForPrediction, type PrepareOptions, type PreparedData } from './prepare';
 export { trainTailHoldout, tailStart } from './holdout';

@@ -2,7 +2,8 @@ import pl from 'nodejs-polars';
 import type { SplitFile } from '../split/splitFile';
 import { numericFeatureNames } from '../features/registry';
 import { applyScaler, fitScaler, type ScalerState } from './scaler';
-import { windowEnds, windowSource, type WindowSource } from './windows';
+import { windowSource } from './frameSource';
+import { windowEnds, type WindowSource } from './windows';
 
 /** Windows ready for a model: a scaled source and the window-end rows of each part. */
 export interface PreparedData {

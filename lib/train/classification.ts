@@ -99,26 +99,37 @@ export function shardGradients(net: Net, variables: tf.Variable[], source: Windo
 }
 
 /** Unweighted BCE and accuracy on the validation windows. */
-export function evaluateLoss(net: Net, data: PreparedData, batchSize: number): { loss: number; accuracy: number } {
-  const { lossSum, hits } = evaluateRows(net, data.source, data.window, data.val, batchSize);
+export async function evaluateLoss(net: Net, data: PreparedData, batchSize: number): Promise<{ loss: number; accuracy: number }> {
+  const { lossSum, hits } = await evaluateRows(net, data.source, data.window, data.val, batchSize);
   return { loss: lossSum / Math.max(1, data.val.length), accuracy: hits / Math.max(1, data.val.length) };
 }
 
-/** The summed unweighted BCE and the number of right answers over the windows ending at `rows` (dropout off). */
-export function evaluateRows(net: Net, source: WindowSource, window: number, rows: Int32Array, batchSize: number): { lossSum: number; hits: number } {
-  let lossSum = 0;
-  let hits = 0;
-  for (let i = 0; i < rows.length; i += batchSize) {
-    const batch = makeBatch(source, rows.subarray(i, i + batchSize), window);
-    const [loss, right] = tf.tidy(() => {
-      const logits = net.forward(tf.tensor3d(batch.x, [batch.size, window, source.features]), false);
-      const y = tf.tensor1d(batch.y);
-      const l = weightedBce(logits, y).mul(batch.size);
-      const h = logits.greater(0).cast('float32').equal(y).cast('float32').sum();
-      return [l.dataSync()[0], h.dataSync()[0]];
-    });
-    lossSum += loss;
-    hits += right;
+/**
+ * The summed unweighted BCE and the number of right answers over the windows ending at `rows`
+ * (dropout off). Each batch's two sums stay on the device; one asynchronous read at the end.
+ */
+export async function evaluateRows(net: Net, source: WindowSource, window: number, rows: Int32Array, batchSize: number): Promise<{ lossSum: number; hits: number }> {
+  const sums: tf.Tensor[] = [];
+  try {
+    for (let i = 0; i < rows.length; i += batchSize) {
+      const batch = makeBatch(source, rows.subarray(i, i + batchSize), window);
+      sums.push(tf.tidy(() => {
+        const logits = net.forward(tf.tensor3d(batch.x, [batch.size, window, source.features]), false);
+        const y = tf.tensor1d(batch.y);
+        const l = weightedBce(logits, y).mul(batch.size);
+        const h = logits.greater(0).cast('float32').equal(y).cast('float32').sum();
+        return tf.stack([l, h]);
+      }));
+    }
+    let lossSum = 0;
+    let hits = 0;
+    for (const s of sums) {
+      const [l, h] = await s.data();
+      lossSum += l;
+      hits += h;
+    }
+    return { lossSum, hits };
+  } finally {
+    tf.dispose(sums);
   }
-  return { lossSum, hits };
 }

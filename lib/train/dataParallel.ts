@@ -135,13 +135,13 @@ export class DataParallel {
    * `local`, the others by the replicas on the current weights; the sums of the loss and of
    * the right answers.
    */
-  async evaluate(rows: Int32Array, batchSize: number, local: (rows: Int32Array) => { lossSum: number; hits: number }): Promise<{ lossSum: number; hits: number }> {
+  async evaluate(rows: Int32Array, batchSize: number, local: (rows: Int32Array) => Promise<{ lossSum: number; hits: number }>): Promise<{ lossSum: number; hits: number }> {
     const shards = shardsOf(rows.length, Math.min(this.processes, Math.max(1, Math.floor(rows.length / MIN_SHARD_ROWS))));
     this.publishWeights();
     const pending = shards.slice(1).map((s, i) => this.replicas[i].request({ type: 'evaluate', rows: rows.slice(s.offset, s.offset + s.size), batchSize } satisfies ReplicaEvaluate));
     let mine: { lossSum: number; hits: number };
     try {
-      mine = local(rows.subarray(0, shards[0].size));
+      mine = await local(rows.subarray(0, shards[0].size));
     } catch (error) {
       await Promise.allSettled(pending);
       throw error;

@@ -2,7 +2,7 @@ import { tf } from '../backend/tf';
 import { beginWork, cancellationToken, InterruptedError } from '../util/cancel';
 import { GatebookError } from '../util/errors';
 import { Random } from '../util/random';
-import { clipByGlobalNorm } from './loss';
+import { clipToNorm, globalNormSquared } from './loss';
 import { TrainOptions, type TrainOptionsInput } from './options';
 import { learningRateAt, PlateauTracker } from './schedule';
 import { assignValues, snapshot } from './weights';
@@ -152,7 +152,7 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
       for (let b = 0; b < batches; b++) {
         token.throwIfCancelled(`training, epoch ${epoch + 1}, batch ${b + 1}`); // nothing of this run is kept
         const batch = objective.batch(b);
-        const { loss, norm } = await step(variables, optimizer, batch, o.clipNorm);
+        const { loss, norm } = await trainingStep(variables, optimizer, batch, o.clipNorm);
         if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
           throw new TrainingDivergedError(`training diverged: loss ${loss}, gradient norm ${norm} at epoch ${epoch + 1}, batch ${b + 1} (learning rate ${learningRate}); nothing was saved. ${hint}`);
         }
@@ -180,14 +180,14 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
       if (o.schedule.kind === 'plateau') plateau.update(val.loss, o.schedule.patience, o.schedule.factor);
       const improved = val.loss < best.valLoss - 1e-7;
       if (improved) {
-        best = { epoch: epoch + 1, valLoss: val.loss, weights: snapshot(variables) };
+        best = { epoch: epoch + 1, valLoss: val.loss, weights: await snapshot(variables) };
         stale = 0;
       } else stale++;
       await callbacks.onEpoch?.(record, improved, { epoch: epoch + 1, epochs: o.epochs, batch: batches, batches, loss: record.loss, samplesPerSecond: record.samplesPerSecond, etaSeconds: 0, last: record });
       if (callbacks.onState) {
         await callbacks.onState({
           epoch: epoch + 1, history: [...history], best, stale, plateau: plateau.getState(), rng: rng.getState(),
-          netRandom: objective.randomState?.get() ?? null, variables: snapshot(variables), optimizer: await optimizerState(optimizer), adamPowers: adamPowers(optimizer),
+          netRandom: objective.randomState?.get() ?? null, variables: await snapshot(variables), optimizer: await optimizerState(optimizer), adamPowers: await adamPowers(optimizer),
         });
       }
       if (stale >= o.patience) break;
@@ -223,9 +223,9 @@ async function optimizerState(optimizer: tf.Optimizer): Promise<LoopState['optim
 /** tfjs's Adam keeps β₁ᵗ and β₂ᵗ as running products in two private variables; an exact resume needs their float32 values. */
 type AdamInternals = { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
 
-function adamPowers(optimizer: tf.Optimizer): [number, number] | null {
+async function adamPowers(optimizer: tf.Optimizer): Promise<[number, number] | null> {
   const o = optimizer as unknown as AdamInternals;
-  return o.accBeta1 && o.accBeta2 ? [o.accBeta1.dataSync()[0], o.accBeta2.dataSync()[0]] : null;
+  return o.accBeta1 && o.accBeta2 ? [(await o.accBeta1.data())[0], (await o.accBeta2.data())[0]] : null;
 }
 
 async function restore(state: LoopState, variables: tf.Variable[], optimizer: tf.Optimizer, rng: Random, plateau: PlateauTracker, objective: Objective): Promise<void> {
@@ -246,22 +246,30 @@ async function restore(state: LoopState, variables: tf.Variable[], optimizer: tf
   if (state.netRandom !== null) objective.randomState?.set(state.netRandom);
 }
 
-/** One Adam step on the batch's gradients, clipped to `clipNorm`; skipped (and reported) when non-finite. */
-async function step(variables: tf.Variable[], optimizer: tf.Optimizer, batch: ReturnType<Objective['batch']>, clipNorm: number): Promise<{ loss: number; norm: number }> {
+/**
+ * One Adam step on the batch's gradients, clipped to `clipNorm`; skipped (and reported) when
+ * non-finite. The loss and the gradient norm come back in one asynchronous read: on a GPU a
+ * synchronous read is impossible in Node, and one read per step is the only wait.
+ */
+export async function trainingStep(variables: tf.Variable[], optimizer: tf.Optimizer, batch: ReturnType<Objective['batch']>, clipNorm: number): Promise<{ loss: number; norm: number }> {
   const computed = batch.gradients ? await batch.gradients() : null;
-  return tf.tidy(() => {
-    let loss: number;
-    let grads: tf.NamedTensorMap;
-    if (computed) {
-      loss = computed.loss;
-      grads = Object.fromEntries(variables.map((v, i) => [v.name, tf.tensor(computed.grads[i], v.shape)]));
-    } else {
-      const taped = tf.variableGrads(batch.loss, variables);
-      loss = taped.value.dataSync()[0];
-      grads = taped.grads;
+  const taped = computed ? null : tf.variableGrads(batch.loss, variables);
+  let grads: tf.NamedTensorMap = computed
+    ? Object.fromEntries(variables.map((v, i) => [v.name, tf.tensor(computed.grads[i], v.shape)]))
+    : taped!.grads;
+  try {
+    const read = tf.tidy(() => (taped ? tf.stack([taped.value, globalNormSquared(grads)]) : globalNormSquared(grads)));
+    const values = await read.data();
+    read.dispose();
+    const loss = computed ? computed.loss : values[0];
+    const norm = Math.sqrt(values[values.length - 1]);
+    if (Number.isFinite(loss) && Number.isFinite(norm)) {
+      grads = clipToNorm(grads, clipNorm, norm);
+      tf.tidy(() => optimizer.applyGradients(grads));
     }
-    const clipped = clipByGlobalNorm(grads, clipNorm);
-    if (Number.isFinite(loss) && Number.isFinite(clipped.norm)) optimizer.applyGradients(clipped.grads);
-    return { loss, norm: clipped.norm };
-  });
+    return { loss, norm };
+  } finally {
+    tf.dispose(Object.values(grads));
+    taped?.value.dispose();
+  }
 }

@@ -65,7 +65,7 @@ export function serveReplica(build: (spec: unknown) => Net): void {
       } else if (message.type === 'evaluate') {
         const t = training ?? missing('the training (no init)');
         loadWeights(t);
-        port.postMessage({ type: 'evaluated', ...evaluateRows(t.net, t.source, t.window, message.rows, message.batchSize) });
+        port.postMessage({ type: 'evaluated', ...await evaluateRows(t.net, t.source, t.window, message.rows, message.batchSize) });
       } else {
         release();
         port.postMessage({ type: 'released' });

@@ -7,7 +7,12 @@ export function assignValues(v: tf.Variable, values: Float32Array): void {
   t.dispose();
 }
 
-/** Copies of the variables' current values (a best-epoch snapshot). */
-export function snapshot(variables: tf.Variable[]): Float32Array[] {
-  return variables.map((v) => (v.dataSync() as Float32Array).slice());
+/** Copies of the variables' current values (a best-epoch snapshot), read asynchronously (GPU tensors cannot be read synchronously in Node). */
+export async function snapshot(variables: tf.Variable[]): Promise<Float32Array[]> {
+  return Promise.all(variables.map(async (v) => Float32Array.from(await v.data() as Float32Array)));
+}
+
+/** Named variables as plain arrays (copies), read asynchronously: a GPU tensor cannot be read synchronously in Node. */
+export async function readWeights(variables: Map<string, tf.Variable>): Promise<Map<string, { shape: number[]; values: Float32Array }>> {
+  return new Map(await Promise.all([...variables].map(async ([name, v]) => [name, { shape: v.shape, values: Float32Array.from(await v.data() as Float32Array) }] as const)));
 }

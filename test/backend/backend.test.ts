@@ -15,7 +15,7 @@ describe('backend selection', () => {
   });
 
   it('a forced backend that cannot load is an error, never a silent fallback', async () => {
-    await expect(selectBackend('gpu-please')).rejects.toThrow(/invalid backend: gpu-please \(expected one of tensorflow-gpu, tensorflow, wasm, cpu/);
+    await expect(selectBackend('gpu-please')).rejects.toThrow(/invalid backend: gpu-please \(expected one of tensorflow-gpu, webgpu, tensorflow, wasm, cpu/);
     let tfjsNode = true;
     try {
       require.resolve('@tensorflow/tfjs-node');
@@ -30,8 +30,8 @@ describe('backend selection', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
-  it('measures per-op overhead and matMul throughput', () => {
-    const m = microBenchmark(64, 50);
+  it('measures per-op overhead and matMul throughput', async () => {
+    const m = await microBenchmark(64, 50);
     expect(m.opOverheadUs).toBeGreaterThan(0);
     expect(m.matmulGflops).toBeGreaterThan(0);
     expect(m.matmulSize).toBe(64);

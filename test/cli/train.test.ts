@@ -90,6 +90,6 @@ describe('gatebook train / predict', () => {
     const rocket = await minirocket({ numFeatures: 168, classifier: 'logistic' }).fit(data, { epochs: 2 });
     rocket.save(join(dir, 'minirocket'));
     const p = read(join(dir, 'minirocket'));
-    expect(p[700 - 19]).toBeCloseTo(rocket.predictProba(data.source, Int32Array.of(700))[0], 5); // bar 700 is a training window's end here
+    expect(p[700 - 19]).toBeCloseTo((await rocket.predictProba(data.source, Int32Array.of(700)))[0], 5); // bar 700 is a training window's end here
   }, 120_000);
 });

@@ -221,7 +221,7 @@ describe('experiments', { timeout: 300_000 }, () => {
     const whole = computeFeatures(bars);
     const { source, lastMove } = prepareForPrediction(whole, inputs.featureNames, inputs.scaler, inputs.window);
     const model = loadModel(dir);
-    const p = model.predictProba(source, Int32Array.from({ length: 20 }, (_, i) => times.length - 20 + i), lastMove);
+    const p = await model.predictProba(source, Int32Array.from({ length: 20 }, (_, i) => times.length - 20 + i), lastMove);
     signals.forEach((s, i) => expect(s.probability).toBeCloseTo(p[i], 5));
     model.dispose();
   });

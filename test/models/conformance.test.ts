@@ -21,11 +21,11 @@ beforeAll(async () => {
 describe.each(familyNames())('%s model', (family) => {
   const make = () => createModel(family, SMALL[family]);
 
-  it('says it is not fitted before fit, naming itself', () => {
+  it('says it is not fitted before fit, naming itself', async () => {
     const model = make();
     expect(model.fitted).toBe(false);
-    expect(() => model.predictProba(data.source, data.val, data.lastMove)).toThrow(NotFittedError);
-    expect(() => model.predictProba(data.source, data.val, data.lastMove)).toThrow(/Model is not fitted yet: call fit\(\) first/);
+    await expect(model.predictProba(data.source, data.val, data.lastMove)).rejects.toThrow(NotFittedError);
+    await expect(model.predictProba(data.source, data.val, data.lastMove)).rejects.toThrow(/Model is not fitted yet: call fit\(\) first/);
     expect(() => model.save(tempDir())).toThrow(NotFittedError);
   });
 
@@ -45,8 +45,8 @@ describe.each(familyNames())('%s model', (family) => {
     const dir = join(tempDir(), 'model');
     model.save(dir);
     const loaded = loadModel(dir);
-    const a = model.predictProba(data.source, data.val, data.lastMove);
-    const b = loaded.predictProba(data.source, data.val, data.lastMove);
+    const a = await model.predictProba(data.source, data.val, data.lastMove);
+    const b = await loaded.predictProba(data.source, data.val, data.lastMove);
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(a.every((p) => p >= 0 && p <= 1)).toBe(true);
     model.dispose();

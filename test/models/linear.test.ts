@@ -30,18 +30,18 @@ function primalRidge(x: Float32Array, rows: number, cols: number, y: Float32Arra
 }
 
 describe('ridge with alpha by leave-one-out CV', () => {
-  it('equals the primal solution at the chosen alpha', () => {
+  it('equals the primal solution at the chosen alpha', async () => {
     const { x, y } = problem(60, 5, 1);
-    const head = fitRidgeCV(x, 60, 5, y);
+    const head = await fitRidgeCV(x, 60, 5, y);
     const w = primalRidge(x, 60, 5, y, head.alpha!);
     head.weights.forEach((v, c) => expect(v).toBeCloseTo(w[c], 4));
   });
 
-  it('reports the leave-one-out error that refitting without each row gives', () => {
+  it('reports the leave-one-out error that refitting without each row gives', async () => {
     const rows = 30, cols = 4;
     const { x, y } = problem(rows, cols, 2);
     const alphas = [0.1, 10];
-    const head = fitRidgeCV(x, rows, cols, y, alphas);
+    const head = await fitRidgeCV(x, rows, cols, y, alphas);
     // brute force for alpha 10: standardization is fixed from all rows (as in the closed form), fit on n − 1 rows
     const { mean, std } = standardization(x, rows, cols);
     const z = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, c) => (x[i * cols + c] - mean[c]) / std[c]));
@@ -59,10 +59,10 @@ describe('ridge with alpha by leave-one-out CV', () => {
     expect(head.cvMse[1]).toBeCloseTo(sse / rows, 6);
   });
 
-  it('blocked CV: each block scored by the fit without the block and its gap', () => {
+  it('blocked CV: each block scored by the fit without the block and its gap', async () => {
     const rows = 40, cols = 3, gap = 2;
     const { x, y } = problem(rows, cols, 8);
-    const head = fitRidgeCV(x, rows, cols, y, [5], { folds: 4, gap });
+    const head = await fitRidgeCV(x, rows, cols, y, [5], { folds: 4, gap });
     const { mean, std } = standardization(x, rows, cols);
     const z = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, c) => (x[i * cols + c] - mean[c]) / std[c]));
     const ym = y.reduce((a, b) => a + b, 0) / rows;
@@ -77,10 +77,10 @@ describe('ridge with alpha by leave-one-out CV', () => {
     expect(head.cvMse[0]).toBeCloseTo(sse / rows, 6);
   });
 
-  it('classifies a linearly separable-ish problem far above chance', () => {
+  it('classifies a linearly separable-ish problem far above chance', async () => {
     const train = problem(400, 10, 3);
     const test = problem(400, 10, 4);
-    const head = fitRidgeCV(train.x, 400, 10, train.y);
+    const head = await fitRidgeCV(train.x, 400, 10, train.y);
     const p = predictLinear(head, test.x, 400);
     const acc = Array.from(p).filter((v, i) => (v > 0.5 ? 1 : 0) === test.y[i]).length / 400;
     expect(acc).toBeGreaterThan(0.85);
@@ -106,10 +106,10 @@ describe('MiniRocket classifier', () => {
     const data = toyData(700, 3, 9);
     const ridge = await new MiniRocketModel({ numFeatures: 840 }).fit(data, { seed: 1 });
     expect(ridge.linearHead!.kind).toBe('ridge');
-    expect(accuracyOf(ridge, data)).toBeGreaterThan(0.8);
+    expect(await accuracyOf(ridge, data)).toBeGreaterThan(0.8);
     const logistic = await new MiniRocketModel({ numFeatures: 840, ridgeMaxExamples: 100 }).fit(data, { seed: 1, epochs: 40, learningRate: 0.01 });
     expect(logistic.linearHead!.kind).toBe('logistic');
-    expect(accuracyOf(logistic, data)).toBeGreaterThan(0.75); // chance is 0.5
+    expect(await accuracyOf(logistic, data)).toBeGreaterThan(0.75); // chance is 0.5
   });
 
   it('on shuffled training labels stays near chance (the control)', async () => {

@@ -59,7 +59,7 @@ describe('masked pretraining and fine-tuning', () => {
     });
     const changed = tuned.weights().get('lstm0_fw_kernel')!;
     expect(Array.from(changed)).not.toEqual(Array.from(result.encoder.get('lstm0_fw_kernel')!)); // phase 2 trains the encoder too
-    expect(accuracyOf(tuned, data)).toBeGreaterThan(0.8); // the rise of a smooth sine is learnable
+    expect(await accuracyOf(tuned, data)).toBeGreaterThan(0.8); // the rise of a smooth sine is learnable
     tuned.dispose();
   });
 

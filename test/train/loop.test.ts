@@ -23,7 +23,7 @@ describe('training loop', () => {
     const models = [logistic(), lstm({ layers: 1, units: 8, dropout: 0 }), tcn({ channels: 8, dilations: [1, 2], dropout: 0 }), transformer({ dModel: 8, heads: 2, layers: 1, ffSize: 16, pooling: 'last', dropout: 0 })];
     for (const model of models) {
       await model.fit(data, { epochs: 12, batchSize: 64, learningRate: 0.01, patience: 12 });
-      const acc = accuracy(model.predictProba(data.source, data.val), data.source.labels, data.val);
+      const acc = accuracy(await model.predictProba(data.source, data.val), data.source.labels, data.val);
       expect(acc, model.family).toBeGreaterThan(0.9);
       const h = model.training!.history;
       expect(h.at(-1)!.loss, model.family).toBeLessThan(h[0].loss);
@@ -100,13 +100,13 @@ describe('schedules, loss and clipping', () => {
     expect(learningRateAt(3, plateau, p)).toBe(0.5);
   });
 
-  it('weighted BCE equals its definition; clipping caps the global norm', () => {
+  it('weighted BCE equals its definition; clipping caps the global norm', async () => {
     const z = [2, -1, 0.5], y = [1, 0, 0], w = [1, 3, 2];
     const bce = (zi: number, yi: number) => -(yi * Math.log(1 / (1 + Math.exp(-zi))) + (1 - yi) * Math.log(1 - 1 / (1 + Math.exp(-zi))));
     const expected = z.reduce((s, zi, i) => s + w[i] * bce(zi, y[i]), 0) / 6;
     expect(weightedBce(tf.tensor1d(z), tf.tensor1d(y), tf.tensor1d(w)).dataSync()[0]).toBeCloseTo(expected, 5);
     expect(weightedBce(tf.tensor1d([100]), tf.tensor1d([0])).dataSync()[0]).toBeCloseTo(100, 3); // stable for large logits
-    const { grads, norm } = clipByGlobalNorm({ a: tf.tensor1d([3, 0]), b: tf.tensor1d([0, 4]) }, 1);
+    const { grads, norm } = await clipByGlobalNorm({ a: tf.tensor1d([3, 0]), b: tf.tensor1d([0, 4]) }, 1);
     expect(norm).toBeCloseTo(5);
     expect(Array.from(grads.a.dataSync())).toEqual([expect.closeTo(0.6, 5), 0]);
   });

@@ -26,13 +26,13 @@ export const calibrationGate = defineGate({
     max_ece: z.number().positive().default(0.05),
   }).strict(),
   checks: [{ metric: 'ece_after_hi', op: '<=', threshold: 'max_ece' }],
-  run(ctx) {
+  async run(ctx) {
     const dir = ctx.currentModelDir();
     const model = loadModel(dir);
     const inputs = model.inputs;
     if (!inputs?.scaler) throw new InputError(`${dir}: the calibration gate needs a model that reads features (got ${model.family})`);
     const data = prepareData(ctx.featureFrame(), ctx.split(), { window: inputs.window, featureNames: inputs.featureNames, scaler: inputs.scaler.kind });
-    const p = model.predictProba(data.source, data.val, data.lastMove);
+    const p = await model.predictProba(data.source, data.val, data.lastMove);
     model.dispose();
     const y = Array.from(data.val, (e) => data.source.labels[e]);
     const { method, bins } = ctx.config.calibration;

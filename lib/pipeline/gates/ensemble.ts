@@ -46,14 +46,14 @@ export const ensembleGate = defineGate({
     const data = ctx.modelData();
     const { calibration, folds } = ctx.config.workflow.ensemble;
     const y = valLabels(data);
-    const members = ENSEMBLE_MEMBERS.map((gate) => {
+    const members = await Promise.all(ENSEMBLE_MEMBERS.map(async (gate) => {
       const dir = ctx.modelDirOfGate(gate);
       const model = loadModel(dir);
-      const raw = Array.from(model.predictProba(data.source, data.val, data.lastMove));
+      const raw = Array.from(await model.predictProba(data.source, data.val, data.lastMove));
       model.dispose();
       const calibrated = crossFitCalibrated(calibration, y, raw, folds);
       return { gate, dir, raw, calibrated, ...scores(y, calibrated, folds), calibrator: fitCalibrator(calibration, y, raw) };
-    });
+    }));
     const p = Float64Array.from(y, (_, i) => members.reduce((s, m) => s + m.calibrated[i], 0) / members.length);
     const ensemble = scores(y, p, folds);
     const bestByLoss = members.reduce((a, b) => (b.logLoss < a.logLoss ? b : a));

@@ -3,7 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { z } from 'zod';
-import { currentBackend, deviceReport, microBenchmark } from '../../backend';
+import { adapterLine, currentBackend, deviceReport, microBenchmark } from '../../backend';
 import { fusedEnabled } from '../../ops/fusedOp';
 import { resolveWorkers } from '../../train';
 import { freeBytes } from '../../util/disk';
@@ -29,10 +29,11 @@ export const envGate = defineGate({
     { metric: 'polars_ok', op: '==', threshold: 1 },
     { metric: 'data_present', op: '==', threshold: 1 },
   ],
-  run(ctx) {
+  async run(ctx) {
     const device = deviceReport();
-    const bench = microBenchmark();
+    const bench = await microBenchmark();
     const backend = currentBackend();
+    const adapter = backend?.adapter;
     return {
       metrics: {
         node_major: Number(process.versions.node.split('.')[0]),
@@ -50,10 +51,17 @@ export const envGate = defineGate({
         // processes that compute each batch's gradients (data parallelism; the count changes results at float rounding)
         train_workers: resolveWorkers(ctx.config.train.workers, backend?.name ?? 'cpu'),
         wasm_stock_kernels: backend?.name === 'wasm' ? (process.env.GATEBOOK_WASM_STOCK === '1' ? 1 : 0) : null,
+        // the WebGPU adapter (webgpu backend only): a software one (lavapipe) runs only when forced
+        webgpu_software: adapter ? (adapter.software ? 1 : 0) : null,
+        webgpu_max_storage_buffers: adapter?.limits.maxStorageBuffersPerShaderStage ?? null,
+        webgpu_max_buffer_gb: adapter ? round(adapter.limits.maxBufferSize / 2 ** 30) : null,
+        webgpu_max_binding_gb: adapter ? round(adapter.limits.maxStorageBufferBindingSize / 2 ** 30) : null,
+        webgpu_max_workgroup_size: adapter?.limits.maxComputeInvocationsPerWorkgroup ?? null,
       },
       artifacts: [],
       note: `backend ${backend?.name ?? 'none selected'}${backend?.skipped.length ? ` (passed over: ${backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}; ` +
-        `${device.gpu ? `GPU ${device.gpu.name} ${device.gpu.memoryGb} GB; ` : ''}${device.cores} × ${device.cpu}; ` +
+        `${device.gpu ? `GPU ${device.gpu.name} ${device.gpu.memoryGb} GB; ` : ''}${adapter ? `WebGPU adapter ${adapterLine(adapter)}, vendor ${adapter.vendor}, device ${adapter.device || 'n/a'}, ` +
+          `limits ${Object.entries(adapter.limits).map(([k, v]) => `${k}=${v}`).join(' ')}; ` : ''}${device.cores} × ${device.cpu}; ` +
         `op ${bench.opOverheadUs.toFixed(1)} µs, matMul ${bench.matmulGflops.toFixed(1)} GFLOP/s; ` +
         `${fusedEnabled() ? 'fused ops' : 'plain ops (GATEBOOK_FUSED=0)'}${backend?.name === 'wasm' && process.env.GATEBOOK_WASM_STOCK === '1' ? ', stock wasm kernels' : ''}`,
     };

@@ -62,7 +62,7 @@ export const finalizationGate = defineGate({
     const { model, data } = run;
     const labels = (ends: Int32Array) => Array.from(ends, (e) => data.source.labels[e]);
     const { method, bins } = ctx.config.calibration;
-    const calibrator = fitCalibrator(method, labels(data.val), Array.from(model.predictProba(data.source, data.val, data.lastMove)));
+    const calibrator = fitCalibrator(method, labels(data.val), Array.from(await model.predictProba(data.source, data.val, data.lastMove)));
 
     // the read is in the ledger before it happens: a crash from here on is visible, counted, and never resets the guard
     const reads = earlier.length + 1;
@@ -73,15 +73,15 @@ export const finalizationGate = defineGate({
     pausePoint('test-read');
     const test = data.test!;
     const yTest = labels(test);
-    const pTest = applyCalibrator(calibrator, model.predictProba(data.source, test, data.lastMove));
+    const pTest = applyCalibrator(calibrator, await model.predictProba(data.source, test, data.lastMove));
     const metrics = evaluateProbabilities(yTest, pTest, { prefix: 'test_', bins, seed: ctx.config.seed });
     const majority = await new MajorityModel().fit(data);
     const persistence = await new PersistenceModel().fit(data);
-    const majorityTest = accuracyOf(majority, data, test);
-    const persistenceTest = accuracyOf(persistence, data, test);
+    const majorityTest = await accuracyOf(majority, data, test);
+    const persistenceTest = await accuracyOf(persistence, data, test);
     const votes = (q: ArrayLike<number>) => Array.from(q, (v) => (v > 0.5 ? 1 : 0));
-    const vsMajority = mcnemar(yTest, votes(pTest), votes(majority.predictProba(data.source, test)));
-    const vsPersistence = mcnemar(yTest, votes(pTest), votes(persistence.predictProba(data.source, test, data.lastMove)));
+    const vsMajority = mcnemar(yTest, votes(pTest), votes(await majority.predictProba(data.source, test)));
+    const vsPersistence = mcnemar(yTest, votes(pTest), votes(await persistence.predictProba(data.source, test, data.lastMove)));
     const passes = metrics.test_accuracy >= t.min_test_accuracy && metrics.test_ece <= t.max_test_ece; // per symbol (one here)
     model.save(dir, { calibrator, test: metrics, config: ctx.config });
     model.dispose();

@@ -39,7 +39,7 @@ export const minirocketGate = defineGate({
     const metrics = await judgeModel(ctx, data, pVal, async (shuffled) => {
       const head = await model.fitHead(Array.from(shuffled.train, (e) => shuffled.source.labels[e]), Array.from(shuffled.val, (e) => shuffled.source.labels[e]), { ...ctx.config.train, seed: ctx.config.seed });
       const p = predictLinear(head, features.val, data.val.length);
-      return { predictProba: () => p, dispose: () => {} }; // validation features are already transformed
+      return { predictProba: async () => p, dispose: () => {} }; // validation features are already transformed
     });
     const head = model.linearHead!;
     model.dispose();

@@ -38,8 +38,8 @@ export const pretrainGate = defineGate({
       extra: { pretraining: o, history: result.history, bestValLoss: result.bestValLoss, zeroValLoss: result.zeroValLoss },
     });
     ctx.log('    linear probe on the frozen encoder');
-    const train = encodeWindows(result.encoder, o, data.source, data.train, data.window);
-    const val = encodeWindows(result.encoder, o, data.source, data.val, data.window);
+    const train = await encodeWindows(result.encoder, o, data.source, data.train, data.window);
+    const val = await encodeWindows(result.encoder, o, data.source, data.val, data.window);
     const y = valLabels(data);
     const head = await fitLogisticHead(
       { x: train.x, y: Array.from(data.train, (e) => data.source.labels[e]), rows: data.train.length },
@@ -55,7 +55,7 @@ export const pretrainGate = defineGate({
         samples_per_second: Math.round(result.samplesPerSecond),
         probe_accuracy: accuracy(y, p),
         probe_f1: f1(y, p),
-        majority_val_accuracy: accuracyOf(await new MajorityModel().fit(data), data),
+        majority_val_accuracy: await accuracyOf(await new MajorityModel().fit(data), data),
         mask_ratio: o.maskRatio,
         train_windows: data.train.length,
       },

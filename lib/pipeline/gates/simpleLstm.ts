@@ -20,7 +20,7 @@ export const simpleLstmGate = defineGate({
     const dir = ctx.artifact(join('models', ctx.run, 'simple_lstm'));
     const model = await train(data, dir);
     model.save(dir, { epoch: model.training?.bestEpoch, config: ctx.config });
-    const metrics = await judgeModel(ctx, data, model.predictProba(data.source, data.val), (shuffled) => train(shuffled));
+    const metrics = await judgeModel(ctx, data, await model.predictProba(data.source, data.val), (shuffled) => train(shuffled));
     const training = model.training!;
     model.dispose();
     return {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# On a GPU box without Node (the device tool's machines): `npm run bench:train` from the payload
+# bench/device/make-payload.sh built (.device/payload.tar.xz, carried there), with 1, 4 and every
+# core as workers, the webgpu column, and PyTorch on the CPU and on CUDA side by side.
+# Before the bench: what WebGPU finds on the bare box (the doctor's checks), then the fix the
+# doctor names (Debian's Vulkan loader and glvnd, from the carried .debs; an ICD file where the
+# image has none), then the checks again. Writes $OUT/device.log. Every step has a timeout.
+set -u
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT="${OUT:-$ROOT/.device/out}"; mkdir -p "$OUT"
+exec > >(tee "$OUT/device.log") 2>&1
+T0=$(date +%s); say() { echo "== [$(( $(date +%s) - T0 ))s] $*"; }
+NOISE='artificially reduced|^Warning: |CheckVkSuccessImpl|While trying to discover|CheckEGL|UtilsEGL|^ *at .*dawn'
+WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
+say "unpack"
+if command -v xz >/dev/null; then tar -C "$WORK" -xJf "$ROOT/.device/payload.tar.xz"
+else python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' "$ROOT/.device/payload.tar.xz" "$WORK"; fi
+NODE="$WORK/bin/node"; "$NODE" --version || exit 1
+say "machine"
+nproc; timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+[ -d /usr/local/nvidia/lib64 ] && export LD_LIBRARY_PATH="/usr/local/nvidia/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+say "WebGPU on the bare box (gatebook's doctor, then the adapter search)"
+( cd "$WORK" && timeout 60 "$NODE" check.js ) 2>&1 | grep -Ev "$NOISE"
+say "the doctor's fix: apt-get install libvulkan1 libglvnd0 libegl1 (carried .debs, unpacked into /)"
+if [ "$(id -u)" = 0 ] && command -v nvidia-smi >/dev/null; then
+  for f in "$WORK"/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
+  GLX="$(ldconfig -p | awk '/libGLX_nvidia\.so\.0/ {print $NF; exit}')"
+  [ -z "$GLX" ] && [ -e /usr/local/nvidia/lib64/libGLX_nvidia.so.0 ] && GLX=/usr/local/nvidia/lib64/libGLX_nvidia.so.0
+  icd=""; for f in /usr/share/vulkan/icd.d/nvidia_icd*.json /etc/vulkan/icd.d/nvidia_icd*.json /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd*.json; do [ -f "$f" ] && icd="$f"; done
+  if [ -n "$GLX" ] && [ -z "$icd" ]; then
+    mkdir -p /usr/share/vulkan/icd.d
+    printf '{"file_format_version":"1.0.1","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$GLX" > /usr/share/vulkan/icd.d/nvidia_icd.json \
+      && echo "wrote /usr/share/vulkan/icd.d/nvidia_icd.json for $GLX"
+  fi
+  # Dawn's OpenGL ES backend opens libEGL.so (unversioned: Debian's libegl-dev has the link)
+  egl="$(ldconfig -p | awk '/libEGL\.so\.1 / {print $NF; exit}')"
+  if [ -n "$egl" ] && ! ldconfig -p | grep -q 'libEGL\.so '; then
+    mkdir -p "$WORK/fallback" && ln -sf "$egl" "$WORK/fallback/libEGL.so" && export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$WORK/fallback"
+    echo "libEGL.so → $egl (for OpenGL ES)"
+  fi
+else echo "not root, or no NVIDIA GPU: the libraries are left alone"; fi
+( cd "$WORK" && timeout 60 "$NODE" check.js ) 2>&1 | grep -Ev "$NOISE"
+say "bench:train (BENCH_STEPS=${BENCH_STEPS:-4}), workers 1,4,$(nproc)"
+( cd "$WORK" && BENCH_STEPS="${BENCH_STEPS:-4}" BENCH_WORKER_SCRIPT="$WORK/trainingWorker.js" BENCH_PYTHON=python3 \
+    timeout -k 5 "${BENCH_TIMEOUT:-400}" "$NODE" train.bench.js --workers "1,4,$(nproc)" ) 2>&1 | grep -Ev "$NOISE"
+say "webgpu on Dawn's OpenGL ES backend (GPU.md: lower per-dispatch cost than Vulkan there)"
+( cd "$WORK" && BENCH_CPU=0 GATEBOOK_DAWN_BACKEND=opengles BENCH_STEPS="${BENCH_STEPS:-4}" BENCH_PYTHON=python3 \
+    timeout -k 5 "${BENCH_GLES_TIMEOUT:-120}" "$NODE" train.bench.js --workers 1 ) 2>&1 | grep -Ev "$NOISE"
+say "done"

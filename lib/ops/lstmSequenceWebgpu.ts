@@ -1,0 +1,182 @@
+import { tf } from '../backend/tf';
+
+/**
+ * The webgpu kernel of `lstmSequence`: one dispatch walks a direction's whole window forward,
+ * one walks it back (WGSL). Batch rows are independent, so each row is a workgroup of 4·units
+ * threads, one per gate column: a thread computes its gate's pre-activation from the row's h
+ * (kept in workgroup memory), the first `units` threads then update c and h, and the next step
+ * follows a barrier. The backward kernel runs the same way from the last step to the first and
+ * writes every step's pre-activation gradients; the recurrent weights' gradient is then one
+ * matMul over all steps. Per direction and training step that is ~6 dispatches where the
+ * per-op kernel issues ~60 × 20. Needs 4·units ≤ the adapter's invocations per workgroup.
+ */
+
+/** What tfjs's webgpu backend takes as a program (its WebGPUProgram). */
+interface Program {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[]; y: number[]; z: number[] };
+  dispatch: [number, number, number];
+  variableNames: string[];
+  workgroupSize: [number, number, number];
+  getUserCode(): string;
+}
+
+interface WebGpuBackendLike {
+  runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], dtype: 'float32'): tf.TensorInfo;
+  device: { limits: { maxComputeInvocationsPerWorkgroup: number } };
+}
+
+const ACTIVATIONS = `
+  fn sigmoid_(x : f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+  fn tanh_(x : f32) -> f32 { return 2.0 * sigmoid_(2.0 * x) - 1.0; }
+  fn stepAt(s : i32, steps : i32) -> i32 { return select(s, steps - 1 - s, REVERSE); }
+`;
+
+/** Forward: P [B, T, 4U], R [U, 4U] → S [B, T, 6U]: per step the activations i, f, g, o, then c, then h. */
+function forwardProgram(batch: number, steps: number, units: number, reverse: boolean): Program {
+  const four = 4 * units;
+  return {
+    outputShape: [batch, steps, 6 * units],
+    shaderKey: `gatebook_lstm_forward_${units}_${reverse}`,
+    dispatchLayout: { x: [0], y: [1], z: [2] },
+    dispatch: [batch, 1, 1],
+    variableNames: ['P', 'R'],
+    workgroupSize: [four, 1, 1],
+    getUserCode: () => `
+      const U = ${units};
+      const FOUR = ${four};
+      const SIX = ${6 * units};
+      const REVERSE = ${reverse};
+      var<workgroup> hs : array<f32, ${units}>;
+      var<workgroup> acts : array<f32, ${four}>;
+      ${ACTIVATIONS}
+      fn main() {
+        let steps = uniforms.outShape.y;
+        let b = i32(workgroupId.x);
+        let j = i32(localId.x);
+        let gate = j / U;
+        var c = 0.0;
+        if (j < U) { hs[j] = 0.0; }
+        workgroupBarrier();
+        for (var s = 0; s < steps; s++) {
+          let t = stepAt(s, steps);
+          var z = P[(b * steps + t) * FOUR + j];
+          for (var k = 0; k < U; k++) { z = z + hs[k] * R[k * FOUR + j]; }
+          let a = select(sigmoid_(z), tanh_(z), gate == 2);
+          acts[j] = a;
+          let base = (b * steps + t) * SIX;
+          result[base + j] = a;
+          workgroupBarrier();
+          if (j < U) {
+            c = acts[U + j] * c + acts[j] * acts[2 * U + j];
+            let h = acts[3 * U + j] * tanh_(c);
+            hs[j] = h;
+            result[base + FOUR + j] = c;
+            result[base + FOUR + U + j] = h;
+          }
+          workgroupBarrier();
+        }
+      }`,
+  };
+}
+
+/** Backward: dH [B, T, U] (the gradient reaching each step's h from above), S, R → dZ [B, T, 4U]. */
+function backwardProgram(batch: number, steps: number, units: number, reverse: boolean): Program {
+  const four = 4 * units;
+  return {
+    outputShape: [batch, steps, four],
+    shaderKey: `gatebook_lstm_backward_${units}_${reverse}`,
+    dispatchLayout: { x: [0], y: [1], z: [2] },
+    dispatch: [batch, 1, 1],
+    variableNames: ['DH', 'S', 'R'],
+    workgroupSize: [four, 1, 1],
+    getUserCode: () => `
+      const U = ${units};
+      const FOUR = ${four};
+      const SIX = ${6 * units};
+      const REVERSE = ${reverse};
+      var<workgroup> dz : array<f32, ${four}>;
+      var<workgroup> dhRec : array<f32, ${units}>;
+      ${ACTIVATIONS}
+      fn main() {
+        let steps = uniforms.outShape.y;
+        let b = i32(workgroupId.x);
+        let j = i32(localId.x);
+        let gate = j / U;
+        let u = j % U;
+        var dcCarry = 0.0;
+        if (j < U) { dhRec[j] = 0.0; }
+        workgroupBarrier();
+        for (var s = steps - 1; s >= 0; s--) {
+          let t = stepAt(s, steps);
+          let base = (b * steps + t) * SIX;
+          let i = S[base + u];
+          let f = S[base + U + u];
+          let g = S[base + 2 * U + u];
+          let o = S[base + 3 * U + u];
+          let tc = tanh_(S[base + FOUR + u]);
+          var cBefore = 0.0;
+          if (s > 0) { cBefore = S[(b * steps + stepAt(s - 1, steps)) * SIX + FOUR + u]; }
+          let dh = DH[(b * steps + t) * U + u] + dhRec[u];
+          let dc = dcCarry + dh * o * (1.0 - tc * tc);
+          var d = dh * tc * o * (1.0 - o);
+          if (gate == 0) { d = dc * g * i * (1.0 - i); }
+          if (gate == 1) { d = dc * cBefore * f * (1.0 - f); }
+          if (gate == 2) { d = dc * i * (1.0 - g * g); }
+          dz[j] = d;
+          result[(b * steps + t) * FOUR + j] = d;
+          dcCarry = dc * f;
+          workgroupBarrier();
+          if (j < U) {
+            var acc = 0.0;
+            for (var k = 0; k < FOUR; k++) { acc = acc + dz[k] * R[j * FOUR + k]; }
+            dhRec[j] = acc;
+          }
+          workgroupBarrier();
+        }
+      }`,
+  };
+}
+
+function run(program: Program, inputs: tf.Tensor[]): tf.Tensor {
+  const backend = tf.backend() as unknown as WebGpuBackendLike;
+  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32'));
+}
+
+/** Whether this kernel can run the op here (4·units threads in one workgroup). */
+export function webgpuLstmFits(units: number): boolean {
+  const backend = tf.backend() as unknown as Partial<WebGpuBackendLike>;
+  return 4 * units <= (backend.device?.limits.maxComputeInvocationsPerWorkgroup ?? 256);
+}
+
+/** h one processed step earlier at every step (zeros before the first): the recurrent weights' inputs. */
+function previousH(hs: tf.Tensor3D, reverse: boolean): tf.Tensor3D {
+  const [batch, steps, units] = hs.shape;
+  if (steps === 1) return tf.zeros([batch, 1, units]);
+  return reverse
+    ? tf.pad(hs.slice([0, 1, 0], [batch, steps - 1, units]), [[0, 0], [0, 1], [0, 0]])
+    : tf.pad(hs.slice([0, 0, 0], [batch, steps - 1, units]), [[0, 0], [1, 0], [0, 0]]);
+}
+
+export function lstmSequenceWebgpu(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: { reverse: boolean; sequence: boolean }): tf.Tensor {
+  const [batch, steps, four] = projected.shape;
+  const units = four / 4;
+  const last = o.reverse ? 0 : steps - 1; // the last processed step
+  const body = (p: tf.Tensor3D, r: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    const saved = run(forwardProgram(batch, steps, units, o.reverse), [p, r]) as tf.Tensor3D;
+    const hs = saved.slice([0, 0, 5 * units], [batch, steps, units]) as tf.Tensor3D;
+    save([saved, r, hs]);
+    const value = o.sequence ? hs : hs.slice([0, last, 0], [batch, 1, units]).reshape([batch, units]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, [s, rSaved, hSaved]: tf.Tensor[]) => {
+        const dH = o.sequence ? dy : tf.pad(dy.reshape([batch, 1, units]), [[0, 0], [last, steps - 1 - last], [0, 0]]);
+        const dZ = run(backwardProgram(batch, steps, units, o.reverse), [dH, s, rSaved]);
+        const dR = tf.matMul(previousH(hSaved as tf.Tensor3D, o.reverse).reshape([batch * steps, units]), dZ.reshape([batch * steps, four]), true, false);
+        return [dZ, dR];
+      },
+    };
+  };
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(projected, recurrent);
+}

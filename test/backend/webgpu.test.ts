@@ -1,0 +1,159 @@
+/**
+ * The webgpu backend on a real WebGPU adapter: Dawn's Vulkan backend on Mesa's lavapipe (a
+ * software Vulkan driver; `scripts/install-lavapipe.sh`, run by `npm test`). Each model family
+ * trains on it with the cpu backend's losses and gradients; the traps GPU.md lists (synchronous
+ * reads, addN past the storage-buffer limit, leaked tensors) are each checked.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findAdapter, lavapipeIcd, webgpuDispatches } from '../../lib/backend/webgpu';
+import { describeBackend, selectBackend } from '../../lib/backend/select';
+import { tf } from '../../lib/backend/tf';
+import { createModel, loadModel, pretrainEncoder, type NeuralModel } from '../../lib/models';
+import { lstmSequence } from '../../lib/ops/lstmSequence';
+import { shardLoss } from '../../lib/train/classification';
+import { tempDir } from '../helpers/cli';
+import { toyData } from '../helpers/toy';
+
+const FAMILIES: Array<[string, string, Record<string, unknown>]> = [
+  ['lstm 2 layers', 'lstm', { layers: 2, units: 8, dropout: 0 }],
+  ['bilstm', 'lstm', { layers: 1, units: 6, bidirectional: true, dropout: 0 }],
+  ['tcn', 'tcn', { channels: 6, dropout: 0 }],
+  ['transformer', 'transformer', { dModel: 8, heads: 2, layers: 1, dropout: 0 }],
+  ['logistic', 'logistic', {}],
+];
+const data = toyData(260, 3, 10);
+const options = { epochs: 2, batchSize: 32, learningRate: 0.01, patience: 5, seed: 3, workers: 1, maxBatchesPerEpoch: 3 };
+
+/** The first batch's loss and gradients at initialization, and the losses of a short training, on `backend`. */
+async function run(backend: 'cpu' | 'webgpu', family: string, params: Record<string, unknown>) {
+  await selectBackend(backend);
+  const model = createModel(family, params) as NeuralModel<Record<string, unknown>>;
+  const net = model.buildNet(3, 10, 5);
+  const vars = [...net.variables.values()];
+  const rows = data.train.subarray(0, 32);
+  const { value, grads } = tf.variableGrads(() => shardLoss(net, data.source, 10, rows, { offset: 0, total: 32 }, [1, 1], 32), vars);
+  const gradients = await Promise.all(vars.map(async (v) => Float32Array.from(await grads[v.name].data())));
+  const loss = (await value.data())[0];
+  tf.dispose([value, ...Object.values(grads), ...vars]);
+  const fitted = await createModel(family, params).fit(data, options);
+  const history = fitted.training!.history.flatMap((h) => [h.loss, h.valLoss]);
+  const p = await fitted.predictProba(data.source, data.val);
+  fitted.dispose();
+  return { loss, gradients, history, p };
+}
+
+/** max |a − b| / max(1, |b|) over the pairs */
+function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+  return worst;
+}
+
+beforeAll(() => {
+  if (!lavapipeIcd()) throw new Error('no software Vulkan driver for the webgpu tests: run scripts/install-lavapipe.sh (npm test runs it through scripts/install-test-deps.sh)');
+});
+
+describe('webgpu backend on lavapipe', () => {
+  it('a software adapter is never chosen by itself; forced, it runs and is described', async () => {
+    process.env.VK_DRIVER_FILES = lavapipeIcd()!; // as on a box with lavapipe installed system-wide
+    const auto = await findAdapter(false);
+    delete process.env.VK_DRIVER_FILES;
+    expect(auto.chosen).toBeNull();
+    expect(auto.problem).toMatch(/only a software adapter \(llvmpipe.*\) was found; it is used only when forced/);
+    expect(auto.seen[0]).toMatchObject({ vendor: 'mesa', software: true, dawnBackend: 'vulkan' });
+    const choice = await selectBackend('webgpu');
+    expect(choice).toMatchObject({ name: 'webgpu', tfBackend: 'webgpu', forced: true });
+    expect(choice.adapter).toMatchObject({ software: true, dawnBackend: 'vulkan' });
+    expect(choice.adapter!.limits.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(8);
+    expect(describeBackend(choice)).toMatch(/^backend webgpu \(forced\) on llvmpipe.* \(mesa, Vulkan, software\)/);
+  });
+
+  it('addN over more tensors than the default storage-buffer limit sums right, and dispatches are counted', async () => {
+    await selectBackend('webgpu');
+    const before = webgpuDispatches();
+    const parts = Array.from({ length: 12 }, (_, i) => tf.fill([1000], i + 1));
+    const sum = tf.addN(parts);
+    const values = await sum.data();
+    expect(values[0]).toBe(78);
+    expect(values[999]).toBe(78);
+    expect(webgpuDispatches()).toBeGreaterThan(before);
+    tf.dispose([sum, ...parts]);
+  });
+
+  it('a synchronous read of a GPU tensor fails in Node (why every training path reads asynchronously)', async () => {
+    await selectBackend('webgpu');
+    const big = tf.randomNormal([64, 64]).matMul(tf.randomNormal([64, 64]));
+    expect(() => big.dataSync()).toThrow(/OffscreenCanvas/);
+    big.dispose();
+  });
+
+  const wave = (n: number, k: number, amp: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * amp);
+  /** The op's output and gradients (read asynchronously) on the active backend. */
+  async function lstmOp(impl: typeof lstmSequence.op.reference, b: number, t: number, u: number, reverse: boolean, sequence: boolean): Promise<Float32Array[]> {
+    const out = tf.tidy(() => {
+      const p = tf.tensor3d(wave(b * t * 4 * u, 1.37, 1.5), [b, t, 4 * u]);
+      const r = tf.tensor2d(wave(u * 4 * u, 0.71, 0.6), [u, 4 * u]);
+      const shape = sequence ? [b, t, u] : [b, u];
+      const weights = tf.tensor(wave(shape.reduce((x, y) => x * y, 1), 2.3, 1), shape);
+      const [dp, dr] = tf.grads((pp: tf.Tensor, rr: tf.Tensor) => impl(pp as tf.Tensor3D, rr as tf.Tensor2D, { reverse, sequence }).mul(weights).sum())([p, r]);
+      return [impl(p, r, { reverse, sequence }), dp, dr];
+    });
+    const values = await Promise.all(out.map(async (x) => Float32Array.from(await x.data())));
+    tf.dispose(out);
+    return values;
+  }
+
+  for (const [b, t, u] of [[3, 7, 5], [4, 12, 64]]) {
+    for (const sequence of [true, false]) {
+      for (const reverse of [false, true]) {
+        it(`the LSTM's WGSL kernel (${b}×${t}, ${u} units, ${sequence ? 'every step' : 'last step'}${reverse ? ', reverse' : ''}) equals the plain ops on cpu within 1e-5, in 2 dispatches + a few`, async () => {
+          await selectBackend('cpu');
+          const expected = await lstmOp(lstmSequence.op.reference, b, t, u, reverse, sequence);
+          await selectBackend('webgpu');
+          const before = webgpuDispatches();
+          const actual = await lstmOp(lstmSequence.op.kernels.webgpu!, b, t, u, reverse, sequence);
+          expect(webgpuDispatches() - before).toBeLessThan(40); // the per-op kernel: ~20 a step, × t
+          actual.forEach((a, k) => expect(relativeError(a, expected[k]), ['output', 'd projected', 'd recurrent'][k]).toBeLessThan(1e-5));
+          expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3); // the gradients are not all ~0
+        });
+      }
+    }
+  }
+
+  for (const [name, family, params] of FAMILIES) {
+    it(`${name}: loss, gradients, training history and predictions match the cpu backend within 1e-5`, async () => {
+      const cpu = await run('cpu', family, params);
+      const gpu = await run('webgpu', family, params);
+      expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThan(1e-5);
+      for (let i = 0; i < cpu.gradients.length; i++) expect(relativeError(gpu.gradients[i], cpu.gradients[i])).toBeLessThan(1e-5);
+      expect(relativeError(gpu.history, cpu.history)).toBeLessThan(1e-5);
+      expect(relativeError(gpu.p, cpu.p)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('the pretraining encoder trains with the cpu backend\'s losses', async () => {
+    const losses = async (backend: 'cpu' | 'webgpu') => {
+      await selectBackend(backend);
+      const r = await pretrainEncoder(data, { units: 6, layers: 1, epochs: 2, batchSize: 32, seed: 2 });
+      return [r.zeroValLoss, ...r.history.flatMap((h) => [h.loss, h.valLoss]), ...r.encoder.get([...r.encoder.keys()][0])!];
+    };
+    expect(relativeError(await losses('webgpu'), await losses('cpu'))).toBeLessThan(1e-5);
+  });
+
+  it('frees every tensor it makes: the count stays level across epochs; a fitted model saves and loads', async () => {
+    await selectBackend('webgpu');
+    const counts: number[] = [];
+    const model = await createModel('lstm', { layers: 1, units: 8 }).fit(data, {
+      ...options, epochs: 4, callbacks: { onEpoch: () => void counts.push(tf.memory().numTensors) },
+    });
+    expect(counts).toHaveLength(4);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    const dir = tempDir();
+    model.save(dir);
+    const loaded = loadModel(dir);
+    expect(relativeError(await loaded.predictProba(data.source, data.val), await model.predictProba(data.source, data.val))).toBe(0);
+    model.dispose();
+    loaded.dispose();
+  });
+});
