@@ -18,8 +18,9 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { adapterLine, findAdapter, selectBackend, tf, webgpuDispatches } from '../lib/backend';
+import { adapterLine, findAdapter, sampleGpu, selectBackend, tf, webgpuDispatches, type GpuUtilization } from '../lib/backend';
 import { createModel, type NeuralModel } from '../lib/models';
+import { adam } from '../lib/ops/adam';
 import { DataParallel, shardsOf, trainingStep } from '../lib/train';
 import { shardGradients, shardLoss } from '../lib/train/classification';
 import type { WindowSource } from '../lib/tensors/windows';
@@ -68,7 +69,7 @@ async function measure(family: string, params: Record<string, unknown>, processe
     { processes, script: process.env.BENCH_WORKER_SCRIPT ?? join(__dirname, '../lib/models/trainingWorker.ts'), net: { family, params: model.params, features: F, window: T, seed: 1 }, backend: tf.getBackend() },
     vars, net.variables, source, T, [1, 1],
   ) : null;
-  const opt: tf.Optimizer = tf.train.adam(1e-3);
+  const opt: tf.Optimizer = adam(1e-3); // the loop's Adam (fused on webgpu)
   const whole = { offset: 0, total: BATCH };
   const step = (b: number) => {
     const batch = rows.subarray((b % 4) * BATCH, (b % 4 + 1) * BATCH);
@@ -118,7 +119,7 @@ const cell = (x: number | undefined, width: number) => (x === undefined || !Numb
   const only = process.env.BENCH_ONLY;
   const models = MODELS.filter(([name]) => !only || name.includes(only));
   const cpu = process.env.BENCH_CPU !== '0';
-  const ours: Array<{ name: string; rates: number[]; plain: number; webgpu?: { rate: number; dispatches: number } }> = models.map(([name]) => ({ name, rates: counts.map(() => NaN), plain: NaN }));
+  const ours: Array<{ name: string; rates: number[]; plain: number; webgpu?: { rate: number; dispatches: number }; gpu?: GpuUtilization | null }> = models.map(([name]) => ({ name, rates: counts.map(() => NaN), plain: NaN }));
   for (const [i, [name, family, params]] of (cpu ? models : []).entries()) {
     process.env.GATEBOOK_FUSED = '0';
     const plain = (await measure(family, params, 1)).rate;
@@ -133,7 +134,9 @@ const cell = (x: number | undefined, width: number) => (x === undefined || !Numb
   if (adapter) {
     await selectBackend('webgpu');
     for (const [i, [name, family, params]] of models.entries()) {
+      const sampler = adapter.software ? null : sampleGpu(100); // what the GPU did meanwhile (nvidia-smi)
       ours[i].webgpu = await measure(family, params, 1);
+      ours[i].gpu = await sampler?.stop();
       console.error(`  measured ${name} on webgpu: ${ours[i].webgpu!.rate.toFixed(0)} samples/s, ${Math.round(ours[i].webgpu!.dispatches)} dispatches per step`);
     }
   }
@@ -157,6 +160,7 @@ const cell = (x: number | undefined, width: number) => (x === undefined || !Numb
   console.log(`  samples/s = training samples per second (forward + backward + clipped Adam step); ratio = gatebook at ${counts.at(-1)} workers / pytorch cpu; plain ops,1 = one process with GATEBOOK_FUSED=0`);
   if (adapter) {
     for (const { name, webgpu } of ours) console.log(`dispatches per step (webgpu): ${name} ${Math.round(webgpu!.dispatches)}`);
+    for (const { name, gpu } of ours.filter((o) => o.gpu)) console.log(`gpu utilization (webgpu, nvidia-smi): ${name} mean ${gpu!.meanPercent} %, max ${gpu!.maxPercent} %, ${gpu!.memoryUsedGb} GB, ${gpu!.samples} samples`);
   }
   process.exit(0);
 })();

@@ -104,6 +104,11 @@ function gpuVisible(): boolean {
   }
 }
 
+/** Whether training on this backend runs on a GPU (tfjs-node-gpu, or webgpu on a hardware adapter). */
+export function trainsOnGpu(b: BackendChoice | null): boolean {
+  return b?.name === 'tensorflow-gpu' || (b?.name === 'webgpu' && b.adapter?.software === false);
+}
+
 /** The backend chosen so far in this process (null before selectBackend). */
 export function currentBackend(): BackendChoice | null {
   return current;

@@ -1,5 +1,7 @@
 import { tf } from '../backend/tf';
 import { dense } from '../ops/dense';
+import { dropoutWith } from '../ops/dropout';
+import { layerNorm as layerNormOp } from '../ops/layerNorm';
 import type { BatchShard } from '../train/net';
 import { Random } from '../util/random';
 
@@ -85,23 +87,21 @@ export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.
 
 /**
  * Dropout with a seed from the factory (identity when not training or rate 0): tf.dropout's
- * formula, x · ⌊u + keep⌋ / keep. On a data-parallel replica the uniform draws are the whole
+ * draws and formula, x · ⌊u + keep⌋ / keep (`ops/dropout.ts`: only x is differentiated). On a data-parallel replica the uniform draws are the whole
  * batch's and the replica keeps its rows, so its mask is the one a single process would use.
  */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boolean, weights: WeightFactory): T {
   if (!training || rate <= 0) return x;
   const seed = weights.nextDropoutSeed();
   const shard = weights.shard;
-  if (!shard) return tf.dropout(x, rate, undefined, seed) as T;
   const keep = 1 - rate;
+  if (!shard) return dropoutWith(x, tf.randomUniform(x.shape, 0, 1, 'float32', seed), keep) as T;
   const [rows, ...rest] = x.shape;
   const u = tf.randomUniform([shard.total, ...rest], 0, 1, 'float32', seed);
-  const mine = u.slice([shard.offset, ...rest.map(() => 0)], [rows, ...rest]);
-  return x.mul(mine.add(keep).floor().div(keep)) as T;
+  return dropoutWith(x, u.slice([shard.offset, ...rest.map(() => 0)], [rows, ...rest]), keep) as T;
 }
 
 /** Layer normalization over the last axis with learned gain and bias. */
 export function layerNorm(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).div(variance.add(1e-5).sqrt()).mul(gain).add(bias) as tf.Tensor3D;
+  return layerNormOp(x, gain, bias);
 }

@@ -1,4 +1,5 @@
 import { tf } from '../backend/tf';
+import { maxWorkgroupThreads, runProgram, type WebGpuProgram } from './webgpuProgram';
 
 /**
  * The webgpu kernel of `lstmSequence`: one dispatch walks a direction's whole window forward,
@@ -11,22 +12,6 @@ import { tf } from '../backend/tf';
  * per-op kernel issues ~60 × 20. Needs 4·units ≤ the adapter's invocations per workgroup.
  */
 
-/** What tfjs's webgpu backend takes as a program (its WebGPUProgram). */
-interface Program {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[]; y: number[]; z: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  workgroupSize: [number, number, number];
-  getUserCode(): string;
-}
-
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], dtype: 'float32'): tf.TensorInfo;
-  device: { limits: { maxComputeInvocationsPerWorkgroup: number } };
-}
-
 const ACTIVATIONS = `
   fn sigmoid_(x : f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
   fn tanh_(x : f32) -> f32 { return 2.0 * sigmoid_(2.0 * x) - 1.0; }
@@ -34,7 +19,7 @@ const ACTIVATIONS = `
 `;
 
 /** Forward: P [B, T, 4U], R [U, 4U] → S [B, T, 6U]: per step the activations i, f, g, o, then c, then h. */
-function forwardProgram(batch: number, steps: number, units: number, reverse: boolean): Program {
+function forwardProgram(batch: number, steps: number, units: number, reverse: boolean): WebGpuProgram {
   const four = 4 * units;
   return {
     outputShape: [batch, steps, 6 * units],
@@ -82,7 +67,7 @@ function forwardProgram(batch: number, steps: number, units: number, reverse: bo
 }
 
 /** Backward: dH [B, T, U] (the gradient reaching each step's h from above), S, R → dZ [B, T, 4U]. */
-function backwardProgram(batch: number, steps: number, units: number, reverse: boolean): Program {
+function backwardProgram(batch: number, steps: number, units: number, reverse: boolean): WebGpuProgram {
   const four = 4 * units;
   return {
     outputShape: [batch, steps, four],
@@ -139,15 +124,9 @@ function backwardProgram(batch: number, steps: number, units: number, reverse: b
   };
 }
 
-function run(program: Program, inputs: tf.Tensor[]): tf.Tensor {
-  const backend = tf.backend() as unknown as WebGpuBackendLike;
-  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32'));
-}
-
 /** Whether this kernel can run the op here (4·units threads in one workgroup). */
 export function webgpuLstmFits(units: number): boolean {
-  const backend = tf.backend() as unknown as Partial<WebGpuBackendLike>;
-  return 4 * units <= (backend.device?.limits.maxComputeInvocationsPerWorkgroup ?? 256);
+  return 4 * units <= maxWorkgroupThreads();
 }
 
 /** h one processed step earlier at every step (zeros before the first): the recurrent weights' inputs. */
@@ -164,7 +143,7 @@ export function lstmSequenceWebgpu(projected: tf.Tensor3D, recurrent: tf.Tensor2
   const units = four / 4;
   const last = o.reverse ? 0 : steps - 1; // the last processed step
   const body = (p: tf.Tensor3D, r: tf.Tensor2D, save: tf.GradSaveFunc) => {
-    const saved = run(forwardProgram(batch, steps, units, o.reverse), [p, r]) as tf.Tensor3D;
+    const saved = runProgram(forwardProgram(batch, steps, units, o.reverse), [p, r]) as tf.Tensor3D;
     const hs = saved.slice([0, 0, 5 * units], [batch, steps, units]) as tf.Tensor3D;
     save([saved, r, hs]);
     const value = o.sequence ? hs : hs.slice([0, last, 0], [batch, 1, units]).reshape([batch, units]);
@@ -172,7 +151,7 @@ export function lstmSequenceWebgpu(projected: tf.Tensor3D, recurrent: tf.Tensor2
       value,
       gradFunc: (dy: tf.Tensor, [s, rSaved, hSaved]: tf.Tensor[]) => {
         const dH = o.sequence ? dy : tf.pad(dy.reshape([batch, 1, units]), [[0, 0], [last, steps - 1 - last], [0, 0]]);
-        const dZ = run(backwardProgram(batch, steps, units, o.reverse), [dH, s, rSaved]);
+        const dZ = runProgram(backwardProgram(batch, steps, units, o.reverse), [dH, s, rSaved]);
         const dR = tf.matMul(previousH(hSaved as tf.Tensor3D, o.reverse).reshape([batch * steps, units]), dZ.reshape([batch * steps, four]), true, false);
         return [dZ, dR];
       },

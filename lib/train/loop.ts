@@ -1,4 +1,5 @@
 import { tf } from '../backend/tf';
+import { adam } from '../ops/adam';
 import { beginWork, cancellationToken, InterruptedError } from '../util/cancel';
 import { GatebookError } from '../util/errors';
 import { Random } from '../util/random';
@@ -127,7 +128,7 @@ export interface Objective {
 export async function trainLoop(variables: tf.Variable[], objective: Objective, input: TrainOptionsInput = {}, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
   const o = TrainOptions.parse(input);
   const rng = new Random(o.seed);
-  const optimizer = tf.train.adam(o.learningRate);
+  const optimizer = adam(o.learningRate);
   const plateau = new PlateauTracker();
   const hint = objective.divergenceHint ?? 'Lower the learning rate, keep clipNorm on, and check the features for extreme values.';
   const resumed = callbacks.resumeFrom;

@@ -9,7 +9,12 @@ import { findAdapter, lavapipeIcd, webgpuDispatches } from '../../lib/backend/we
 import { describeBackend, selectBackend } from '../../lib/backend/select';
 import { tf } from '../../lib/backend/tf';
 import { createModel, loadModel, pretrainEncoder, type NeuralModel } from '../../lib/models';
+import { adam } from '../../lib/ops/adam';
+import { weightedBceOp } from '../../lib/ops/bce';
+import { dropoutWith } from '../../lib/ops/dropout';
+import { layerNorm } from '../../lib/ops/layerNorm';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
+import { sumOfSquares } from '../../lib/ops/sumOfSquares';
 import { shardLoss } from '../../lib/train/classification';
 import { tempDir } from '../helpers/cli';
 import { toyData } from '../helpers/toy';
@@ -120,6 +125,116 @@ describe('webgpu backend on lavapipe', () => {
       }
     }
   }
+
+  it('Adam in three WGSL dispatches a variable gives tfjs Adam\'s weights and state on cpu (a learning-rate change included)', async () => {
+    const steps = async (backend: 'cpu' | 'webgpu') => {
+      await selectBackend(backend);
+      const vars = [tf.variable(tf.tensor2d(wave(6 * 5, 0.7, 1), [6, 5]), true, `w_${backend}`), tf.variable(tf.tensor1d(wave(5, 1.9, 0.1)), true, `b_${backend}`)];
+      const opt = backend === 'cpu' ? tf.train.adam(0.01) : adam(0.01);
+      const before = webgpuDispatches();
+      for (let k = 0; k < 4; k++) {
+        if (k === 2) (opt as unknown as { learningRate: number }).learningRate = 0.003;
+        tf.tidy(() => opt.applyGradients({ [vars[0].name]: tf.tensor2d(wave(30, 0.3 + k, 2), [6, 5]), [vars[1].name]: tf.tensor1d(wave(5, 1.1 + k, 0.5)) }));
+      }
+      const dispatches = webgpuDispatches() - before;
+      const state = await Promise.all([...vars, ...(await opt.getWeights()).map((w) => w.tensor)].map(async (t) => Float32Array.from(await t.data())));
+      tf.dispose(vars);
+      opt.dispose();
+      return { state, dispatches };
+    };
+    const cpu = await steps('cpu');
+    const gpu = await steps('webgpu');
+    expect(gpu.state).toHaveLength(cpu.state.length); // weights, the iteration count, m and v of each
+    gpu.state.forEach((g, k) => expect(relativeError(g, cpu.state[k]), `state ${k}`).toBeLessThan(1e-5));
+    expect(gpu.dispatches).toBeLessThanOrEqual(4 * 2 * 3 + 4 * 4); // 3 per variable a step, plus the bias corrections
+  });
+
+  it('layer norm\'s WGSL kernels (1 dispatch forward, 4 back) equal the plain ops on cpu within 1e-5', async () => {
+    const go = async (impl: typeof layerNorm.op.reference) => {
+      const out = tf.tidy(() => {
+        const x = tf.tensor3d(wave(5 * 7 * 16, 0.37, 2), [5, 7, 16]);
+        const g = tf.tensor1d(wave(16, 1.3, 0.5).map((v) => v + 1));
+        const b = tf.tensor1d(wave(16, 0.9, 0.3));
+        const weights = tf.tensor3d(wave(5 * 7 * 16, 2.1, 1), [5, 7, 16]);
+        const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([x, g, b]);
+        return [impl(x, g, b), ...grads];
+      });
+      const values = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
+      tf.dispose(out);
+      return values;
+    };
+    await selectBackend('cpu');
+    const expected = await go(layerNorm.op.reference);
+    await selectBackend('webgpu');
+    const before = webgpuDispatches();
+    const actual = await go(layerNorm.op.kernels.webgpu!);
+    expect(webgpuDispatches() - before).toBeLessThan(15); // the plain ops: ~30
+    actual.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx', 'd gain', 'd bias'][k]).toBeLessThan(1e-5));
+    expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3);
+  });
+
+  it('dropout\'s WGSL kernel (one dispatch each way) equals the plain ops on cpu', async () => {
+    const go = async (impl: typeof dropoutWith.op.reference) => {
+      const out = tf.tidy(() => {
+        const x = tf.tensor2d(wave(40 * 9, 0.77, 2), [40, 9]);
+        const u = tf.randomUniform([40, 9], 0, 1, 'float32', 11);
+        const weights = tf.tensor2d(wave(40 * 9, 1.9, 1), [40, 9]);
+        return [impl(x, u, 0.7), tf.grad((xx: tf.Tensor) => impl(xx, u, 0.7).mul(weights).sum())(x)];
+      });
+      const values = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
+      tf.dispose(out);
+      return values;
+    };
+    await selectBackend('cpu');
+    const expected = await go(dropoutWith.op.reference);
+    await selectBackend('webgpu');
+    const actual = await go(dropoutWith.op.kernels.webgpu!);
+    actual.forEach((a, k) => expect(relativeError(a, expected[k])).toBeLessThan(1e-6));
+    const dropped = expected[0].filter((v) => v === 0).length;
+    expect(dropped).toBeGreaterThan(60); // ~30 % of 360 dropped: the mask is real
+    expect(dropped).toBeLessThan(160);
+  });
+
+  it('weighted BCE\'s WGSL kernels (one dispatch each way) equal the plain ops on cpu', async () => {
+    const go = async (impl: typeof weightedBceOp.op.reference, weighted: boolean) => {
+      const out = tf.tidy(() => {
+        const z = tf.tensor1d(wave(300, 0.61, 6));
+        const y = tf.tensor1d(wave(300, 1.7, 1).map((v) => (v > 0 ? 1 : 0)));
+        const w = weighted ? tf.tensor1d(wave(300, 0.23, 0.4).map((v) => v + 1)) : undefined;
+        const f = (zz: tf.Tensor) => impl(zz as tf.Tensor1D, y, w).mul(3);
+        return [f(z), tf.grad(f)(z)];
+      });
+      const values = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
+      tf.dispose(out);
+      return values;
+    };
+    for (const weighted of [true, false]) {
+      await selectBackend('cpu');
+      const expected = await go(weightedBceOp.op.reference, weighted);
+      await selectBackend('webgpu');
+      const actual = await go(weightedBceOp.op.kernels.webgpu!, weighted);
+      actual.forEach((a, k) => expect(relativeError(a, expected[k])).toBeLessThan(1e-5));
+    }
+  });
+
+  it('Σ x² over 20 tensors in two dispatches equals the plain ops', async () => {
+    const go = async (impl: (t: tf.Tensor[]) => tf.Scalar) => {
+      const parts = Array.from({ length: 20 }, (_, i) => tf.tensor1d(wave(1 + i * 37, 0.5 + i, 1 + i / 10)));
+      const before = webgpuDispatches();
+      const sum = impl(parts);
+      const value = (await sum.data())[0];
+      const dispatches = webgpuDispatches() - before;
+      tf.dispose([sum, ...parts]);
+      return { value, dispatches };
+    };
+    await selectBackend('cpu');
+    const expected = await go(sumOfSquares.op.reference);
+    await selectBackend('webgpu');
+    const actual = await go(sumOfSquares.op.kernels.webgpu!);
+    expect(Math.abs(actual.value - expected.value) / expected.value).toBeLessThan(1e-6);
+    expect(actual.dispatches).toBeLessThanOrEqual(3);
+    expect(expected.value).toBeGreaterThan(100);
+  });
 
   for (const [name, family, params] of FAMILIES) {
     it(`${name}: loss, gradients, training history and predictions match the cpu backend within 1e-5`, async () => {

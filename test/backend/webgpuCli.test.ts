@@ -62,6 +62,11 @@ gates:
       const c = cpu.find((r) => r.gate === gate)!;
       expect(g.provenance.backend).toBe('webgpu');
       expect(g.status).toBe(c.status);
+      if (gate === 'baseline') {
+        // a software adapter is not a GPU: the utilization check is waived, with nothing sampled
+        expect(g.metrics).toMatchObject({ trained_on_gpu: 0, gpu_check_waived: 1, gpu_utilization_mean: null });
+        expect(g.checks.find((c) => c.metric === 'gpu_utilization_mean')).toMatchObject({ pass: true, source: 'waived: gpu_check_waived = 1' });
+      }
       for (const metric of gate === 'smoke' ? ['loss_ratio'] : ['val_loss', 'val_accuracy', 'val_roc_auc']) {
         expect(Math.abs(g.metrics[metric]! - c.metrics[metric]!), `${gate}.${metric}`).toBeLessThan(1e-4);
       }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../lib/backend/select';
 import { tf } from '../../lib/backend/tf';
 import { dense } from '../../lib/ops/dense';
+import { weightedBceOp } from '../../lib/ops/bce';
+import { dropoutWith } from '../../lib/ops/dropout';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
 
 /**
@@ -67,6 +69,43 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
       expect(actual.map((a) => a.length)).toEqual([36, 54, 24, 4]);
       actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
       expect(Math.max(...expected[3].map(Math.abs))).toBeGreaterThan(1e-2);
+    });
+  }
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`dropout (only x differentiated): ${backend}`, async () => {
+      const go = (impl: typeof dropoutWith.op.reference) => tf.tidy(() => {
+        const x = tf.tensor2d(wave(30 * 7, 0.77, 2), [30, 7]);
+        const u = tf.randomUniform([30, 7], 0, 1, 'float32', 5);
+        const weights = tf.tensor2d(wave(30 * 7, 1.9, 1), [30, 7]);
+        return [impl(x, u, 0.8), tf.grad((xx: tf.Tensor) => impl(xx, u, 0.8).mul(weights).sum())(x)].map((t) => Array.from(t.dataSync()));
+      });
+      await selectBackend('cpu');
+      const expected = go(dropoutWith.op.reference);
+      await selectBackend(backend);
+      const actual = go(dropoutWith.op.kernels['*']!);
+      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-6)));
+      expect(expected[0].filter((v) => v === 0).length).toBeGreaterThan(10); // ~20 % of 210 dropped
+    });
+  }
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`weighted BCE (its gradient written out), with and without weights: ${backend}`, async () => {
+      const go = (impl: typeof weightedBceOp.op.reference, weighted: boolean) => tf.tidy(() => {
+        const z = tf.tensor1d(wave(50, 0.61, 6)); // logits up to ±6: both branches of the stable form
+        const y = tf.tensor1d(wave(50, 1.7, 1).map((v) => (v > 0 ? 1 : 0)));
+        const w = weighted ? tf.tensor1d(wave(50, 0.23, 0.4).map((v) => v + 1)) : undefined;
+        const f = (zz: tf.Tensor) => impl(zz as tf.Tensor1D, y, w).mul(3);
+        return [f(z), tf.grad(f)(z)].map((t) => Array.from(t.dataSync()));
+      });
+      for (const weighted of [true, false]) {
+        await selectBackend('cpu');
+        const expected = go(weightedBceOp.op.reference, weighted);
+        await selectBackend(backend);
+        const actual = go(weightedBceOp.op.kernels['*']!, weighted);
+        actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
+        expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3);
+      }
     });
   }
 

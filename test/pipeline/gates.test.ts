@@ -31,7 +31,7 @@ describe('the gate table', () => {
       '  seed: Number must be greater than or equal to 0',
       'config is not a valid experiment config:',
     ]);
-    expect(parseConfig({ gates: { baseline: { target_val_accuracy: 0.6 } } }).gates.baseline).toEqual({ target_val_accuracy: 0.6, min_margin_over_majority: 0.02 });
+    expect(parseConfig({ gates: { baseline: { target_val_accuracy: 0.6 } } }).gates.baseline).toEqual({ target_val_accuracy: 0.6, min_margin_over_majority: 0.02, min_gpu_utilization: 60 });
   });
 
   it('minirocket names split.window when the window is shorter than its kernels (an input error, before any work)', async () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { constantAccuracy, labelControl, meanLowerBound, plausible } from '../../eval/honesty';
+import { currentBackend, sampleGpu, trainsOnGpu, type GpuUtilization } from '../../backend';
 import { createModel, modelFiles } from '../../models';
 import { defineGate } from '../gate';
 import { prepareModelData, trainModelRun } from '../modelRun';
@@ -18,6 +19,8 @@ export const baselineGate = defineGate({
     /** The decision of the 5-phase tree: at or above it, go straight to finalization. */
     target_val_accuracy: z.number().min(0).max(1).default(0.53),
     min_margin_over_majority: z.number().min(0).max(1).default(0.02),
+    /** On a GPU, the seed's "verify GPU utilization > 60 %" during the baseline training (nvidia-smi's utilization.gpu, mean). */
+    min_gpu_utilization: z.number().min(0).max(100).default(60),
   }).strict(),
   checks: [
     { metric: 'val_accuracy_seed_lo', op: '>=', threshold: 'target_val_accuracy' },
@@ -33,6 +36,10 @@ export const baselineGate = defineGate({
       metric: 'plausible', op: '==', threshold: 1,
       why: 'too good to be true: validation accuracy or AUC above the plausibility ceiling (gates.finalization.plausible_*) — leakage suspected until a person explains it (runbooks/05_finalization.md) and raises the ceiling in the config',
     },
+    {
+      metric: 'gpu_utilization_mean', op: '>=', threshold: 'min_gpu_utilization', waivedBy: 'gpu_check_waived',
+      why: 'the GPU sat idle during the baseline training: the run is bound by per-op overhead or by its input, not by the GPU (a bigger batch, fewer and fused kernels, or lower gates.baseline.min_gpu_utilization to accept it)',
+    },
   ],
   onFail: ['diagnostics', 'optimization'],
   skipOnPass: ['diagnostics', 'optimization'],
@@ -40,7 +47,15 @@ export const baselineGate = defineGate({
     const frame = ctx.featureFrame();
     const split = ctx.split();
     const dir = ctx.artifact(join('models', ctx.run, 'baseline'));
-    const result = await trainModelRun({ frame, split, config: ctx.config, dir, callbacks: ctx.trainingCallbacks('baseline') });
+    // on a GPU, what it did while the baseline trained (nvidia-smi, sampled in a process of its own)
+    const sampler = trainsOnGpu(currentBackend()) ? sampleGpu() : null;
+    let gpu: GpuUtilization | null = null;
+    let result: Awaited<ReturnType<typeof trainModelRun>>;
+    try {
+      result = await trainModelRun({ frame, split, config: ctx.config, dir, callbacks: ctx.trainingCallbacks('baseline') });
+    } finally {
+      gpu = (await sampler?.stop()) ?? null;
+    }
     result.model.dispose();
     const m = result.metrics;
     const accuracies = [m.val_accuracy];
@@ -64,6 +79,13 @@ export const baselineGate = defineGate({
         shuffle_val_accuracy_lo: control.lo,
         constant_val_accuracy: constantAccuracy(result.data),
         plausible: plausible(m.val_accuracy, m.val_roc_auc, ctx.plausibility()) ? 1 : 0,
+        trained_on_gpu: sampler ? 1 : 0,
+        gpu_utilization_mean: gpu?.meanPercent ?? null,
+        gpu_utilization_max: gpu?.maxPercent ?? null,
+        gpu_memory_used_gb: gpu?.memoryUsedGb ?? null,
+        gpu_samples: gpu?.samples ?? null,
+        // nothing to judge on a CPU, or where nvidia-smi gave no samples (a GPU of another vendor)
+        gpu_check_waived: gpu ? 0 : 1,
       },
       artifacts: modelFiles(dir),
       note: `model ${ctx.config.model.family} saved in ${dir}`,
