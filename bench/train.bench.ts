@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { adapterLine, findAdapter, sampleGpu, selectBackend, tf, webgpuDispatches, type GpuUtilization } from '../lib/backend';
 import { createModel, type NeuralModel } from '../lib/models';
 import { adam } from '../lib/ops/adam';
-import { DataParallel, shardsOf, trainingStep } from '../lib/train';
+import { DataParallel, deferredStep, READ_EVERY, shardsOf, trainingStep } from '../lib/train';
 import { shardGradients, shardLoss } from '../lib/train/classification';
 import type { WindowSource } from '../lib/tensors/windows';
 import { Random } from '../lib/util/random';
@@ -69,20 +69,30 @@ async function measure(family: string, params: Record<string, unknown>, processe
     { processes, script: process.env.BENCH_WORKER_SCRIPT ?? join(__dirname, '../lib/models/trainingWorker.ts'), net: { family, params: model.params, features: F, window: T, seed: 1 }, backend: tf.getBackend() },
     vars, net.variables, source, T, [1, 1],
   ) : null;
-  const opt: tf.Optimizer = adam(1e-3); // the loop's Adam (fused on webgpu)
+  const opt = adam(1e-3); // the loop's Adam (fused on webgpu)
   const whole = { offset: 0, total: BATCH };
-  const step = (b: number) => {
+  const pending: tf.Tensor[] = [];
+  // as the loop steps: on webgpu the loss and norm stay on the device and are read every READ_EVERY steps
+  const step = async (b: number, last: boolean) => {
     const batch = rows.subarray((b % 4) * BATCH, (b % 4 + 1) * BATCH);
-    return trainingStep(vars, opt, {
+    const objective = {
       size: BATCH,
       loss: () => shardLoss(net, source, T, batch, whole, [1, 1], BATCH),
       gradients: parallel ? () => parallel.gradients(batch, BATCH, net.randomState?.get() ?? 0, (mine, shard) => shardGradients(net, vars, source, T, mine, shard, [1, 1], BATCH)) : undefined,
-    }, 1);
+    };
+    if (tf.getBackend() !== 'webgpu') return void (await trainingStep(vars, opt, objective, 1));
+    pending.push(deferredStep(vars, opt, objective, 1));
+    if (pending.length >= READ_EVERY || last) {
+      const parts = pending.splice(0);
+      const all = tf.concat(parts);
+      await all.data();
+      tf.dispose([all, ...parts]);
+    }
   };
-  await step(0); // warm-up: kernels, pipelines, optimizer slots, the replicas' first step
+  await step(0, true); // warm-up: kernels, pipelines, optimizer slots, the replicas' first step
   const dispatched = webgpuDispatches();
   const started = performance.now();
-  for (let i = 1; i <= STEPS; i++) await step(i);
+  for (let i = 1; i <= STEPS; i++) await step(i, i === STEPS);
   const rate = (STEPS * BATCH) / ((performance.now() - started) / 1000);
   const dispatches = (webgpuDispatches() - dispatched) / STEPS;
   await parallel?.release();

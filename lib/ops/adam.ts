@@ -15,6 +15,14 @@ export class GatebookAdam extends tf.AdamOptimizer {
       super.applyGradients(variableGradients);
       return;
     }
+    this.applyScaled(variableGradients, null);
+  }
+
+  /**
+   * webgpu: the step with every gradient multiplied by `scale[at]` on the device (global-norm
+   * clipping without reading the norm back), in the same three dispatches a variable.
+   */
+  applyScaled(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0], scale: { tensor: tf.Tensor; at: number } | null): void {
     const self = this as unknown as AdamState;
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     tf.tidy(() => {
@@ -27,8 +35,10 @@ export class GatebookAdam extends tf.AdamOptimizer {
         if (gradient == null) return;
         const m = self.accumulatedFirstMoment[i].variable;
         const v = self.accumulatedSecondMoment[i].variable;
-        const m2 = moment('m', this.beta1, 'G[index]', [m, gradient]);
-        const v2 = moment('v', this.beta2, 'G[index] * G[index]', [v, gradient]);
+        const g = scale ? `(G[index] * S[${scale.at}])` : 'G[index]';
+        const extra = scale ? [scale.tensor] : [];
+        const m2 = moment('m', this.beta1, g, [m, gradient, ...extra]);
+        const v2 = moment('v', this.beta2, `${g} * ${g}`, [v, gradient, ...extra]);
         const w2 = update([m2, v2, value, corrections], this.learningRate, this.epsilon);
         m.assign(m2);
         v.assign(v2);
@@ -51,7 +61,8 @@ interface AdamState { accBeta1: tf.Variable; accBeta2: tf.Variable; accumulatedF
 
 /** moment' = moment·β + term·(1 − β), as tfjs's add(mul(moment, β), mul(term, 1 − β)). */
 function moment(kind: 'm' | 'v', beta: number, term: string, inputs: tf.Tensor[]): tf.Tensor {
-  return runProgram(flatProgram(`gatebook_adam_${kind}_${beta}`, inputs[0].shape, inputs[0].size, ['M', 'G'], `
+  const scaled = inputs.length > 2;
+  return runProgram(flatProgram(`gatebook_adam_${kind}_${beta}_${term}`, inputs[0].shape, inputs[0].size, scaled ? ['M', 'G', 'S'] : ['M', 'G'], `
     fn main(index : i32) {
       if (index < uniforms.size) {
         result[index] = M[index] * ${f32(beta)} + (${term}) * ${f32(1 - beta)};

@@ -5,7 +5,9 @@ import { tf } from '../backend/tf';
  * writes the bindings (`result`, one read-only array per variable name, `uniforms` with each
  * input's shape), the `_start` entry calling `main`, and keeps the pipeline cache and command
  * batching. A flat `dispatchLayout` (x only) makes `main(index : i32)` get the global thread
- * index; `size: true` adds `uniforms.size` (the output's element count).
+ * index; `size: true` adds `uniforms.size` (the output's element count). A shader must read
+ * `uniforms` (Dawn drops an unused binding from the pipeline's layout, the bind group tfjs
+ * makes then fails validation, and the dispatch silently does nothing).
  */
 export interface WebGpuProgram {
   outputShape: number[];

@@ -1,9 +1,9 @@
 import { tf } from '../backend/tf';
-import { adam } from '../ops/adam';
+import { adam, GatebookAdam } from '../ops/adam';
 import { beginWork, cancellationToken, InterruptedError } from '../util/cancel';
 import { GatebookError } from '../util/errors';
 import { Random } from '../util/random';
-import { clipToNorm, globalNormSquared } from './loss';
+import { clipFactor, clipToNorm, globalNormSquared } from './loss';
 import { TrainOptions, type TrainOptionsInput } from './options';
 import { learningRateAt, PlateauTracker } from './schedule';
 import { assignValues, snapshot } from './weights';
@@ -141,6 +141,11 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
   const started = performance.now();
   const token = cancellationToken();
   const work = beginWork();
+  // on webgpu a step's loss and gradient norm stay on the device and are read every READ_EVERY
+  // steps (a read drains the GPU's queue); elsewhere each step is read as it ends
+  const deferred = tf.getBackend() === 'webgpu' && optimizer instanceof GatebookAdam;
+  let pending: Array<{ batch: number; values: tf.Tensor }> = [];
+  let flush = async (): Promise<void> => {};
   try {
     for (let epoch = resumed?.epoch ?? 0; epoch < o.epochs && !interrupted; epoch++) {
       const learningRate = learningRateAt(epoch, o, plateau);
@@ -153,23 +158,45 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
       for (let b = 0; b < batches; b++) {
         token.throwIfCancelled(`training, epoch ${epoch + 1}, batch ${b + 1}`); // nothing of this run is kept
         const batch = objective.batch(b);
-        const { loss, norm } = await trainingStep(variables, optimizer, batch, o.clipNorm);
-        if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-          throw new TrainingDivergedError(`training diverged: loss ${loss}, gradient norm ${norm} at epoch ${epoch + 1}, batch ${b + 1} (learning rate ${learningRate}); nothing was saved. ${hint}`);
-        }
-        lossSum += loss;
-        gradNorm = Math.max(gradNorm, norm);
+        const account = (at: number, loss: number, norm: number) => {
+          if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
+            throw new TrainingDivergedError(`training diverged: loss ${loss}, gradient norm ${norm} at epoch ${epoch + 1}, batch ${at + 1} (learning rate ${learningRate}); nothing was saved. ${hint}`);
+          }
+          lossSum += loss;
+          gradNorm = Math.max(gradNorm, norm);
+        };
+        const progress = (done: number) => {
+          const rate = trained / ((performance.now() - started) / 1000);
+          const remaining = (o.epochs - epoch - 1) * batches + (batches - done);
+          callbacks.onBatch?.({ epoch: epoch + 1, epochs: o.epochs, batch: done, batches, loss: lossSum / done, samplesPerSecond: rate, etaSeconds: (remaining * o.batchSize) / rate });
+        };
+        flush = async () => { // the device-side steps' loss and norm, in one read
+          if (pending.length === 0) return;
+          const steps = pending;
+          pending = [];
+          const all = tf.concat(steps.map((p) => p.values));
+          const values = await all.data();
+          tf.dispose([all, ...steps.map((p) => p.values)]);
+          steps.forEach((p, k) => account(p.batch, values[3 * k], values[3 * k + 1]));
+          progress(steps.at(-1)!.batch + 1);
+        };
         trained += batch.size;
         seen += batch.size;
-        const rate = trained / ((performance.now() - started) / 1000);
-        const remaining = (o.epochs - epoch - 1) * batches + (batches - b - 1);
-        callbacks.onBatch?.({ epoch: epoch + 1, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / (b + 1), samplesPerSecond: rate, etaSeconds: (remaining * o.batchSize) / rate });
+        if (deferred && !batch.gradients) {
+          pending.push({ batch: b, values: deferredStep(variables, optimizer, batch, o.clipNorm) });
+          if (pending.length >= READ_EVERY || b === batches - 1) await flush();
+        } else {
+          const { loss, norm } = await trainingStep(variables, optimizer, batch, o.clipNorm);
+          account(b, loss, norm);
+          progress(b + 1);
+        }
         if (callbacks.shouldStop?.()) {
           interrupted = true;
           break;
         }
         await new Promise((r) => setImmediate(r)); // let an interrupt or a display update in
       }
+      await flush();
       const val = await objective.validate();
       const seconds = (performance.now() - epochStart) / 1000;
       const record: EpochRecord = {
@@ -194,6 +221,7 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
       if (stale >= o.patience) break;
     }
   } catch (error) {
+    tf.dispose(pending.map((p) => p.values));
     callbacks.onEnd?.(error instanceof InterruptedError ? 'interrupted' : 'failed', error);
     throw error;
   } finally {
@@ -245,6 +273,28 @@ async function restore(state: LoopState, variables: tf.Variable[], optimizer: tf
   rng.setState(state.rng);
   plateau.setState(state.plateau);
   if (state.netRandom !== null) objective.randomState?.set(state.netRandom);
+}
+
+/** Steps between reads of the loss and gradient norm on webgpu. */
+export const READ_EVERY = 10;
+
+/**
+ * One Adam step on the device without a read (webgpu): the norm, the clip factor —
+ * min(1, clipNorm / norm), 0 when the loss or the norm is not finite — and the step scaled by
+ * it. Returns [loss, norm, scale] as a tensor, for the loop to read with others.
+ */
+export function deferredStep(variables: tf.Variable[], optimizer: GatebookAdam, batch: ReturnType<Objective['batch']>, clipNorm: number): tf.Tensor {
+  const taped = tf.variableGrads(batch.loss, variables);
+  try {
+    return tf.tidy(() => {
+      const normSq = globalNormSquared(taped.grads);
+      const values = clipFactor(taped.value, normSq, clipNorm);
+      optimizer.applyScaled(taped.grads as Parameters<GatebookAdam["applyScaled"]>[0], { tensor: values, at: 2 });
+      return values;
+    });
+  } finally {
+    tf.dispose([taped.value, ...Object.values(taped.grads)]);
+  }
 }
 
 /**

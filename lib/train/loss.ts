@@ -1,5 +1,8 @@
 import { tf } from '../backend/tf';
 import { weightedBceOp } from '../ops/bce';
+import { clipFactor } from '../ops/clipFactor';
+
+export { clipFactor };
 import { sumOfSquares } from '../ops/sumOfSquares';
 
 /**

@@ -272,3 +272,26 @@ describe('webgpu backend on lavapipe', () => {
     loaded.dispose();
   });
 });
+
+describe('the loop on webgpu reads the loss every few steps', () => {
+  it('names the batch a NaN appeared in, as the cpu backend does, and reports progress at each read', async () => {
+    const diverge = async (backend: 'cpu' | 'webgpu') => {
+      await selectBackend(backend);
+      const bad = toyData(900, 3, 10);
+      bad.source.matrix[bad.train[300] * 3] = Number.NaN; // one window's input: its batch's loss is NaN
+      const batches: number[] = [];
+      const error = await createModel('lstm', { layers: 1, units: 4 }).fit(bad, { ...options, maxBatchesPerEpoch: undefined, epochs: 1, callbacks: { onBatch: (p) => void batches.push(p.batch) } })
+        .then(() => null, (e: Error) => e.message);
+      return { error, batches };
+    };
+    const cpu = await diverge('cpu');
+    const gpu = await diverge('webgpu');
+    expect(cpu.error).toMatch(/training diverged: loss NaN, gradient norm NaN at epoch 1, batch \d+/);
+    expect(gpu.error?.match(/batch \d+/)?.[0]).toBe(cpu.error!.match(/batch \d+/)![0]);
+    expect(gpu.error).toMatch(/nothing was saved/);
+    // cpu reports every batch before the bad one; webgpu every tenth
+    const badBatch = Number(cpu.error!.match(/batch (\d+)/)![1]);
+    expect(cpu.batches).toEqual(Array.from({ length: badBatch - 1 }, (_, i) => i + 1));
+    expect(gpu.batches).toEqual(Array.from({ length: Math.floor((badBatch - 1) / 10) }, (_, i) => (i + 1) * 10));
+  });
+});
