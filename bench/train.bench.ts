@@ -12,7 +12,8 @@
  *      BENCH_STEPS=… to measure longer; BENCH_ONLY=lstm for the models whose name has it;
  *      BENCH_PYTHON=… a python3 with torch (default: /usr/bin/python3, then python3);
  *      BENCH_WEBGPU=0 to leave the webgpu column out; BENCH_CPU=0 to measure only webgpu (and PyTorch CUDA);
- *      GATEBOOK_DAWN_BACKEND=opengles (or vulkan) to try only that Dawn backend.
+ *      GATEBOOK_DAWN_BACKEND=opengles (or vulkan) to try only that Dawn backend; GATEBOOK_READ_EVERY=1
+ *      to read the loss after every webgpu step as the loop did before (default 10).
  * On a machine without Node (a rented GPU box): bench/device/ carries a bundled copy there.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,7 +22,7 @@ import { join } from 'node:path';
 import { adapterLine, findAdapter, sampleGpu, selectBackend, tf, webgpuDispatches, type GpuUtilization } from '../lib/backend';
 import { createModel, type NeuralModel } from '../lib/models';
 import { adam } from '../lib/ops/adam';
-import { DataParallel, deferredStep, READ_EVERY, shardsOf, trainingStep } from '../lib/train';
+import { DataParallel, deferredStep, readEvery, shardsOf, trainingStep } from '../lib/train';
 import { shardGradients, shardLoss } from '../lib/train/classification';
 import type { WindowSource } from '../lib/tensors/windows';
 import { Random } from '../lib/util/random';
@@ -72,7 +73,7 @@ async function measure(family: string, params: Record<string, unknown>, processe
   const opt = adam(1e-3); // the loop's Adam (fused on webgpu)
   const whole = { offset: 0, total: BATCH };
   const pending: tf.Tensor[] = [];
-  // as the loop steps: on webgpu the loss and norm stay on the device and are read every READ_EVERY steps
+  // as the loop steps: on webgpu the loss and norm stay on the device and are read every readEvery() steps
   const step = async (b: number, last: boolean) => {
     const batch = rows.subarray((b % 4) * BATCH, (b % 4 + 1) * BATCH);
     const objective = {
@@ -82,7 +83,7 @@ async function measure(family: string, params: Record<string, unknown>, processe
     };
     if (tf.getBackend() !== 'webgpu') return void (await trainingStep(vars, opt, objective, 1));
     pending.push(deferredStep(vars, opt, objective, 1));
-    if (pending.length >= READ_EVERY || last) {
+    if (pending.length >= readEvery() || last) {
       const parts = pending.splice(0);
       const all = tf.concat(parts);
       await all.data();

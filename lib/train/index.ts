@@ -1,5 +1,5 @@
 export { TrainOptions, Schedule, type TrainOptionsInput } from './options';
-export { trainLoop, trainingStep, deferredStep, READ_EVERY, TrainingDivergedError, type Objective, type EpochRecord, type TrainResult, type TrainProgress, type TrainCallbacks } from './loop';
+export { trainLoop, trainingStep, deferredStep, readEvery, TrainingDivergedError, type Objective, type EpochRecord, type TrainResult, type TrainProgress, type TrainCallbacks } from './loop';
 export { trainNetwork, classificationObjective, evaluateLoss } from './classification';
 export { learningRateAt, PlateauTracker } from './schedule';
 export { weightedBce, clipByGlobalNorm } from './loss';

@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { adam, GatebookAdam } from '../ops/adam';
 import { beginWork, cancellationToken, InterruptedError } from '../util/cancel';
-import { GatebookError } from '../util/errors';
+import { GatebookError, InputError } from '../util/errors';
 import { Random } from '../util/random';
 import { clipFactor, clipToNorm, globalNormSquared } from './loss';
 import { TrainOptions, type TrainOptionsInput } from './options';
@@ -141,9 +141,10 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
   const started = performance.now();
   const token = cancellationToken();
   const work = beginWork();
-  // on webgpu a step's loss and gradient norm stay on the device and are read every READ_EVERY
+  // on webgpu a step's loss and gradient norm stay on the device and are read every readEvery()
   // steps (a read drains the GPU's queue); elsewhere each step is read as it ends
   const deferred = tf.getBackend() === 'webgpu' && optimizer instanceof GatebookAdam;
+  const every = deferred ? readEvery() : 1;
   let pending: Array<{ batch: number; values: tf.Tensor }> = [];
   let flush = async (): Promise<void> => {};
   try {
@@ -184,7 +185,7 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
         seen += batch.size;
         if (deferred && !batch.gradients) {
           pending.push({ batch: b, values: deferredStep(variables, optimizer, batch, o.clipNorm) });
-          if (pending.length >= READ_EVERY || b === batches - 1) await flush();
+          if (pending.length >= every || b === batches - 1) await flush();
         } else {
           const { loss, norm } = await trainingStep(variables, optimizer, batch, o.clipNorm);
           account(b, loss, norm);
@@ -275,8 +276,14 @@ async function restore(state: LoopState, variables: tf.Variable[], optimizer: tf
   if (state.netRandom !== null) objective.randomState?.set(state.netRandom);
 }
 
-/** Steps between reads of the loss and gradient norm on webgpu. */
-export const READ_EVERY = 10;
+/** Steps between reads of the loss and gradient norm on webgpu (GATEBOOK_READ_EVERY, default 10; 1 reads every step). */
+export function readEvery(): number {
+  const raw = process.env.GATEBOOK_READ_EVERY;
+  if (raw === undefined || raw === '') return 10;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`GATEBOOK_READ_EVERY=${raw} is not a step count: use a whole number ≥ 1 (1 reads the loss after every step)`);
+  return n;
+}
 
 /**
  * One Adam step on the device without a read (webgpu): the norm, the clip factor —
