@@ -12,30 +12,33 @@ import { maxWorkgroupThreads, runProgram, type WebGpuProgram } from './webgpuPro
  * per-op kernel issues ~60 × 20. Needs 4·units ≤ the adapter's invocations per workgroup.
  */
 
-const ACTIVATIONS = `
-  fn sigmoid_(x : f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
-  fn tanh_(x : f32) -> f32 { return 2.0 * sigmoid_(2.0 * x) - 1.0; }
-  fn stepAt(s : i32, steps : i32) -> i32 { return select(s, steps - 1 - s, REVERSE); }
-`;
-
-/** Forward: P [B, T, 4U], R [U, 4U] → S [B, T, 6U]: per step the activations i, f, g, o, then c, then h. */
-function forwardProgram(batch: number, steps: number, units: number, reverse: boolean): WebGpuProgram {
+/** A workgroup of 4·units threads per batch row, with the constants and helpers both directions' shaders use. */
+function rowProgram(kind: 'forward' | 'backward', batch: number, outputShape: number[], units: number, reverse: boolean, variableNames: string[], body: string): WebGpuProgram {
   const four = 4 * units;
   return {
-    outputShape: [batch, steps, 6 * units],
-    shaderKey: `gatebook_lstm_forward_${units}_${reverse}`,
+    outputShape,
+    shaderKey: `gatebook_lstm_${kind}_${units}_${reverse}`,
     dispatchLayout: { x: [0], y: [1], z: [2] },
     dispatch: [batch, 1, 1],
-    variableNames: ['P', 'R'],
+    variableNames,
     workgroupSize: [four, 1, 1],
     getUserCode: () => `
       const U = ${units};
       const FOUR = ${four};
       const SIX = ${6 * units};
       const REVERSE = ${reverse};
+      fn sigmoid_(x : f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+      fn tanh_(x : f32) -> f32 { return 2.0 * sigmoid_(2.0 * x) - 1.0; }
+      fn stepAt(s : i32, steps : i32) -> i32 { return select(s, steps - 1 - s, REVERSE); }
+      ${body}`,
+  };
+}
+
+/** Forward: P [B, T, 4U], R [U, 4U] → S [B, T, 6U]: per step the activations i, f, g, o, then c, then h. */
+function forwardProgram(batch: number, steps: number, units: number, reverse: boolean): WebGpuProgram {
+  return rowProgram('forward', batch, [batch, steps, 6 * units], units, reverse, ['P', 'R'], `
       var<workgroup> hs : array<f32, ${units}>;
-      var<workgroup> acts : array<f32, ${four}>;
-      ${ACTIVATIONS}
+      var<workgroup> acts : array<f32, ${4 * units}>;
       fn main() {
         let steps = uniforms.outShape.y;
         let b = i32(workgroupId.x);
@@ -62,28 +65,14 @@ function forwardProgram(batch: number, steps: number, units: number, reverse: bo
           }
           workgroupBarrier();
         }
-      }`,
-  };
+      }`);
 }
 
 /** Backward: dH [B, T, U] (the gradient reaching each step's h from above), S, R → dZ [B, T, 4U]. */
 function backwardProgram(batch: number, steps: number, units: number, reverse: boolean): WebGpuProgram {
-  const four = 4 * units;
-  return {
-    outputShape: [batch, steps, four],
-    shaderKey: `gatebook_lstm_backward_${units}_${reverse}`,
-    dispatchLayout: { x: [0], y: [1], z: [2] },
-    dispatch: [batch, 1, 1],
-    variableNames: ['DH', 'S', 'R'],
-    workgroupSize: [four, 1, 1],
-    getUserCode: () => `
-      const U = ${units};
-      const FOUR = ${four};
-      const SIX = ${6 * units};
-      const REVERSE = ${reverse};
-      var<workgroup> dz : array<f32, ${four}>;
+  return rowProgram('backward', batch, [batch, steps, 4 * units], units, reverse, ['DH', 'S', 'R'], `
+      var<workgroup> dz : array<f32, ${4 * units}>;
       var<workgroup> dhRec : array<f32, ${units}>;
-      ${ACTIVATIONS}
       fn main() {
         let steps = uniforms.outShape.y;
         let b = i32(workgroupId.x);
@@ -120,8 +109,7 @@ function backwardProgram(batch: number, steps: number, units: number, reverse: b
           }
           workgroupBarrier();
         }
-      }`,
-  };
+      }`);
 }
 
 /** Whether this kernel can run the op here (4·units threads in one workgroup). */
