@@ -3,5 +3,5 @@ export { selectBackend, currentBackend, describeBackend, trainsOnGpu, BACKENDS, 
 export { deviceReport, type DeviceReport } from './device';
 export { microBenchmark, type MicroBenchmark } from './microbench';
 export { speedUpWasm } from './wasmKernels';
-export { adapterLine, findAdapter, gpuDoctor, lavapipeIcd, webgpuAdapter, webgpuDispatches, type GpuDoctorCheck, type WebGpuAdapterInfo } from './webgpu';
+export { adapterLine, assertWebgpuHealthy, findAdapter, gpuDoctor, lavapipeIcd, webgpuAdapter, webgpuDispatches, type GpuDoctorCheck, type WebGpuAdapterInfo } from './webgpu';
 export { sampleGpu, type GpuSampler, type GpuUtilization } from './gpuUtilization';

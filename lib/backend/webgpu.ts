@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tf } from './tf';
+import { GatebookError } from '../util/errors';
 import { packageRoot } from '../util/packageRoot';
 
 export type DawnBackend = 'vulkan' | 'opengles';
@@ -159,10 +160,13 @@ export async function registerWebGpu(chosen: NonNullable<AdapterSearch['chosen']
   const l = adapter.limits;
   const limitNames = ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize',
     'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'];
-  const device = await adapter.requestDevice({
+  const device = await (adapter.requestDevice({
     requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
     requiredLimits: Object.fromEntries(limitNames.filter((n) => l[n] !== undefined).map((n) => [n, l[n]])),
-  });
+  }) as Promise<{ addEventListener(type: 'uncapturederror', listener: (e: { error: { message: string } }) => void): void }>);
+  // Dawn reports an invalid shader, pipeline or bind group here and the dispatch does nothing:
+  // kept, so the training loop can fail instead of going on with wrong values
+  device.addEventListener('uncapturederror', (e) => void deviceErrors.push(e.error.message));
   countDispatches();
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 0);
@@ -171,6 +175,19 @@ export async function registerWebGpu(chosen: NonNullable<AdapterSearch['chosen']
 
 let dispatches = 0;
 let counting = false;
+const deviceErrors: string[] = [];
+
+/**
+ * Throws when the WebGPU device rejected work since the last call (a shader that does not
+ * compile, a pipeline past a limit, a bind group that does not fit): that work did not run,
+ * and what was computed after it is wrong. Call after a read (errors arrive asynchronously).
+ */
+export function assertWebgpuHealthy(where: string): void {
+  if (deviceErrors.length === 0) return;
+  const errors = deviceErrors.splice(0);
+  throw new GatebookError(`WebGPU rejected work during ${where} (${errors.length} error${errors.length > 1 ? 's' : ''}; that work did not run and the results after it are wrong): ` +
+    `${errors[0].split('\n').slice(0, 2).join(' ')} — nothing was saved. Run with GATEBOOK_FUSED=0 to rule out gatebook's kernels, or GATEBOOK_BACKEND=wasm.`);
+}
 
 /** Compute dispatches issued on the webgpu backend since the process started. */
 export function webgpuDispatches(): number {

@@ -4,6 +4,7 @@ import type { Net } from '../train/net';
 import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
 import { dense3d, dropout, WeightFactory } from './net';
+import { causalShifts } from '../ops/causalShifts';
 
 export const TcnParams = z.object({
   channels: z.number().int().min(1).max(512).default(32),
@@ -57,14 +58,7 @@ export function buildTcn(params: TcnParams, features: number, _window: number, s
 
 /** y_t = Σ_j W_j · x_{t − j·d} + b, with zeros before the first step. */
 export function causalConv(x: tf.Tensor3D, kernel: tf.Tensor2D, bias: tf.Tensor1D, k: number, dilation: number): tf.Tensor3D {
-  const [batch, steps, channels] = x.shape;
-  const shifted = Array.from({ length: k }, (_, j) => {
-    const shift = j * dilation;
-    if (shift === 0) return x;
-    if (shift >= steps) return tf.zeros([batch, steps, channels]) as tf.Tensor3D;
-    return x.slice([0, 0, 0], [batch, steps - shift, channels]).pad([[0, 0], [shift, 0], [0, 0]]) as tf.Tensor3D;
-  });
-  return dense3d(tf.concat(shifted, 2) as tf.Tensor3D, kernel, bias);
+  return dense3d(causalShifts(x, k, dilation), kernel, bias);
 }
 
 /** A temporal convolutional network classifier. */

@@ -1,4 +1,5 @@
 import { tf } from '../backend/tf';
+import { assertWebgpuHealthy } from '../backend/webgpu';
 import { adam, GatebookAdam } from '../ops/adam';
 import { beginWork, cancellationToken, InterruptedError } from '../util/cancel';
 import { GatebookError, InputError } from '../util/errors';
@@ -178,6 +179,7 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
           const all = tf.concat(steps.map((p) => p.values));
           const values = await all.data();
           tf.dispose([all, ...steps.map((p) => p.values)]);
+          assertWebgpuHealthy(`training, epoch ${epoch + 1}, batches up to ${steps.at(-1)!.batch + 1}`);
           steps.forEach((p, k) => account(p.batch, values[3 * k], values[3 * k + 1]));
           progress(steps.at(-1)!.batch + 1);
         };
@@ -199,6 +201,7 @@ export async function trainLoop(variables: tf.Variable[], objective: Objective, 
       }
       await flush();
       const val = await objective.validate();
+      if (deferred) assertWebgpuHealthy(`validation after epoch ${epoch + 1}`);
       const seconds = (performance.now() - epochStart) / 1000;
       const record: EpochRecord = {
         epoch: epoch + 1, learningRate, loss: lossSum / Math.max(1, batches), valLoss: val.loss, valAccuracy: val.accuracy ?? NaN, gradNorm,

@@ -5,12 +5,14 @@
  * reads, addN past the storage-buffer limit, leaked tensors) are each checked.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findAdapter, lavapipeIcd, webgpuDispatches } from '../../lib/backend/webgpu';
+import { assertWebgpuHealthy, findAdapter, lavapipeIcd, webgpuDispatches } from '../../lib/backend/webgpu';
+import { flatProgram, runProgram } from '../../lib/ops/webgpuProgram';
 import { describeBackend, selectBackend } from '../../lib/backend/select';
 import { tf } from '../../lib/backend/tf';
 import { createModel, loadModel, pretrainEncoder, type NeuralModel } from '../../lib/models';
 import { adam } from '../../lib/ops/adam';
 import { weightedBceOp } from '../../lib/ops/bce';
+import { causalShifts } from '../../lib/ops/causalShifts';
 import { dropoutWith } from '../../lib/ops/dropout';
 import { layerNorm } from '../../lib/ops/layerNorm';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
@@ -84,6 +86,16 @@ describe('webgpu backend on lavapipe', () => {
     expect(values[999]).toBe(78);
     expect(webgpuDispatches()).toBeGreaterThan(before);
     tf.dispose([sum, ...parts]);
+  });
+
+  it('work the device rejects fails loudly instead of leaving wrong numbers', async () => {
+    await selectBackend('webgpu');
+    assertWebgpuHealthy('the tests before');
+    const broken = runProgram(flatProgram('gatebook_test_broken', [4], 4, ['X'], 'fn main(index : i32) { this does not parse }', { size: true }), [tf.ones([4])]);
+    await broken.data();
+    broken.dispose();
+    expect(() => assertWebgpuHealthy('a test')).toThrow(/WebGPU rejected work during a test \(\d+ errors?; that work did not run.*Error while parsing WGSL.*nothing was saved/);
+    expect(() => assertWebgpuHealthy('again')).not.toThrow(); // each error is reported once
   });
 
   it('a synchronous read of a GPU tensor fails in Node (why every training path reads asynchronously)', async () => {
@@ -216,6 +228,29 @@ describe('webgpu backend on lavapipe', () => {
       actual.forEach((a, k) => expect(relativeError(a, expected[k])).toBeLessThan(1e-5));
     }
   });
+
+  for (const [k, dilation] of [[3, 1], [3, 4], [2, 9]]) {
+    it(`the TCN's unfolded causal input (k ${k}, dilation ${dilation}) in one dispatch each way equals the plain ops on cpu`, async () => {
+      const go = async (impl: typeof causalShifts.op.reference) => {
+        const out = tf.tidy(() => {
+          const x = tf.tensor3d(wave(3 * 8 * 5, 0.37, 2), [3, 8, 5]);
+          const weights = tf.tensor3d(wave(3 * 8 * 5 * k, 1.1, 1), [3, 8, 5 * k]);
+          return [impl(x, k, dilation), tf.grad((xx: tf.Tensor) => impl(xx as tf.Tensor3D, k, dilation).mul(weights).sum())(x)];
+        });
+        const values = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
+        tf.dispose(out);
+        return values;
+      };
+      await selectBackend('cpu');
+      const expected = await go(causalShifts.op.reference);
+      await selectBackend('webgpu');
+      const before = webgpuDispatches();
+      const actual = await go(causalShifts.op.kernels.webgpu!);
+      expect(webgpuDispatches() - before).toBeLessThanOrEqual(6); // forward twice (value and inside grad), the loss's mul and sum, mul's gradient, backward
+      actual.forEach((a, i) => expect(relativeError(a, expected[i])).toBeLessThan(1e-6));
+      expect(expected[0].filter((v) => v === 0).length).toBeGreaterThan(0); // the zeros before the first step are there
+    });
+  }
 
   it('Σ x² over 20 tensors in two dispatches equals the plain ops', async () => {
     const go = async (impl: (t: tf.Tensor[]) => tf.Scalar) => {
