@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { runProgram, type WebGpuProgram } from './webgpuProgram';
+import { flatProgram, runProgram, type WebGpuProgram } from './webgpuProgram';
 
 /**
  * A causal convolution's input, unfolded: x [b, t, c] → [b, t, k·c] whose j-th block of c
@@ -21,11 +21,7 @@ function reference(x: tf.Tensor3D, k: number, dilation: number): tf.Tensor3D {
 /** webgpu: the unfolding in one dispatch (a thread per output element), its gradient — each input element's k shifted copies summed — in one. */
 function program(kind: 'forward' | 'backward', outputShape: number[], k: number, dilation: number, channels: number, code: string): WebGpuProgram {
   const size = outputShape.reduce((a, b) => a * b, 1);
-  return {
-    outputShape, shaderKey: `gatebook_causal_shifts_${kind}_${k}_${dilation}_${channels}`, variableNames: ['X'],
-    dispatchLayout: { x: outputShape.map((_, i) => i) }, dispatch: [Math.ceil(size / 64), 1, 1], workgroupSize: [64, 1, 1], size: true,
-    getUserCode: () => code,
-  };
+  return flatProgram(`gatebook_causal_shifts_${kind}_${k}_${dilation}_${channels}`, outputShape, size, ['X'], code, { size: true });
 }
 
 function webgpu(x: tf.Tensor3D, k: number, dilation: number): tf.Tensor3D {
