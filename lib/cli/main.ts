@@ -16,6 +16,7 @@ import { registerExp } from './exp';
 import { registerRegistry } from './registry';
 import { registerSignals } from './signals';
 import { registerArtifacts } from './artifacts';
+import { registerRemote } from './remote';
 import { packageRoot } from '../util/packageRoot';
 
 /** The `gatebook` program; each verb registers itself from its own file. */
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerRegistry(program);
   registerSignals(program);
   registerArtifacts(program);
+  registerRemote(program);
   return program;
 }
 

@@ -165,14 +165,27 @@ export function verifyLedger(path: string, o: { anchorFile?: string | null } = {
     if (anchor && anchor.records > 0) state.firstBad = { line: 1, reason: `the ledger is missing but its anchor says ${anchor.records} record(s)` };
     return state;
   }
-  const text = readFileSync(path, 'utf8');
+  Object.assign(state, verifyLedgerText(readFileSync(path, 'utf8')));
+  const short = anchor ? anchorProblem(state.records.map((r) => r.hash), anchor) : null;
+  if (short && !state.firstBad) state.firstBad = { line: state.records.length + 1, reason: short };
+  return state;
+}
+
+/**
+ * Check a ledger's text line by line (parse, schema, hash, `prev` chain, and — unless
+ * `keyed` is false — the mac under this machine's ledger key). `keyed: false` checks a
+ * ledger sealed elsewhere (a remote box's, whose key never leaves it): an edited line or a
+ * broken chain still shows, a rewrite with every hash recomputed does not — that is what
+ * the remote's own `gates verify` is for.
+ */
+export function verifyLedgerText(text: string, o: { keyed?: boolean } = {}): Pick<LedgerState, 'records' | 'lines' | 'firstBad'> {
   const lines = text.split('\n');
   const torn = lines[lines.length - 1] !== '';
   if (!torn) lines.pop();
-  state.lines = lines.length;
+  const state: Pick<LedgerState, 'records' | 'lines' | 'firstBad'> = { records: [], lines: lines.length, firstBad: null };
   let prev = GENESIS;
   for (let i = 0; i < lines.length; i++) {
-    const reason = lineProblem(lines[i], prev, torn && i === lines.length - 1);
+    const reason = lineProblem(lines[i], prev, torn && i === lines.length - 1, o.keyed ?? true);
     if (reason) {
       state.firstBad = { line: i + 1, reason };
       break;
@@ -181,12 +194,10 @@ export function verifyLedger(path: string, o: { anchorFile?: string | null } = {
     state.records.push(record);
     prev = record.hash;
   }
-  const short = anchor ? anchorProblem(state.records.map((r) => r.hash), anchor) : null;
-  if (short && !state.firstBad) state.firstBad = { line: state.records.length + 1, reason: short };
   return state;
 }
 
-function lineProblem(line: string, prev: string, torn: boolean): string | null {
+function lineProblem(line: string, prev: string, torn: boolean, keyed: boolean): string | null {
   if (torn) return 'torn line (no newline at the end of the file: an interrupted write)';
   let json: unknown;
   try {
@@ -201,7 +212,7 @@ function lineProblem(line: string, prev: string, torn: boolean): string | null {
   if (!parsed.success) return `not a gate record (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message})`;
   const record = parsed.data;
   if (contentHash(json as Record<string, unknown>) !== record.hash) return 'hash does not match the content (the record was edited)';
-  if (keyedMac(record.hash) !== record.mac) return 'mac does not match the hash under the ledger key (the record was forged, or sealed with another key)';
+  if (keyed && keyedMac(record.hash) !== record.mac) return 'mac does not match the hash under the ledger key (the record was forged, or sealed with another key)';
   if (record.prev !== prev) return `prev ${record.prev.slice(0, 12)}… is not the hash of the line before (${prev.slice(0, 12)}…): a line was removed, inserted or moved`;
   return null;
 }

@@ -29,6 +29,8 @@ export const Provenance = z.object({
   device: z.string(),
   versions: z.record(z.string()),
   host: z.string(),
+  /** Set on a record brought home by `gatebook remote fetch`: where it was made and its hash in the remote ledger. */
+  remote: z.object({ host: z.string(), run: z.string(), record: Sha, ledger: z.string() }).optional(),
 });
 export type Provenance = z.infer<typeof Provenance>;
 

@@ -7,7 +7,7 @@ import ts from 'typescript';
  * A new folder must be placed here before it can be imported at all.
  */
 export const LAYERS = [
-  'util', 'storage', 'data', 'features', 'split', 'tensors', 'backend', 'ops', 'train', 'models', 'eval', 'gates', 'runbooks',
+  'util', 'storage', 'data', 'features', 'split', 'tensors', 'backend', 'ops', 'train', 'models', 'eval', 'gates', 'runbooks', 'remote',
   'pipeline', 'experiments', 'kernel', 'plots', 'notebook', 'runner', 'reports', 'cli',
 ] as const;
 

@@ -1,0 +1,170 @@
+import type { Command } from 'commander';
+import { ledgerPathOf } from '../gates';
+import { fetchRun, findRun, listRuns, remoteView, resolveTarget, shutdownBox, SshSession, startRun, stopRun, streamRun, type FetchReport, type LocalRun, type StreamEnd } from '../remote';
+import { CheckFailedError, InputError } from '../util/errors';
+import { action, intOption } from './action';
+
+interface ConnectFlags { port?: number; user?: string; identity?: string; sshConfig?: string; knownHosts?: string; acceptNewHostKey?: boolean }
+interface HomeFlags { artifacts: string; ledger?: string; all?: boolean }
+
+const withConnect = (c: Command) => c
+  .option('--port <n>', 'SSH port (default: from ~/.ssh/config, else 22)', intOption('--port'))
+  .option('--user <name>', 'login user (default: from ~/.ssh/config, else yours)')
+  .option('-i, --identity <key>', 'private key file (default: IdentityFile from ~/.ssh/config, else ~/.ssh/id_ed25519|id_ecdsa|id_rsa; ssh-agent is used too); an encrypted key takes GATEBOOK_SSH_PASSPHRASE')
+  .option('--ssh-config <file>', 'the ssh config for host aliases (default: GATEBOOK_SSH_CONFIG, else ~/.ssh/config)')
+  .option('--known-hosts <file>', 'the known_hosts file host keys are checked against (default: GATEBOOK_KNOWN_HOSTS, else ~/.ssh/known_hosts)')
+  .option('--accept-new-host-key', 'accept a host key not in known_hosts once, and record it (a changed key is always refused)');
+
+const withHome = (c: Command) => c
+  .option('--artifacts <dir>', 'where fetched artifacts land (under remote/<host>/)', 'artifacts')
+  .option('--ledger <file>', 'the local ledger the records join (default: <artifacts>/gates.jsonl)')
+  .option('--all', 'every record of the box\'s ledger not merged yet, not only those the run appended');
+
+const out = (line: string) => process.stderr.write(`${line}\n`);
+
+async function open(host: string, f: ConnectFlags, saved?: LocalRun['connect']): Promise<SshSession> {
+  const flags = { ...saved, ...Object.fromEntries(Object.entries({ port: f.port, user: f.user, identity: f.identity, sshConfig: f.sshConfig }).filter(([, v]) => v !== undefined)) };
+  return SshSession.open(resolveTarget(host, flags), { knownHosts: f.knownHosts, acceptNewHostKey: f.acceptNewHostKey });
+}
+
+/** Ctrl-C while streaming detaches (the run goes on); the returned signal aborts the stream. */
+function detachOnInterrupt(): AbortController {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  return controller;
+}
+
+async function follow(session: SshSession, run: LocalRun): Promise<StreamEnd> {
+  const controller = detachOnInterrupt();
+  const end = await streamRun(session, process.cwd(), run, { write: (b) => process.stdout.write(b), signal: controller.signal });
+  if (end.kind === 'detached') out(`\ndetached from run ${run.id}; it goes on on ${run.host}: \`gatebook remote attach ${run.id}\` to watch, \`gatebook remote fetch ${run.id}\` when it is done`);
+  if (end.kind === 'finished') out(`run ${run.id} finished on ${run.host}: ${end.exit.signal ? `killed by ${end.exit.signal}` : `exit ${end.exit.code}`}`);
+  if (end.kind === 'died') out(`run ${run.id} died on ${run.host} without an exit status (the box rebooted, or its launcher was killed); \`gatebook remote fetch ${run.id}\` brings home what it recorded`);
+  return end;
+}
+
+async function fetchHome(session: SshSession, run: LocalRun, f: HomeFlags): Promise<FetchReport> {
+  const ledger = ledgerPathOf(f.artifacts, f.ledger);
+  out(`fetching run ${run.id} from ${run.host} into ${ledger}`);
+  const r = await fetchRun(session, run, { root: process.cwd(), ledger, artifacts: f.artifacts, all: f.all, log: out });
+  out(`merged ${r.merged} record(s) (${r.skipped} already here), ${r.files} artifact file(s), ${r.bytes} bytes, each matching its sha256; ${ledger} verifies`);
+  return r;
+}
+
+const exitOf = (end: StreamEnd) => (end.kind === 'finished' ? (end.exit.code ?? 1) : end.kind === 'died' ? 1 : 0);
+
+/** `gatebook remote run|attach|status|stop|fetch`: gatebook on a rented box over SSH (docs/remote.md). */
+export function registerRemote(program: Command): void {
+  const remote = program.command('remote').description('run gatebook on a remote box over SSH — sync, run detached, stream, stop, and fetch the ledger records and artifacts home, verified (docs/remote.md)');
+  withHome(withConnect(remote.command('run <host> [args...]')))
+    .usage('<host> [options] -- <gatebook args>')
+    .description('sync this checkout to the box (only changed files, by sha256), npm ci there when the lockfile changed, start `gatebook <args>` detached, and stream its output (Ctrl-C detaches; the run goes on)')
+    .option('--workdir <dir>', 'the project folder on the box', '/workspace/gatebook')
+    .option('--install <when>', 'npm ci on the box: auto (when the lockfile changed), always, never', 'auto')
+    .option('--detach', 'start and return at once, without streaming')
+    .option('--fetch', 'when the run finishes, fetch its records and artifacts home')
+    .option('--shutdown-after', 'after a successful, verified fetch (implies --fetch), stop the box with --shutdown-command')
+    .option('--shutdown-command <cmd>', 'how the box is stopped (run on it)', process.env.GATEBOOK_REMOTE_SHUTDOWN ?? 'shutdown -h now')
+    .action(action(async (host: string, args: string[], f: ConnectFlags & HomeFlags & { workdir: string; install: string; detach?: boolean; fetch?: boolean; shutdownAfter?: boolean; shutdownCommand: string }) => {
+      if (!['auto', 'always', 'never'].includes(f.install)) throw new InputError(`invalid --install: ${f.install} (expected auto, always or never)`);
+      if (f.detach && (f.fetch || f.shutdownAfter)) throw new InputError('--detach returns at once: --fetch and --shutdown-after need the run to finish here (fetch later with `gatebook remote fetch`)');
+      const session = await open(host, f);
+      try {
+        const connect = { port: f.port, user: f.user, identity: f.identity, sshConfig: f.sshConfig };
+        const run = await startRun(session, { root: process.cwd(), workdir: f.workdir, args, connect, install: f.install as 'auto', log: out, onInstallOutput: (b) => process.stderr.write(b) });
+        if (f.detach) return 0;
+        const end = await follow(session, run);
+        if (end.kind === 'detached' || !(f.fetch || f.shutdownAfter)) return exitOf(end);
+        const again = await open(host, f, run.connect);
+        try {
+          const fetched = await fetchHome(again, run, f);
+          if (f.shutdownAfter && exitOf(end) === 0) await shutdownBox(again, f.shutdownCommand, fetched, out);
+          else if (f.shutdownAfter) out(`not stopping ${host}: the run did not succeed (exit ${exitOf(end)}); look at it before the box goes`);
+        } finally {
+          again.close();
+        }
+        return exitOf(end);
+      } finally {
+        session.close();
+      }
+    }));
+  withConnect(remote.command('attach [run]'))
+    .description('stream a run\'s output from where this terminal left off until it ends (Ctrl-C detaches again); run: an id, a prefix, or the latest')
+    .action(action(async (id: string | undefined, f: ConnectFlags) => {
+      const run = findRun(process.cwd(), id);
+      const session = await open(run.host, f, run.connect);
+      try {
+        return exitOf(await follow(session, run));
+      } finally {
+        session.close();
+      }
+    }));
+  withConnect(remote.command('status'))
+    .description('the remote runs this checkout started: state (running / finished with its exit code / died), host, command, start, elapsed, last progress line')
+    .option('--host <host>', 'only runs on this host')
+    .option('--json', 'as JSON')
+    .action(action(async (f: ConnectFlags & { host?: string; json?: boolean }) => {
+      const runs = listRuns(process.cwd()).filter((r) => !f.host || r.host === f.host);
+      const rows = [];
+      for (const host of new Set(runs.map((r) => r.host))) {
+        const mine = runs.filter((r) => r.host === host);
+        let session: SshSession | null = null;
+        try {
+          session = await open(host, f, mine[0].connect);
+          for (const run of mine) rows.push({ run, view: await remoteView(session, run), error: null as string | null });
+        } catch (error) {
+          for (const run of mine) rows.push({ run, view: null, error: (error as Error).message });
+        } finally {
+          session?.close();
+        }
+      }
+      if (f.json) {
+        console.log(JSON.stringify(rows.map(({ run, view, error }) => ({ id: run.id, host: run.host, args: run.args, started: run.started, state: view?.phase ?? 'unreachable', exit: view?.exit ?? null, last: view?.lastLine ?? error, fetched: run.fetched })), null, 2));
+        return 0;
+      }
+      if (!rows.length) console.log('no remote runs recorded here: start one with `gatebook remote run <host> -- <gatebook args>`');
+      for (const { run, view, error } of rows) {
+        const state = !view ? `unreachable (${error})` : view.phase === 'finished' ? `finished, ${view.exit!.signal ? `killed by ${view.exit!.signal}` : `exit ${view.exit!.code}`}` : view.phase;
+        const end = view?.exit ? Date.parse(view.exit.finished) : Date.now();
+        console.log(`${run.id}  ${run.host}  ${state}  started ${run.started.slice(0, 19)}Z  ${elapsed(end - Date.parse(view?.state?.started ?? run.started))}  gatebook ${run.args.join(' ')}${run.fetched ? '  (fetched)' : ''}`);
+        if (view?.lastLine) console.log(`    ${view.lastLine.slice(0, 160)}`);
+      }
+      return 0;
+    }));
+  withConnect(remote.command('stop [run]'))
+    .description('stop a run: SIGINT (it stops at its next batch and records the gate as interrupted), then SIGTERM after the grace period; says which took effect')
+    .option('--grace <s>', 'seconds to wait after SIGINT before SIGTERM', intOption('--grace'), 30)
+    .action(action(async (id: string | undefined, f: ConnectFlags & { grace: number }) => {
+      const run = findRun(process.cwd(), id);
+      const session = await open(run.host, f, run.connect);
+      try {
+        const r = await stopRun(session, run, f.grace, out);
+        if (r.took === 'not running') console.log(`run ${run.id} is not running${r.exit ? ` (finished: exit ${r.exit.code ?? r.exit.signal})` : ''}; nothing sent`);
+        else if (r.took === 'nothing') throw new CheckFailedError(`run ${run.id} still runs after SIGINT and SIGTERM: log in and kill it (\`kill -9\`)`);
+        else console.log(`${r.took} took effect: run ${run.id} ended (${r.exit?.signal ? `killed by ${r.exit.signal}` : `exit ${r.exit?.code}`})`);
+        return 0;
+      } finally {
+        session.close();
+      }
+    }));
+  withHome(withConnect(remote.command('fetch [run]')))
+    .description('bring a run\'s ledger records home (the box\'s chain verified first; records already here skipped; each record\'s host and run in its provenance) with the artifacts they name, each checked against its sha256')
+    .option('--shutdown-after', 'after a successful, verified fetch, stop the box with --shutdown-command')
+    .option('--shutdown-command <cmd>', 'how the box is stopped (run on it)', process.env.GATEBOOK_REMOTE_SHUTDOWN ?? 'shutdown -h now')
+    .action(action(async (id: string | undefined, f: ConnectFlags & HomeFlags & { shutdownAfter?: boolean; shutdownCommand: string }) => {
+      const run = findRun(process.cwd(), id);
+      const session = await open(run.host, f, run.connect);
+      try {
+        const fetched = await fetchHome(session, run, f);
+        if (f.shutdownAfter) await shutdownBox(session, f.shutdownCommand, fetched, out);
+        return 0;
+      } finally {
+        session.close();
+      }
+    }));
+}
+
+function elapsed(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
