@@ -56,6 +56,9 @@ export {
 // storage: artifacts to and from S3 or a folder (a notebook on a GPU box can push what it trained)
 export { storeFor, pushArtifacts, pullArtifacts, type ArtifactStore } from './storage';
 
+// remote: gatebook on a rented box over SSH — what ran there and what came home (notebook 21)
+export { remoteStatus, fetchRemote, type RunStatus } from './remote';
+
 // experiments: folders with their own ledgers, status, promotion, the registry, signals
 export {
   newExperiment, findExperiment, listExperiments, experimentStatus, diffExperiments, planArchive, archiveExperiments,
@@ -68,7 +71,7 @@ export { display, show, mimeBundle, inKernel, type MimeBundle } from './kernel/d
 export { prompt } from './kernel/prompt';
 export { comms, widgetsAvailable, Widget, progressBar, html, button, vbox, hbox } from './kernel';
 export * from './plots';
-export { runGates, latestRecords, modelHistory, calibrationCurves, showMarkdown, pick, enterProject, notebookProgress, trainingWidget, type NotebookRunOptions } from './notebook';
+export { runGates, latestRecords, allRecords, modelHistory, calibrationCurves, showMarkdown, pick, enterProject, notebookProgress, trainingWidget, type NotebookRunOptions } from './notebook';
 export { runNotebook, type RunResult } from './runner';
 export { writeReport } from './reports';
 

@@ -10,12 +10,13 @@
 #     frontend (classic Notebook 6) with the widget JavaScript, for the browser tests
 #   lavapipe (Mesa 25 from bookworm-backports, unpacked into .cache/lavapipe by
 #     scripts/install-lavapipe.sh): the software WebGPU adapter the webgpu tests run on
-# Later pieces add openssh-server (remote runner) here.
+#   openssh-server, openssh-client: the loopback sshd (and ssh-keygen) the `gatebook remote` tests
+#     start and stop themselves
 set -euo pipefail
 bash "$(dirname "${BASH_SOURCE[0]}")/install-lavapipe.sh"
 
 packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel python3-jupyter-kernel-test chromium
-  jupyter-notebook jupyter-nbextension-jupyter-js-widgets python3-ipywidgets)
+  jupyter-notebook jupyter-nbextension-jupyter-js-widgets python3-ipywidgets openssh-server openssh-client)
 
 missing=()
 for p in "${packages[@]}"; do

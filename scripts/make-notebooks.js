@@ -283,6 +283,38 @@ gb.show(dry.checks);`),
 gb.show(gb.readRegistry().entries.map((e) => ({ model: \`\${e.name} v\${e.version}\`, status: e.status, target: e.target })));`),
 ];
 
+notebooks['21_remote'] = [
+  md(`# 21 · The rented box
+
+What this notebook decides: which remote runs are done and whose evidence is home. It lists
+the runs this checkout started with \`gatebook remote run\` as their boxes see them now
+(running, finished with an exit code, or died), fetches the finished ones when \`fetch\` is
+true — the box's ledger verified there and here, every artifact checked against its sha256 —
+and shows the fetched records: each names its host, run and its hash in the box's ledger
+(docs/remote.md).`),
+  code(`let host: string = '';              // only runs on this host ('' = all)
+let fetch: boolean = false;          // fetch the finished runs that are not home yet
+let metric: string = 'val_accuracy'; // the metric to compare the fetched runs by
+let artifacts: string = 'artifacts';`, ['parameters']),
+  code(`import * as gb from 'gatebook';
+gb.enterProject(); // the project folder: .gatebook/remote/ (the runs started here) and artifacts/`, ['setup']),
+  code(`const runs = await gb.remoteStatus({ host: host || undefined });
+gb.show(runs.map((r) => ({ run: r.id, host: r.host, state: r.state === 'finished' ? \`finished, exit \${r.exit?.code ?? r.exit?.signal}\` : r.state,
+  started: r.started.slice(0, 19), elapsed_s: r.elapsed_s, fetched: r.fetched?.at.slice(0, 19) ?? '', last: r.last.slice(0, 100), command: \`gatebook \${r.args.join(' ')}\` })));`),
+  code(`if (fetch) {
+  for (const r of runs.filter((r) => r.state === 'finished' && !r.fetched)) {
+    const { report, session } = await gb.fetchRemote(r.id, { artifacts });
+    session.close();
+    console.log(\`\${r.id}: merged \${report.merged} record(s), \${report.files} artifact file(s), each matching its sha256\`);
+  }
+}`),
+  code(`const home = gb.allRecords(artifacts).filter((r) => r.provenance.remote);
+gb.show(home.map((r) => ({ gate: r.gate, status: r.status, [metric]: r.metrics[metric] ?? null, host: r.provenance.remote!.host, run: r.provenance.remote!.run,
+  box_record: r.provenance.remote!.record.slice(0, 12), device: r.provenance.device })));`),
+  code(`if (home.some((r) => typeof r.metrics[metric] === 'number')) await gb.showFigure(gb.remoteRunComparison(home, metric));
+else console.log(\`nothing fetched with \${metric} yet: gatebook remote fetch <run> (or fetch = true above)\`);`),
+];
+
 for (const [name, cells] of Object.entries(notebooks)) {
   const nb = {
     nbformat: 4, nbformat_minor: 5,

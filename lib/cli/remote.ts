@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ledgerPathOf } from '../gates';
-import { fetchRun, findRun, listRuns, remoteView, resolveTarget, shutdownBox, SshSession, startRun, stopRun, streamRun, type FetchReport, type LocalRun, type StreamEnd } from '../remote';
+import { connectTo, fetchRemote, fetchRun, findRun, remoteStatus, shutdownBox, startRun, stopRun, streamRun, type FetchReport, type LocalRun, type SshSession, type StreamEnd } from '../remote';
 import { CheckFailedError, InputError } from '../util/errors';
 import { action, intOption } from './action';
 
@@ -22,10 +22,7 @@ const withHome = (c: Command) => c
 
 const out = (line: string) => process.stderr.write(`${line}\n`);
 
-async function open(host: string, f: ConnectFlags, saved?: LocalRun['connect']): Promise<SshSession> {
-  const flags = { ...saved, ...Object.fromEntries(Object.entries({ port: f.port, user: f.user, identity: f.identity, sshConfig: f.sshConfig }).filter(([, v]) => v !== undefined)) };
-  return SshSession.open(resolveTarget(host, flags), { knownHosts: f.knownHosts, acceptNewHostKey: f.acceptNewHostKey });
-}
+const open = connectTo;
 
 /** Ctrl-C while streaming detaches (the run goes on); the returned signal aborts the stream. */
 function detachOnInterrupt(): AbortController {
@@ -43,12 +40,15 @@ async function follow(session: SshSession, run: LocalRun): Promise<StreamEnd> {
   return end;
 }
 
+function fetched(ledger: string, r: FetchReport): FetchReport {
+  out(`merged ${r.merged} record(s) (${r.skipped} already here), ${r.files} artifact file(s), ${r.bytes} bytes, each matching its sha256; ${ledger} verifies`);
+  return r;
+}
+
 async function fetchHome(session: SshSession, run: LocalRun, f: HomeFlags): Promise<FetchReport> {
   const ledger = ledgerPathOf(f.artifacts, f.ledger);
   out(`fetching run ${run.id} from ${run.host} into ${ledger}`);
-  const r = await fetchRun(session, run, { root: process.cwd(), ledger, artifacts: f.artifacts, all: f.all, log: out });
-  out(`merged ${r.merged} record(s) (${r.skipped} already here), ${r.files} artifact file(s), ${r.bytes} bytes, each matching its sha256; ${ledger} verifies`);
-  return r;
+  return fetched(ledger, await fetchRun(session, run, { root: process.cwd(), ledger, artifacts: f.artifacts, all: f.all, log: out }));
 }
 
 const exitOf = (end: StreamEnd) => (end.kind === 'finished' ? (end.exit.code ?? 1) : end.kind === 'died' ? 1 : 0);
@@ -104,30 +104,16 @@ export function registerRemote(program: Command): void {
     .option('--host <host>', 'only runs on this host')
     .option('--json', 'as JSON')
     .action(action(async (f: ConnectFlags & { host?: string; json?: boolean }) => {
-      const runs = listRuns(process.cwd()).filter((r) => !f.host || r.host === f.host);
-      const rows = [];
-      for (const host of new Set(runs.map((r) => r.host))) {
-        const mine = runs.filter((r) => r.host === host);
-        let session: SshSession | null = null;
-        try {
-          session = await open(host, f, mine[0].connect);
-          for (const run of mine) rows.push({ run, view: await remoteView(session, run), error: null as string | null });
-        } catch (error) {
-          for (const run of mine) rows.push({ run, view: null, error: (error as Error).message });
-        } finally {
-          session?.close();
-        }
-      }
+      const rows = await remoteStatus(f);
       if (f.json) {
-        console.log(JSON.stringify(rows.map(({ run, view, error }) => ({ id: run.id, host: run.host, args: run.args, started: run.started, state: view?.phase ?? 'unreachable', exit: view?.exit ?? null, last: view?.lastLine ?? error, fetched: run.fetched })), null, 2));
+        console.log(JSON.stringify(rows, null, 2));
         return 0;
       }
       if (!rows.length) console.log('no remote runs recorded here: start one with `gatebook remote run <host> -- <gatebook args>`');
-      for (const { run, view, error } of rows) {
-        const state = !view ? `unreachable (${error})` : view.phase === 'finished' ? `finished, ${view.exit!.signal ? `killed by ${view.exit!.signal}` : `exit ${view.exit!.code}`}` : view.phase;
-        const end = view?.exit ? Date.parse(view.exit.finished) : Date.now();
-        console.log(`${run.id}  ${run.host}  ${state}  started ${run.started.slice(0, 19)}Z  ${elapsed(end - Date.parse(view?.state?.started ?? run.started))}  gatebook ${run.args.join(' ')}${run.fetched ? '  (fetched)' : ''}`);
-        if (view?.lastLine) console.log(`    ${view.lastLine.slice(0, 160)}`);
+      for (const r of rows) {
+        const state = r.state === 'finished' ? `finished, ${r.exit!.signal ? `killed by ${r.exit!.signal}` : `exit ${r.exit!.code}`}` : r.state;
+        console.log(`${r.id}  ${r.host}  ${state}  started ${r.started.slice(0, 19)}Z  ${elapsed(r.elapsed_s)}  gatebook ${r.args.join(' ')}${r.fetched ? '  (fetched)' : ''}`);
+        if (r.last) console.log(`    ${r.last.slice(0, 160)}`);
       }
       return 0;
     }));
@@ -152,11 +138,12 @@ export function registerRemote(program: Command): void {
     .option('--shutdown-after', 'after a successful, verified fetch, stop the box with --shutdown-command')
     .option('--shutdown-command <cmd>', 'how the box is stopped (run on it)', process.env.GATEBOOK_REMOTE_SHUTDOWN ?? 'shutdown -h now')
     .action(action(async (id: string | undefined, f: ConnectFlags & HomeFlags & { shutdownAfter?: boolean; shutdownCommand: string }) => {
-      const run = findRun(process.cwd(), id);
-      const session = await open(run.host, f, run.connect);
+      const ledger = ledgerPathOf(f.artifacts, f.ledger);
+      out(`fetching run ${findRun(process.cwd(), id).id} into ${ledger}`);
+      const { report, session } = await fetchRemote(id, { ...f, ledger, log: out });
       try {
-        const fetched = await fetchHome(session, run, f);
-        if (f.shutdownAfter) await shutdownBox(session, f.shutdownCommand, fetched, out);
+        fetched(ledger, report);
+        if (f.shutdownAfter) await shutdownBox(session, f.shutdownCommand, report, out);
         return 0;
       } finally {
         session.close();
@@ -164,7 +151,6 @@ export function registerRemote(program: Command): void {
     }));
 }
 
-function elapsed(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
+function elapsed(s: number): string {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -1,4 +1,4 @@
-export { runGates, latestRecords, modelHistory, calibrationCurves, showMarkdown, pick, type NotebookRunOptions } from './runGates';
+export { runGates, latestRecords, allRecords, modelHistory, calibrationCurves, showMarkdown, pick, type NotebookRunOptions } from './runGates';
 export { enterProject } from './project';
 export { notebookProgress } from './progress';
 export { trainingWidget } from './trainingWidget';

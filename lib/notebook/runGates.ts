@@ -60,6 +60,11 @@ export async function runGates(from: string, to: string = from, o: NotebookRunOp
   return { result, records };
 }
 
+/** Every record on the intact chain of a notebook's ledger, oldest first. */
+export function allRecords(artifacts = 'artifacts', ledger?: string): GateRecord[] {
+  return queries.intactRecords(ledgerPathOf(artifacts, ledger));
+}
+
 /** The latest record of each gate in a notebook's ledger (for its closing table). */
 export function latestRecords(artifacts = 'artifacts', ledger?: string): GateRecord[] {
   return queries.latestRecords(ledgerPathOf(artifacts, ledger));

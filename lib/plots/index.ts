@@ -6,3 +6,4 @@ export { FigureExporter, figureHtml, writeHtml } from './exporter';
 export { showFigure } from './notebook';
 export { modelComparison } from './comparison';
 export { registryComparison } from './registry';
+export { remoteRunComparison } from './remote';

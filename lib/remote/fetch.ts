@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { appendRecord, verifyLedger, verifyLedgerText, type GateRecord } from '../gates';
 import { CheckFailedError } from '../util/errors';
 import { sha256FileSync } from '../util/hash';
-import { runDirOf, saveRun, type LocalRun } from './runs';
+import { findRun, runDirOf, saveRun, type LocalRun } from './runs';
+import { connectTo, type ConnectOptions } from './status';
 import type { RunState } from './launcher';
 import { shq, type SshSession } from './session';
 
@@ -108,4 +109,18 @@ async function keepLog(session: SshSession, run: LocalRun, home: string): Promis
   if (!log) return;
   mkdirSync(join(home, 'runs'), { recursive: true });
   writeFileSync(join(home, 'runs', `${run.id}.log`), log);
+}
+
+/** Connect to the run's host (as it was started) and fetch it: what `gatebook remote fetch` and notebook 21 call. */
+export async function fetchRemote(id: string | undefined, o: Omit<FetchOptions, 'root' | 'log' | 'ledger'> & { ledger?: string; root?: string; log?: (line: string) => void } & ConnectOptions): Promise<{ run: LocalRun; report: FetchReport; session: SshSession }> {
+  const root = o.root ?? process.cwd();
+  const run = findRun(root, id);
+  const session = await connectTo(run.host, o, run.connect);
+  try {
+    const report = await fetchRun(session, run, { root, ledger: o.ledger ?? join(o.artifacts, 'gates.jsonl'), artifacts: o.artifacts, all: o.all, log: o.log ?? (() => undefined) });
+    return { run, report, session };
+  } catch (error) {
+    session.close();
+    throw error;
+  }
 }

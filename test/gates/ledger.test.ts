@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendRecord, latestByGate, verifyLedger } from '../../lib/gates/ledger';
+import { appendRecord, latestByGate, verifyLedger, verifyLedgerText } from '../../lib/gates/ledger';
 import { GENESIS, hashRecord } from '../../lib/gates/record';
 import { canonicalJson, sha256 } from '../../lib/util/hash';
 import { gatebook, ROOT, tempDir } from '../helpers/cli';
@@ -132,6 +132,17 @@ describe('ledger', () => {
       expect(r.stderr, name).toMatch(reason);
       expect(verifyLedger(path).records, name).toHaveLength(line - 1); // nothing after it is evidence
     }
+  });
+
+  it('a ledger sealed under another key (a remote box\'s) checks unkeyed: edits and a broken chain still show', async () => {
+    const path = await ledgerWith(3);
+    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const foreign = lines.map((l) => JSON.stringify({ ...l, mac: createHmac('sha256', Buffer.alloc(32, 7)).update(l.hash).digest('hex') })).join('\n') + '\n';
+    expect(verifyLedgerText(foreign).firstBad?.reason).toMatch(/mac does not match/);
+    expect(verifyLedgerText(foreign, { keyed: false })).toMatchObject({ firstBad: null, lines: 3 });
+    expect(verifyLedgerText(foreign.replace('"i":2', '"i":5'), { keyed: false }).firstBad).toMatchObject({ line: 3, reason: expect.stringMatching(/edited/) });
+    const [a, b, c] = foreign.trim().split('\n');
+    expect(verifyLedgerText([a, c, b].join('\n') + '\n', { keyed: false }).firstBad).toMatchObject({ line: 2, reason: expect.stringMatching(/prev/) });
   });
 
   it('refuses to append after a torn last line, and leaves the file as it was', async () => {

@@ -66,7 +66,7 @@ export async function startSshd(env: Record<string, string> = {}): Promise<Sshd>
   writeFileSync(join(dir, 'sshd_config'), [
     `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, 'host_ed25519')}`, `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'Subsystem sftp internal-sftp', 'LogLevel ERROR',
+    'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'Subsystem sftp internal-sftp', 'LogLevel FATAL',
     ...Object.entries(env).map(([k, v]) => `SetEnv ${k}=${v}`), '',
   ].join('\n'));
   mkdirSync('/run/sshd', { recursive: true });
