@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { ledgerPathOf } from '../gates';
-import { connectTo, fetchRemote, fetchRun, findRun, remoteStatus, shutdownBox, startRun, stopRun, streamRun, type FetchReport, type LocalRun, type SshSession, type StreamEnd } from '../remote';
+import { connectTo, fetchRemote, fetchRun, findRun, homeOf, remoteStatus, shutdownBox, startRun, stopRun, streamRun, type FetchReport, type LocalRun, type SshSession, type StreamEnd } from '../remote';
 import { CheckFailedError, InputError } from '../util/errors';
 import { action, intOption } from './action';
 
 interface ConnectFlags { port?: number; user?: string; identity?: string; sshConfig?: string; knownHosts?: string; acceptNewHostKey?: boolean }
-interface HomeFlags { artifacts: string; ledger?: string; all?: boolean }
+interface HomeFlags { artifacts?: string; ledger?: string; all?: boolean }
 
 const withConnect = (c: Command) => c
   .option('--port <n>', 'SSH port (default: from ~/.ssh/config, else 22)', intOption('--port'))
@@ -16,8 +15,8 @@ const withConnect = (c: Command) => c
   .option('--accept-new-host-key', 'accept a host key not in known_hosts once, and record it (a changed key is always refused)');
 
 const withHome = (c: Command) => c
-  .option('--artifacts <dir>', 'where fetched artifacts land (under remote/<host>/)', 'artifacts')
-  .option('--ledger <file>', 'the local ledger the records join (default: <artifacts>/gates.jsonl)')
+  .option('--ledger <file>', 'the local ledger the records join (default: the run\'s ledger path on the box, here: artifacts/gates.jsonl, or the experiment\'s for `exp run`)')
+  .option('--artifacts <dir>', 'where fetched artifacts land, under remote/<host>/ (default: the ledger\'s folder)')
   .option('--all', 'every record of the box\'s ledger not merged yet, not only those the run appended');
 
 const out = (line: string) => process.stderr.write(`${line}\n`);
@@ -46,9 +45,9 @@ function fetched(ledger: string, r: FetchReport): FetchReport {
 }
 
 async function fetchHome(session: SshSession, run: LocalRun, f: HomeFlags): Promise<FetchReport> {
-  const ledger = ledgerPathOf(f.artifacts, f.ledger);
-  out(`fetching run ${run.id} from ${run.host} into ${ledger}`);
-  return fetched(ledger, await fetchRun(session, run, { root: process.cwd(), ledger, artifacts: f.artifacts, all: f.all, log: out }));
+  const home = homeOf(run, f);
+  out(`fetching run ${run.id} from ${run.host} into ${home.ledger}`);
+  return fetched(home.ledger, await fetchRun(session, run, { root: process.cwd(), ...home, all: f.all, log: out }));
 }
 
 const exitOf = (end: StreamEnd) => (end.kind === 'finished' ? (end.exit.code ?? 1) : end.kind === 'died' ? 1 : 0);
@@ -138,11 +137,12 @@ export function registerRemote(program: Command): void {
     .option('--shutdown-after', 'after a successful, verified fetch, stop the box with --shutdown-command')
     .option('--shutdown-command <cmd>', 'how the box is stopped (run on it)', process.env.GATEBOOK_REMOTE_SHUTDOWN ?? 'shutdown -h now')
     .action(action(async (id: string | undefined, f: ConnectFlags & HomeFlags & { shutdownAfter?: boolean; shutdownCommand: string }) => {
-      const ledger = ledgerPathOf(f.artifacts, f.ledger);
-      out(`fetching run ${findRun(process.cwd(), id).id} into ${ledger}`);
-      const { report, session } = await fetchRemote(id, { ...f, ledger, log: out });
+      const run = findRun(process.cwd(), id);
+      const home = homeOf(run, f);
+      out(`fetching run ${run.id} from ${run.host} into ${home.ledger}`);
+      const { report, session } = await fetchRemote(run.id, { ...f, ...home, log: out });
       try {
-        fetched(ledger, report);
+        fetched(home.ledger, report);
         if (f.shutdownAfter) await shutdownBox(session, f.shutdownCommand, report, out);
         return 0;
       } finally {

@@ -1,4 +1,4 @@
-export { ExperimentConfig, WorkflowOptions, configSha256, changedConfig } from './config';
+export { ExperimentConfig, WorkflowOptions, configSha256, changedConfig, configIssues } from './config';
 export { parseConfig, loadConfig, configWith, defaultConfig } from './configFile';
 export { loadConfiguredData, type LoadedData } from './configuredData';
 export { defineGate, type Gate, type PhaseOutput, type ThresholdsSchema } from './gate';

@@ -111,13 +111,19 @@ async function keepLog(session: SshSession, run: LocalRun, home: string): Promis
   writeFileSync(join(home, 'runs', `${run.id}.log`), log);
 }
 
+/** Where a run's records go here: `ledger`, else `artifacts`/gates.jsonl, else the same path as the run's ledger on the box. */
+export function homeOf(run: LocalRun, o: { ledger?: string; artifacts?: string }): { ledger: string; artifacts: string } {
+  const ledger = o.ledger ?? (o.artifacts ? join(o.artifacts, 'gates.jsonl') : run.ledger.startsWith('/') ? join('artifacts', 'gates.jsonl') : run.ledger);
+  return { ledger, artifacts: o.artifacts ?? dirname(ledger) };
+}
+
 /** Connect to the run's host (as it was started) and fetch it: what `gatebook remote fetch` and notebook 21 call. */
-export async function fetchRemote(id: string | undefined, o: Omit<FetchOptions, 'root' | 'log' | 'ledger'> & { ledger?: string; root?: string; log?: (line: string) => void } & ConnectOptions): Promise<{ run: LocalRun; report: FetchReport; session: SshSession }> {
+export async function fetchRemote(id: string | undefined, o: { ledger?: string; artifacts?: string; all?: boolean; root?: string; log?: (line: string) => void } & ConnectOptions): Promise<{ run: LocalRun; report: FetchReport; session: SshSession }> {
   const root = o.root ?? process.cwd();
   const run = findRun(root, id);
   const session = await connectTo(run.host, o, run.connect);
   try {
-    const report = await fetchRun(session, run, { root, ledger: o.ledger ?? join(o.artifacts, 'gates.jsonl'), artifacts: o.artifacts, all: o.all, log: o.log ?? (() => undefined) });
+    const report = await fetchRun(session, run, { root, ...homeOf(run, o), all: o.all, log: o.log ?? (() => undefined) });
     return { run, report, session };
   } catch (error) {
     session.close();

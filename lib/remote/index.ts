@@ -4,6 +4,6 @@ export { fingerprint, knownHostsPath, checkHostKey } from './hostKeys';
 export { projectFiles, syncProject } from './projectSync';
 export { startRun, streamRun, stopRun, checkRemoteNode, ledgerOfArgs, type StreamEnd } from './remoteRun';
 export { listRuns, findRun, remoteView, saveRun, type LocalRun, type RemoteView } from './runs';
-export { fetchRun, fetchRemote, type FetchReport } from './fetch';
+export { fetchRun, fetchRemote, homeOf, type FetchReport } from './fetch';
 export { shutdownBox } from './shutdown';
 export { remoteStatus, connectTo, type RunStatus, type ConnectOptions } from './status';

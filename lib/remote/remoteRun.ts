@@ -1,3 +1,5 @@
+import { relative } from 'node:path';
+import { findExperiment } from '../experiments';
 import { CheckFailedError, InputError } from '../util/errors';
 import type { RunExit } from './launcher';
 import { REMOTE_STATE, syncProject } from './projectSync';
@@ -29,8 +31,13 @@ export async function checkRemoteNode(session: SshSession): Promise<string> {
   return r.stdout.trim();
 }
 
-/** The ledger a gatebook command line writes, relative to its folder (`--ledger`, else `--artifacts`/gates.jsonl). */
-export function ledgerOfArgs(args: string[]): string {
+/**
+ * The ledger a gatebook command line writes, relative to the folder it runs in: `--ledger`,
+ * else `--artifacts`/gates.jsonl; `exp run <experiment>` writes the experiment's own ledger
+ * (found in this checkout, which the box's copy equals).
+ */
+export function ledgerOfArgs(args: string[], root = '.'): string {
+  if (args[0] === 'exp' && args[1] === 'run' && args[2]) return relative(root, findExperiment(args[2], root).ledgerPath);
   const value = (flag: string) => {
     const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
     if (i < 0) return undefined;
@@ -48,7 +55,7 @@ export async function startRun(session: SshSession, o: StartOptions): Promise<Lo
   await installIfNeeded(session, o, sync.lockSha256);
   const run: LocalRun = {
     id: newRunId(), host: session.target.label, connect: o.connect, workdir: o.workdir, args: o.args,
-    ledger: ledgerOfArgs(o.args), started: new Date().toISOString(), offset: 0, fetched: null,
+    ledger: ledgerOfArgs(o.args, o.root), started: new Date().toISOString(), offset: 0, fetched: null,
   };
   const dir = `${REMOTE_STATE}/runs/${run.id}`;
   await session.run(`cd ${shq(o.workdir)} && mkdir -p ${shq(dir)} && node dist/remote/launcher.js --detach ${shq(dir)} ${shq(run.ledger)} -- ${o.args.map(shq).join(' ')}`, 'starting the run');

@@ -7,8 +7,8 @@ import ts from 'typescript';
  * A new folder must be placed here before it can be imported at all.
  */
 export const LAYERS = [
-  'util', 'storage', 'data', 'features', 'split', 'tensors', 'backend', 'ops', 'train', 'models', 'eval', 'gates', 'runbooks', 'remote',
-  'pipeline', 'experiments', 'kernel', 'plots', 'notebook', 'runner', 'reports', 'cli',
+  'util', 'storage', 'data', 'features', 'split', 'tensors', 'backend', 'ops', 'train', 'models', 'eval', 'gates', 'runbooks',
+  'pipeline', 'experiments', 'remote', 'kernel', 'plots', 'notebook', 'runner', 'reports', 'cli',
 ] as const;
 
 /** Folders whose files register themselves (a registry is complete only through the folder's index). */
