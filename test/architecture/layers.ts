@@ -8,7 +8,7 @@ import ts from 'typescript';
  */
 export const LAYERS = [
   'util', 'storage', 'data', 'features', 'split', 'tensors', 'backend', 'ops', 'train', 'models', 'eval', 'gates', 'runbooks',
-  'pipeline', 'experiments', 'remote', 'kernel', 'plots', 'notebook', 'runner', 'reports', 'cli',
+  'pipeline', 'experiments', 'remote', 'sweeps', 'kernel', 'plots', 'notebook', 'runner', 'reports', 'cli',
 ] as const;
 
 /** Folders whose files register themselves (a registry is complete only through the folder's index). */
