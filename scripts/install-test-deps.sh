@@ -12,11 +12,13 @@
 #     scripts/install-lavapipe.sh): the software WebGPU adapter the webgpu tests run on
 #   openssh-server, openssh-client: the loopback sshd (and ssh-keygen) the `gatebook remote` tests
 #     start and stop themselves
+#   slurmctld, slurmd, slurm-client, munge: the single-node SLURM the sweep tests start and stop
 set -euo pipefail
 bash "$(dirname "${BASH_SOURCE[0]}")/install-lavapipe.sh"
 
 packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel python3-jupyter-kernel-test chromium
-  jupyter-notebook jupyter-nbextension-jupyter-js-widgets python3-ipywidgets openssh-server openssh-client)
+  jupyter-notebook jupyter-nbextension-jupyter-js-widgets python3-ipywidgets openssh-server openssh-client
+  slurmctld slurmd slurm-client munge)
 
 missing=()
 for p in "${packages[@]}"; do

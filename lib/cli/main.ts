@@ -17,6 +17,7 @@ import { registerRegistry } from './registry';
 import { registerSignals } from './signals';
 import { registerArtifacts } from './artifacts';
 import { registerRemote } from './remote';
+import { registerSweep } from './sweep';
 import { packageRoot } from '../util/packageRoot';
 
 /** The `gatebook` program; each verb registers itself from its own file. */
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerSignals(program);
   registerArtifacts(program);
   registerRemote(program);
+  registerSweep(program);
   return program;
 }
 

@@ -31,6 +31,8 @@ export const Provenance = z.object({
   host: z.string(),
   /** Set on a record brought home by `gatebook remote fetch`: where it was made and its hash in the remote ledger. */
   remote: z.object({ host: z.string(), run: z.string(), record: Sha, ledger: z.string() }).optional(),
+  /** Set on a record merged into a sweep's ledger by `gatebook sweep collect`: its task, the task's overrides, where it ran, its hash in the task's ledger. */
+  sweep: z.object({ name: z.string(), task: z.string(), index: z.number().int(), overrides: z.record(z.unknown()), job: z.string().nullable(), host: z.string().nullable(), record: Sha }).optional(),
 });
 export type Provenance = z.infer<typeof Provenance>;
 

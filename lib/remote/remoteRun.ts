@@ -10,6 +10,8 @@ export interface StartOptions {
   root: string;
   workdir: string;
   args: string[];
+  /** The ledger the command writes, relative to the workdir, when its arguments do not say (see ledgerOfArgs). */
+  ledger?: string;
   connect: LocalRun['connect'];
   /** `npm ci` on the box: when its lockfile changed since the last install (auto), always, or never. */
   install: 'auto' | 'always' | 'never';
@@ -55,7 +57,7 @@ export async function startRun(session: SshSession, o: StartOptions): Promise<Lo
   await installIfNeeded(session, o, sync.lockSha256);
   const run: LocalRun = {
     id: newRunId(), host: session.target.label, connect: o.connect, workdir: o.workdir, args: o.args,
-    ledger: ledgerOfArgs(o.args, o.root), started: new Date().toISOString(), offset: 0, fetched: null,
+    ledger: o.ledger ?? ledgerOfArgs(o.args, o.root), started: new Date().toISOString(), offset: 0, fetched: null,
   };
   const dir = `${REMOTE_STATE}/runs/${run.id}`;
   await session.run(`cd ${shq(o.workdir)} && mkdir -p ${shq(dir)} && node dist/remote/launcher.js --detach ${shq(dir)} ${shq(run.ledger)} -- ${o.args.map(shq).join(' ')}`, 'starting the run');

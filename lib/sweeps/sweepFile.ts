@@ -36,7 +36,12 @@ export const SweepFile = z.object({
     parallel: z.number().int().positive().optional(),
     account: z.string().optional(),
   }).strict().default({}),
-  ssh: z.object({ hosts: z.array(z.string()).default([]), workdir: z.string().default('/workspace/gatebook'), perHost: z.number().int().positive().default(1) }).strict().default({}),
+  /** The `ssh` executor: boxes by `gatebook remote` (a host, or a host with its own workdir), one task at a time on each. */
+  ssh: z.object({
+    hosts: z.array(z.union([z.string(), z.object({ host: z.string(), workdir: z.string().optional() }).strict()])).default([]),
+    workdir: z.string().default('/workspace/gatebook'),
+    install: z.enum(['auto', 'always', 'never']).default('auto'),
+  }).strict().default({}),
 }).strict();
 export type SweepFile = z.infer<typeof SweepFile>;
 
