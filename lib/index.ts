@@ -59,6 +59,9 @@ export { storeFor, pushArtifacts, pullArtifacts, type ArtifactStore } from './st
 // remote: gatebook on a rented box over SSH — what ran there and what came home (notebook 21)
 export { remoteStatus, fetchRemote, type RunStatus } from './remote';
 
+// sweeps: grids of configs run as tasks (local, SSH boxes, SLURM), merged into one ledger (notebook 22)
+export { readPlan, sweepDirOf, sweepStatus, sweepLedgerOf, type SweepPlan, type TaskStatus } from './sweeps';
+
 // experiments: folders with their own ledgers, status, promotion, the registry, signals
 export {
   newExperiment, findExperiment, listExperiments, experimentStatus, diffExperiments, planArchive, archiveExperiments,

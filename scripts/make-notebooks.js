@@ -315,6 +315,30 @@ gb.show(home.map((r) => ({ gate: r.gate, status: r.status, [metric]: r.metrics[m
 else console.log(\`nothing fetched with \${metric} yet: gatebook remote fetch <run> (or fetch = true above)\`);`),
 ];
 
+notebooks['22_sweep'] = [
+  md(`# 22 · A sweep
+
+What this notebook decides: which point of the grid is worth keeping, and whether its lead is
+more than seed variance. It shows the sweep's plan (each task's overrides), where every task
+stands (done, running, pending, failed with its gate), and the metric over the axes from the
+merged sweep ledger, each point the mean over the seeds with its 95 % interval
+(docs/sweeps.md; run with \`gatebook sweep run\`, merge with \`gatebook sweep collect\`).`),
+  code(`let sweep: string = '';               // the sweep's name (artifacts/sweeps/<name>/)
+let metric: string = '';              // '' = the sweep file's metric
+let artifacts: string = 'artifacts';`, ['parameters']),
+  code(`import * as gb from 'gatebook';
+gb.enterProject();
+if (!sweep) throw new gb.InputError('set the sweep parameter to a sweep\\'s name (gatebook sweep plan <sweep.yaml> makes one)');
+const plan = gb.readPlan(gb.sweepDirOf(sweep, artifacts));
+const m = metric || plan.sweep.metric;`, ['setup']),
+  code(`gb.show(plan.tasks.map((t) => ({ task: t.index, id: t.id, ...t.overrides })));`),
+  code(`const status = gb.sweepStatus(plan);
+gb.show(status.map((s) => ({ task: s.index, id: s.id, state: s.state, failed_gate: s.gate ?? '', [m]: s.value, where: s.host ?? '', why: s.why })));`),
+  code(`const merged = gb.allRecords(plan.dir).filter((r) => r.provenance.sweep);
+if (merged.length) await gb.showFigure(gb.sweepPlot(merged, m));
+else console.log('nothing merged yet: gatebook sweep collect ' + plan.name);`),
+];
+
 for (const [name, cells] of Object.entries(notebooks)) {
   const nb = {
     nbformat: 4, nbformat_minor: 5,

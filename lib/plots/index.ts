@@ -7,3 +7,4 @@ export { showFigure } from './notebook';
 export { modelComparison } from './comparison';
 export { registryComparison } from './registry';
 export { remoteRunComparison } from './remote';
+export { sweepPlot } from './sweep';

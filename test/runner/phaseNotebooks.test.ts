@@ -8,11 +8,11 @@ import { ROOT } from '../helpers/cli';
 const dir = join(ROOT, 'notebooks');
 const all = readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort();
 /** notebooks over many experiments, outside the workflows */
-const TOOLS = ['20_experiments.ipynb', '21_remote.ipynb'];
+const TOOLS = ['20_experiments.ipynb', '21_remote.ipynb', '22_sweep.ipynb'];
 const names = all.filter((n) => !TOOLS.includes(n));
 
 describe('phase notebooks', () => {
-  it('are the eight phases and the gated workflow\'s seven gates, and the experiments and remote notebooks', () => {
+  it('are the eight phases and the gated workflow\'s seven gates, and the experiments, remote and sweep notebooks', () => {
     expect(all.filter((n) => TOOLS.includes(n))).toEqual(TOOLS);
     expect(names).toEqual([
       '00_env', '01_data', '02_features', '03_baseline', '04_diagnostics', '05_optimization', '06_calibration', '07_finalize',
