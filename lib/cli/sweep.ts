@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { formatNumber } from '../gates';
 import { bestRecord, intactRecords } from '../gates/queries';
 import {
-  collectSweep, loadSweepFile, planSweep, readPlan, runLocal, runSsh, runTask, submitSlurm, sweepDirOf, sweepLeaderboard, sweepLedgerOf, sweepStatus,
+  collectSweep, loadSweepFile, planSweep, pullFromLogin, readPlan, runLocal, runSsh, runTask, submitSlurm, submitSlurmOverSsh, sweepDirOf, sweepLeaderboard, sweepLedgerOf, sweepStatus,
   type SweepPlan, type SweepTask,
 } from '../sweeps';
 import { CheckFailedError, InputError } from '../util/errors';
@@ -24,10 +24,13 @@ function openSweep(ref: string, artifacts: string, o: { plan?: boolean } = {}): 
   return readPlan(existsSync(join(ref, 'plan.json')) ? ref : sweepDirOf(ref, artifacts));
 }
 
-async function execute(plan: SweepPlan, tasks: SweepTask[], executor: string, f: Flags & { parallel?: number }): Promise<number> {
+async function execute(plan: SweepPlan, tasks: SweepTask[], executor: string, f: Flags & { parallel?: number; login?: string; workdir?: string }): Promise<number> {
+  const login = f.login ?? plan.sweep.slurm.login;
   if (executor === 'slurm') {
-    const { job, script } = submitSlurm(plan, tasks);
-    console.log(`submitted ${tasks.length} task(s) of sweep ${plan.name} to SLURM: job ${job} (script ${script}); \`gatebook sweep status ${plan.name}\` follows it, \`gatebook sweep collect ${plan.name}\` merges when done`);
+    const { job, script } = login
+      ? await submitSlurmOverSsh(plan, tasks, { ...f, login, workdir: f.workdir ?? plan.sweep.slurm.workdir, log: out })
+      : submitSlurm(plan, tasks);
+    console.log(`submitted ${tasks.length} task(s) of sweep ${plan.name} to SLURM${login ? ` on ${login}` : ''}: job ${job} (script ${script}); \`gatebook sweep status ${plan.name}\` follows it, \`gatebook sweep collect ${plan.name}\` merges when done`);
     return 0;
   }
   const codes = executor === 'local' ? await runLocal(plan, tasks, { parallel: f.parallel, log: out }) : await runSsh(plan, tasks, { ...f, log: out });
@@ -44,6 +47,16 @@ const withConnect = (c: Command) => c
   .option('--accept-new-host-key', 'ssh executor: accept an unknown host key once and record it');
 
 const EXECUTORS = ['local', 'ssh', 'slurm'];
+
+const withLogin = (c: Command) => c
+  .option('--login <host>', 'slurm: submit on this login node over SSH (default: slurm.login in the sweep file; else sbatch here)')
+  .option('--workdir <dir>', 'slurm over SSH: the project folder on the login node, seen by the compute nodes (default: slurm.workdir)');
+
+/** For a sweep submitted through a login node: bring its tasks' files and ledgers home first. */
+async function refreshed(plan: SweepPlan, f: Flags, ledgers = true) {
+  const view = await pullFromLogin(plan, { ...f, ledgers });
+  return { statuses: sweepStatus(plan, { states: view?.states }), refused: view?.refused ?? [] };
+}
 
 /** `gatebook sweep plan|run|status|collect|resubmit|task`: grids of configs on SLURM, SSH boxes or this machine, merged into one verified ledger. */
 export function registerSweep(program: Command): void {
@@ -62,35 +75,33 @@ export function registerSweep(program: Command): void {
       }
       return 0;
     }));
-  withConnect(sweep.command('run <sweep>'))
+  withLogin(withConnect(sweep.command('run <sweep>')))
     .description('run every task (planned first if need be): --executor local (a bounded pool here), ssh (over the sweep file\'s hosts), slurm (an sbatch array)')
     .requiredOption('--executor <name>', 'local | ssh | slurm')
     .option('--parallel <n>', 'local: tasks at once (default: cores / threads per task)', intOption('--parallel'))
-    .action(action(async (ref: string, f: Flags & { executor: string; parallel?: number }) => {
+    .action(action(async (ref: string, f: Flags & { executor: string; parallel?: number; login?: string; workdir?: string }) => {
       if (!EXECUTORS.includes(f.executor)) throw new InputError(`invalid --executor: ${f.executor} (expected ${EXECUTORS.join(', ')})`);
       const plan = openSweep(ref, f.artifacts, { plan: true });
       return execute(plan, plan.tasks, f.executor, f);
     }));
-  sweep.command('status <sweep>')
-    .description('each task: pending / running / done / failed (with the failing gate), from its own files and SLURM')
-    .option('--artifacts <dir>', 'the artifacts folder', 'artifacts')
+  withConnect(sweep.command('status <sweep>'))
+    .description('each task: pending / running / done / failed (with the failing gate), from its own files and SLURM (through the login node when it was submitted there)')
     .option('--json', 'as JSON')
-    .action(action((ref: string, f: { artifacts: string; json?: boolean }) => {
+    .action(action(async (ref: string, f: Flags & { json?: boolean }) => {
       const plan = openSweep(ref, f.artifacts);
-      const rows = sweepStatus(plan);
+      const rows = (await refreshed(plan, f)).statuses;
       if (f.json) console.log(JSON.stringify(rows, null, 2));
       else for (const r of rows) console.log(`  ${String(r.index).padStart(3)}  ${r.id}  ${r.state.padEnd(7)}  ${r.value === null ? '' : `${plan.sweep.metric} ${formatNumber(r.value)}  `}${r.why}`);
       const counts = ['done', 'running', 'pending', 'failed'].map((s) => `${rows.filter((r) => r.state === s).length} ${s}`).join(', ');
       out(`sweep ${plan.name}: ${counts}`);
       return 0;
     }));
-  sweep.command('collect <sweep>')
+  withConnect(sweep.command('collect <sweep>'))
     .description('verify every task\'s ledger and merge its records into the sweep ledger (a broken one is named and left out); then the best task and the leaderboard')
-    .option('--artifacts <dir>', 'the artifacts folder', 'artifacts')
-    .action(action(async (ref: string, f: { artifacts: string }) => {
+    .action(action(async (ref: string, f: Flags) => {
       const plan = openSweep(ref, f.artifacts);
-      const statuses = sweepStatus(plan);
-      const r = await collectSweep(plan, statuses);
+      const { statuses, refused } = await refreshed(plan, f);
+      const r = await collectSweep(plan, statuses, { exclude: refused });
       const ledger = sweepLedgerOf(plan);
       console.log(`merged ${r.merged} record(s) from ${r.tasks} task ledger(s) into ${ledger} (${r.skipped} already there${r.missing.length ? `; ${r.missing.length} task(s) have no ledger yet` : ''}); it verifies`);
       for (const bad of r.refused) console.log(`  ✗ task ${bad.index} (${bad.task}) left out: ${bad.reason}`);
@@ -101,15 +112,15 @@ export function registerSweep(program: Command): void {
       if (r.refused.length) throw new CheckFailedError(`${r.refused.length} task ledger(s) did not verify and were not merged: ${r.refused.map((b) => `task ${b.index} (${b.task})`).join(', ')}`);
       return 0;
     }));
-  withConnect(sweep.command('resubmit <sweep>'))
+  withLogin(withConnect(sweep.command('resubmit <sweep>')))
     .description('run again only the tasks that failed (with the same executor options)')
     .requiredOption('--failed', 'the failed tasks (the only selection so far)')
     .requiredOption('--executor <name>', 'local | ssh | slurm')
     .option('--parallel <n>', 'local: tasks at once', intOption('--parallel'))
-    .action(action(async (ref: string, f: Flags & { executor: string; parallel?: number }) => {
+    .action(action(async (ref: string, f: Flags & { executor: string; parallel?: number; login?: string; workdir?: string }) => {
       if (!EXECUTORS.includes(f.executor)) throw new InputError(`invalid --executor: ${f.executor} (expected ${EXECUTORS.join(', ')})`);
       const plan = openSweep(ref, f.artifacts);
-      const failed = sweepStatus(plan).filter((s) => s.state === 'failed').map((s) => plan.tasks[s.index]);
+      const failed = (await refreshed(plan, f)).statuses.filter((s) => s.state === 'failed').map((s) => plan.tasks[s.index]);
       if (!failed.length) {
         console.log(`sweep ${plan.name}: no failed task; nothing resubmitted`);
         return 0;

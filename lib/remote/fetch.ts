@@ -15,6 +15,8 @@ export interface FetchOptions {
   artifacts: string;
   /** Every record of the box's ledger not merged yet, not only those the run appended. */
   all?: boolean;
+  /** Keep the run's record here (`.gatebook/remote/`) up to date (default true; false for a ledger that is not a remote run's, e.g. a SLURM task's). */
+  record?: boolean;
   log: (line: string) => void;
 }
 
@@ -55,6 +57,7 @@ export async function fetchRun(session: SshSession, run: LocalRun, o: FetchOptio
   }
   const after = verifyLedger(o.ledger);
   if (after.firstBad) throw new CheckFailedError(`${o.ledger} line ${after.firstBad.line} after the merge: ${after.firstBad.reason}`);
+  if (o.record === false) return report;
   await keepLog(session, run, home);
   run.fetched = { at: new Date().toISOString(), records: report.merged + report.skipped };
   saveRun(o.root, run);

@@ -51,10 +51,7 @@ export function ledgerOfArgs(args: string[], root = '.'): string {
 /** Sync, install when needed, and start `gatebook <args>` detached on the box; the run is recorded here. */
 export async function startRun(session: SshSession, o: StartOptions): Promise<LocalRun> {
   if (!o.args.length) throw new InputError('no gatebook command to run: put it after `--`, e.g. `gatebook remote run box -- pipeline --to baseline`');
-  const node = await checkRemoteNode(session);
-  o.log(`${session.target.label}: Node ${node}, workdir ${o.workdir}`);
-  const sync = await syncProject(session, o.root, o.workdir, o.log);
-  await installIfNeeded(session, o, sync.lockSha256);
+  await prepareBox(session, o);
   const run: LocalRun = {
     id: newRunId(), host: session.target.label, connect: o.connect, workdir: o.workdir, args: o.args,
     ledger: o.ledger ?? ledgerOfArgs(o.args, o.root), started: new Date().toISOString(), offset: 0, fetched: null,
@@ -66,13 +63,26 @@ export async function startRun(session: SshSession, o: StartOptions): Promise<Lo
   return run;
 }
 
-async function installIfNeeded(session: SshSession, o: StartOptions, lockSha256: string | null): Promise<void> {
+/** Make the box ready to run this checkout: Node checked, the project synced, `npm ci` when its lockfile changed. */
+export async function prepareBox(session: SshSession, o: Pick<StartOptions, 'root' | 'workdir' | 'install' | 'log' | 'onInstallOutput'>): Promise<void> {
+  const node = await checkRemoteNode(session);
+  o.log(`${session.target.label}: Node ${node}, workdir ${o.workdir}`);
+  const sync = await syncProject(session, o.root, o.workdir, o.log);
+  await installIfNeeded(session, o, sync.lockSha256);
+}
+
+async function installIfNeeded(session: SshSession, o: Pick<StartOptions, 'workdir' | 'install' | 'log' | 'onInstallOutput'>, lockSha256: string | null): Promise<void> {
   if (o.install === 'never') return;
   const marker = `${o.workdir}/${REMOTE_STATE}/installed.json`;
   const installed = (await session.readFile(marker))?.toString('utf8');
   const modules = await session.exec(`test -d ${shq(`${o.workdir}/node_modules`)}`);
+  const linked = (await session.exec(`test -L ${shq(`${o.workdir}/node_modules`)}`)).code === 0;
   const current = installed ? (JSON.parse(installed) as { lock_sha256: string }).lock_sha256 === lockSha256 : false;
   if (o.install === 'auto' && current && modules.code === 0) return;
+  if (linked) {
+    throw new CheckFailedError(`${session.target.label}: ${o.workdir}/node_modules is a link to another folder, and \`npm ci\` would empty what it points to: not run. ` +
+      'Replace the link with a folder, or pass --install never (install: never in a sweep file) when the dependencies there are right');
+  }
   o.log(`npm ci on ${session.target.label} (${!installed ? 'first install' : !current ? 'the lockfile changed' : o.install === 'always' ? '--install always' : 'node_modules missing'})`);
   const r = await session.stream(`cd ${shq(o.workdir)} && npm ci --no-audit --no-fund 2>&1`, { onStdout: o.onInstallOutput });
   if (r.code !== 0) throw new CheckFailedError(`${session.target.label}: \`npm ci\` in ${o.workdir} failed (exit ${r.code ?? r.signal}); its output is above. Nothing was started.`);

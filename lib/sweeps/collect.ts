@@ -16,11 +16,13 @@ export interface CollectReport { merged: number; skipped: number; tasks: number;
 
 export const sweepLedgerOf = (plan: SweepPlan) => join(plan.dir, 'gates.jsonl');
 
-export async function collectSweep(plan: SweepPlan, statuses: TaskStatus[]): Promise<CollectReport> {
+/** `exclude`: tasks already refused elsewhere (a login node's ledger that did not verify there): reported, not merged. */
+export async function collectSweep(plan: SweepPlan, statuses: TaskStatus[], o: { exclude?: CollectReport['refused'] } = {}): Promise<CollectReport> {
   const ledger = sweepLedgerOf(plan);
   const seen = new Set(verifyLedger(ledger).records.map((r) => r.provenance.sweep && `${r.provenance.sweep.task}:${r.provenance.sweep.record}`));
-  const report: CollectReport = { merged: 0, skipped: 0, tasks: 0, refused: [], missing: [] };
+  const report: CollectReport = { merged: 0, skipped: 0, tasks: 0, refused: [...(o.exclude ?? [])], missing: [] };
   for (const task of plan.tasks) {
+    if (o.exclude?.some((x) => x.task === task.id)) continue;
     const path = taskLedgerOf(task);
     if (!existsSync(path)) {
       report.missing.push(task.id);

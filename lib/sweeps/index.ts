@@ -7,3 +7,4 @@ export { submitSlurm, sbatchScript, submissionsOf, type Submission } from './slu
 export { sweepStatus, metricOf, type TaskStatus, type TaskState } from './status';
 export { collectSweep, sweepLedgerOf, type CollectReport } from './collect';
 export { sweepLeaderboard } from './leaderboard';
+export { submitSlurmOverSsh, pullFromLogin, type LoginView } from './slurmLogin';

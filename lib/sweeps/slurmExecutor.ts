@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, posix, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
 import { CheckFailedError } from '../util/errors';
 import type { SweepPlan, SweepTask } from './plan';
@@ -13,12 +13,12 @@ import { clearAttempt } from './task';
  * indices) is recorded in `<sweep>/submissions.json`, so `sweep status` can ask SLURM and
  * `resubmit --failed` submits only those indices again with the same script.
  */
-export interface Submission { executor: 'slurm' | 'local' | 'ssh'; job: string | null; indices: number[]; at: string; hosts?: Record<string, string> }
+export interface Submission { executor: 'slurm' | 'local' | 'ssh'; job: string | null; indices: number[]; at: string; hosts?: Record<string, string>; login?: { host: string; workdir: string } }
 
 export function sbatchScript(plan: SweepPlan, projectRoot: string): string {
   const s = plan.sweep.slurm;
   const n = plan.tasks.length;
-  const out = join(resolve(plan.dir), 'slurm');
+  const out = isAbsolute(plan.dir) ? join(plan.dir, 'slurm') : posix.join(projectRoot, plan.dir, 'slurm');
   return [
     '#!/bin/bash',
     `#SBATCH --job-name=gatebook-${plan.name}`,
@@ -42,6 +42,14 @@ export function sbatchScript(plan: SweepPlan, projectRoot: string): string {
   ].join('\n');
 }
 
+/** `--array=2,5` when only some tasks are submitted (the script's own --array covers all). */
+export function arrayArgs(plan: SweepPlan, tasks: SweepTask[]): string[] {
+  return tasks.length === plan.tasks.length ? [] : [`--array=${tasks.map((t) => t.index).join(',')}${plan.sweep.slurm.parallel ? `%${plan.sweep.slurm.parallel}` : ''}`];
+}
+
+/** The job id in `sbatch --parsable` output (`123` or `123;cluster`). */
+export const parsableJob = (text: string) => text.trim().split('\n').at(-1)!.split(';')[0];
+
 export function submissionsOf(plan: SweepPlan): Submission[] {
   const path = join(plan.dir, 'submissions.json');
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Submission[]) : [];
@@ -57,11 +65,10 @@ export function submitSlurm(plan: SweepPlan, tasks: SweepTask[], o: { projectRoo
   mkdirSync(join(plan.dir, 'slurm'), { recursive: true }); // sbatch fails a job whose --output folder is missing
   writeFileAtomic(script, sbatchScript(plan, resolve(o.projectRoot ?? '.')));
   for (const t of tasks) clearAttempt(t);
-  const all = tasks.length === plan.tasks.length;
-  const args = ['--parsable', ...(all ? [] : [`--array=${tasks.map((t) => t.index).join(',')}${plan.sweep.slurm.parallel ? `%${plan.sweep.slurm.parallel}` : ''}`]), script];
+  const args = ['--parsable', ...arrayArgs(plan, tasks), script];
   let job: string;
   try {
-    job = execFileSync(o.sbatch ?? 'sbatch', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split(';')[0];
+    job = parsableJob(execFileSync(o.sbatch ?? 'sbatch', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
     throw new CheckFailedError(e.code === 'ENOENT' ? 'sbatch is not on the PATH: run this on a SLURM login node (or use --executor local|ssh)' : `sbatch refused ${script}: ${String(e.stderr ?? e.message).trim()}`);
@@ -70,15 +77,20 @@ export function submitSlurm(plan: SweepPlan, tasks: SweepTask[], o: { projectRoo
   return { job, script };
 }
 
+export const SQUEUE = (job: string) => ['squeue', '-h', '-t', 'all', '-r', '-j', job, '-o', '%K %T'];
+
 /** SLURM's state of each array task of a job it still knows (`squeue -t all`): index → PENDING, RUNNING, COMPLETED, FAILED, … */
 export function slurmStates(job: string): Map<number, string> {
-  const states = new Map<number, string>();
-  let text = '';
   try {
-    text = execFileSync('squeue', ['-h', '-t', 'all', '-r', '-j', job, '-o', '%K %T'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const [cmd, ...args] = SQUEUE(job);
+    return parseSqueue(execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
   } catch {
-    return states; // the job is gone from the controller (MinJobAge): the tasks' own files say the rest
+    return new Map(); // the job is gone from the controller (MinJobAge): the tasks' own files say the rest
   }
+}
+
+export function parseSqueue(text: string): Map<number, string> {
+  const states = new Map<number, string>();
   for (const line of text.split('\n')) {
     const [index, state] = line.trim().split(/\s+/);
     if (/^\d+$/.test(index ?? '')) states.set(Number(index), state);

@@ -28,9 +28,10 @@ export interface TaskStatus {
 
 export const taskLedgerOf = (task: SweepTask) => join(task.dir, 'gates.jsonl');
 
-export function sweepStatus(plan: SweepPlan): TaskStatus[] {
+/** `states`: SLURM's view asked elsewhere (a login node), by job id; otherwise `squeue` here. */
+export function sweepStatus(plan: SweepPlan, o: { states?: Map<string, Map<number, string>> } = {}): TaskStatus[] {
   const submissions = submissionsOf(plan);
-  const slurm = new Map<string, Map<number, string>>();
+  const slurm = new Map<string, Map<number, string>>(o.states ?? []);
   const slurmState = (job: string, index: number) => {
     if (!slurm.has(job)) slurm.set(job, slurmStates(job));
     return slurm.get(job)!.get(index) ?? null;

@@ -35,6 +35,10 @@ export const SweepFile = z.object({
     /** At most this many array tasks at once (`%K`); omitted: SLURM's limit. */
     parallel: z.number().int().positive().optional(),
     account: z.string().optional(),
+    /** Submit on this login node over SSH (the project synced to `workdir` there, which the nodes must see) instead of here. */
+    login: z.string().optional(),
+    workdir: z.string().default('gatebook'),
+    install: z.enum(['auto', 'always', 'never']).default('auto'),
   }).strict().default({}),
   /** The `ssh` executor: boxes by `gatebook remote` (a host, or a host with its own workdir), one task at a time on each. */
   ssh: z.object({

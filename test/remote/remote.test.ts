@@ -118,6 +118,11 @@ describe('gatebook remote (a real sshd on 127.0.0.1)', () => {
     expect(gb(['remote', 'fetch']).stderr).toMatch(/merged 0 record\(s\) \(6 already here\)/);
     const again = gb(remoteRunArgs('tiny.yaml'));
     expect(again.stderr).toMatch(/sync: 0 file\(s\) to send/);
+    // the box's node_modules is a link here: npm ci would empty what it points to, so it is refused
+    const install = gb(['remote', 'run', 'localhost', '--workdir', box, '--install', 'always', '--', 'env']);
+    expect(install.code).toBe(1);
+    expect(install.stderr).toMatch(/node_modules is a link .* not run/);
+    expect(existsSync(join(ROOT, 'node_modules', 'commander', 'package.json'))).toBe(true);
   }, 180_000);
 
   it('Ctrl-C detaches and the run goes on; attach resumes; stop sends SIGINT and says it took effect', async () => {

@@ -16,6 +16,8 @@ import { tinyConfig } from '../helpers/tiny';
  * fail shows its gate and is the only one resubmitted; a tampered task ledger is refused
  * with its task named; the sweep notebook runs on the result.
  */
+/** The sweep every executor runs: 4 tasks. */
+const GRID = { 'train.seed': [1, 2], 'train.learningRate': [0.001, 0.003] };
 let slurm: Slurm;
 let boxes: Sshd[] = [];
 let home: string;
@@ -61,7 +63,7 @@ beforeAll(async () => {
   }
   symlinkSync(join(ROOT, 'node_modules'), join(home, 'node_modules'));
   tinyConfig(home);
-  boxes = [await startSshd(), await startSshd()];
+  boxes = [await startSshd(slurm.env), await startSshd()]; // box1 is also the cluster's login node: its commands see SLURM_CONF
   const sshConfig = join(home, 'ssh_config');
   writeFileSync(sshConfig, boxes.map((b, i) => `Host box${i + 1}\n  HostName 127.0.0.1\n  Port ${b.port}\n  IdentityFile ${b.clientKey}\n`).join(''));
   const knownHosts = join(home, 'known_hosts');
@@ -97,7 +99,7 @@ describe('gatebook sweep', () => {
   });
 
   it('slurm: an sbatch array runs the tasks; one planted to fail shows its gate; collect merges 4 verified ledgers; resubmit --failed reruns only it', async () => {
-    const file = sweepFile('grid', { 'train.seed': [1, 2], 'train.learningRate': [0.001, 0.003] });
+    const file = sweepFile('grid', GRID);
     const ids = (JSON.parse(gb('sweep', 'plan', file, '--json').stdout) as { id: string }[]).map((t) => t.id);
     const restore = plantFailure('grid', ids[2]);
     const run = gb('sweep', 'run', file, '--executor', 'slurm');
@@ -136,12 +138,12 @@ describe('gatebook sweep', () => {
     expect(gb('sweep', 'collect', 'grid').stdout).toMatch(/\(\d+ already there\)/);
   }, 400_000);
 
-  it('local: a bounded pool; a task ledger tampered with before collect is refused with the task named, the rest merged', async () => {
-    const file = sweepFile('pool', { 'train.learningRate': [0.001, 0.003] });
+  it('local: the same sweep in a bounded pool; a task ledger tampered with before collect is refused with the task named, the rest merged', async () => {
+    const file = sweepFile('pool', GRID);
     const run = gb('sweep', 'run', file, '--executor', 'local', '--parallel', '2');
     expect(run.code, run.stderr).toBe(0);
     const rows = status('pool');
-    expect(rows.map((r) => r.state)).toEqual(['done', 'done']);
+    expect(rows.map((r) => r.state)).toEqual(['done', 'done', 'done', 'done']);
     const path = ledgerOf('pool', rows[1].id);
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     const edited = JSON.parse(lines[3]);
@@ -152,24 +154,46 @@ describe('gatebook sweep', () => {
     expect(collect.stdout).toMatch(new RegExp(`task 1 \\(${rows[1].id}\\) left out: .*line 4: hash does not match`));
     expect(collect.stderr).toMatch(/task 1/);
     const merged = records(join(home, 'artifacts', 'sweeps', 'pool', 'gates.jsonl'));
-    expect(new Set(merged.map((r) => r.provenance.sweep.task))).toEqual(new Set([rows[0].id]));
+    expect(new Set(merged.map((r) => r.provenance.sweep.task))).toEqual(new Set([rows[0].id, rows[2].id, rows[3].id]));
   }, 200_000);
 
-  it('ssh: tasks spread over two boxes through gatebook remote; their records come home and merge with the host named', async () => {
-    const file = sweepFile('boxes', { 'train.learningRate': [0.001, 0.003] }, {
+  it('ssh: the same sweep spread over two boxes through gatebook remote; their records come home and merge with the host named', async () => {
+    const file = sweepFile('boxes', GRID, {
       ssh: { hosts: [{ host: 'box1', workdir: join(boxes[0].dir, 'work') }, { host: 'box2', workdir: join(boxes[1].dir, 'work') }], install: 'never' },
     });
     const run = gb('sweep', 'run', file, '--executor', 'ssh');
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const rows = status('boxes');
-    expect(rows.map((r) => r.state)).toEqual(['done', 'done']);
-    expect(rows.map((r) => r.host).sort()).toEqual(['box1', 'box2']);
+    expect(rows.map((r) => r.state)).toEqual(['done', 'done', 'done', 'done']);
+    expect(new Set(rows.map((r) => r.host))).toEqual(new Set(['box1', 'box2']));
     const collect = gb('sweep', 'collect', 'boxes');
     expect(collect.code, collect.stdout + collect.stderr).toBe(0);
     const merged = records(join(home, 'artifacts', 'sweeps', 'boxes', 'gates.jsonl'));
     expect(new Set(merged.map((r) => r.provenance.sweep.host))).toEqual(new Set(['box1', 'box2']));
     expect(merged.every((r) => r.provenance.remote?.host === r.provenance.sweep.host)).toBe(true);
     expect(gb('gates', 'verify', '--ledger', join(home, 'artifacts', 'sweeps', 'boxes', 'gates.jsonl')).code).toBe(0);
+  }, 200_000);
+
+  it('slurm through a login node over SSH: synced, submitted there, tasks\' ledgers brought home verified; one tampered there is refused by task', async () => {
+    const workdir = join(boxes[0].dir, 'work');
+    const file = sweepFile('login', { 'train.learningRate': [0.001, 0.003] }, { slurm: { cpus: 1, time: '00:10:00', install: 'never' } });
+    const run = gb('sweep', 'run', file, '--executor', 'slurm', '--login', 'box1', '--workdir', workdir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/submitted 2 task\(s\) of sweep login to SLURM on box1: job \d+/);
+    expect(existsSync(join(workdir, 'artifacts', 'sweeps', 'login', 'sweep.sbatch'))).toBe(true);
+    const rows = await settle('login');
+    expect(rows.map((r) => r.state)).toEqual(['done', 'done']);
+    const there = join(workdir, 'artifacts', 'sweeps', 'login', rows[1].id, 'gates.jsonl');
+    const lines = readFileSync(there, 'utf8').trim().split('\n');
+    const edited = JSON.parse(lines[1]);
+    edited.duration_s += 1;
+    writeFileSync(there, [lines[0], JSON.stringify(edited), ...lines.slice(2)].join('\n') + '\n');
+    const collect = gb('sweep', 'collect', 'login');
+    expect(collect.code).toBe(1);
+    expect(collect.stdout).toMatch(new RegExp(`task 1 \\(${rows[1].id}\\) left out: .*does not verify`));
+    const merged = records(join(home, 'artifacts', 'sweeps', 'login', 'gates.jsonl'));
+    expect(new Set(merged.map((r) => r.provenance.sweep.task))).toEqual(new Set([rows[0].id]));
+    expect(merged.every((r) => r.provenance.remote.host === 'box1' && /^\d+_0$/.test(r.provenance.sweep.job))).toBe(true);
   }, 200_000);
 
   it('notebooks/22_sweep.ipynb runs headlessly on the grid: plan, status, the metric over the axes with seed intervals', () => {
