@@ -96,12 +96,17 @@ async function activate(backend: string): Promise<boolean> {
   return ok && tf.getBackend() === backend;
 }
 
+let visible: boolean | null = null;
+
+/** Whether `nvidia-smi -L` lists a GPU: asked once per process (each backend tried asked it again before). */
 function gpuVisible(): boolean {
+  if (visible !== null) return visible;
   try {
-    return execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).includes('GPU');
+    visible = execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).includes('GPU');
   } catch {
-    return false;
+    visible = false;
   }
+  return visible;
 }
 
 /** Whether training on this backend runs on a GPU (tfjs-node-gpu, or webgpu on a hardware adapter). */

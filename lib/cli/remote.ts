@@ -74,14 +74,9 @@ export function registerRemote(program: Command): void {
         if (f.detach) return 0;
         const end = await follow(session, run);
         if (end.kind === 'detached' || !(f.fetch || f.shutdownAfter)) return exitOf(end);
-        const again = await open(host, f, run.connect);
-        try {
-          const fetched = await fetchHome(again, run, f);
-          if (f.shutdownAfter && exitOf(end) === 0) await shutdownBox(again, f.shutdownCommand, fetched, out);
-          else if (f.shutdownAfter) out(`not stopping ${host}: the run did not succeed (exit ${exitOf(end)}); look at it before the box goes`);
-        } finally {
-          again.close();
-        }
+        const fetched = await fetchHome(session, run, f);
+        if (f.shutdownAfter && exitOf(end) === 0) await shutdownBox(session, f.shutdownCommand, fetched, out);
+        else if (f.shutdownAfter) out(`not stopping ${host}: the run did not succeed (exit ${exitOf(end)}); look at it before the box goes`);
         return exitOf(end);
       } finally {
         session.close();
