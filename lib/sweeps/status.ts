@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { verifyLedger, type GateRecord } from '../gates';
 import type { SweepPlan, SweepTask } from './plan';
@@ -54,6 +55,9 @@ export function sweepStatus(plan: SweepPlan, o: { states?: Map<string, Map<numbe
     if (state && /^(FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)$/.test(state)) {
       return { ...base, job: `${submission!.job}_${task.index}`, state: 'failed' as const, gate: failedGate, why: `SLURM: ${state}` };
     }
+    if (running && !/^(RUNNING|PENDING|CONFIGURING|COMPLETING|SUSPENDED)$/.test(state ?? '') && running.pid > 0 && running.host === hostname() && !alive(running.pid)) {
+      return { ...base, state: 'failed' as const, gate: failedGate, why: `died without an exit status (pid ${running.pid} on ${running.host} is gone: killed?)` };
+    }
     if (running || state === 'RUNNING') return { ...base, state: 'running' as const, gate: null, why: running ? `since ${running.started} on ${running.host}` : 'SLURM: RUNNING' };
     return { ...base, state: 'pending' as const, gate: null, why: submission ? `submitted ${submission.at}${state ? ` (SLURM: ${state})` : ''}` : 'not submitted' };
   });
@@ -72,4 +76,13 @@ function unresolvedFailure(records: GateRecord[]): string | null {
     if (r.status !== 'pass' && !records.slice(i + 1).some((later) => later.gate === r.gate && later.status === 'pass')) return r.gate;
   }
   return null;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
