@@ -74,8 +74,8 @@ export function registerRemote(program: Command): void {
         if (f.detach) return 0;
         const end = await follow(session, run);
         if (end.kind === 'detached' || !(f.fetch || f.shutdownAfter)) return exitOf(end);
-        const fetched = await fetchHome(session, run, f);
-        if (f.shutdownAfter && exitOf(end) === 0) await shutdownBox(session, f.shutdownCommand, fetched, out);
+        await fetchHome(session, run, f);
+        if (f.shutdownAfter && exitOf(end) === 0) await shutdownBox(session, f.shutdownCommand, out);
         else if (f.shutdownAfter) out(`not stopping ${host}: the run did not succeed (exit ${exitOf(end)}); look at it before the box goes`);
         return exitOf(end);
       } finally {
@@ -138,7 +138,7 @@ export function registerRemote(program: Command): void {
       const { report, session } = await fetchRemote(run.id, { ...f, ...home, log: out });
       try {
         fetched(home.ledger, report);
-        if (f.shutdownAfter) await shutdownBox(session, f.shutdownCommand, report, out);
+        if (f.shutdownAfter) await shutdownBox(session, f.shutdownCommand, out);
         return 0;
       } finally {
         session.close();

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { withChanges, type Changes } from '../util/dotted';
 import { InputError } from '../util/errors';
+import { readYamlFile } from '../util/yamlFile';
 import { configIssues, ExperimentConfig } from './config';
 import { GateThresholds } from './gates';
 
@@ -20,14 +19,7 @@ export function parseConfig(value: unknown, where = 'config'): ExperimentConfig 
 
 /** Read and validate a YAML (or JSON) config file. */
 export function loadConfig(path: string): ExperimentConfig {
-  if (!existsSync(path)) throw new InputError(`${path}: no such config file`);
-  let value: unknown;
-  try {
-    value = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InputError(`${path}: not valid YAML: ${(error as Error).message}`);
-  }
-  return parseConfig(value, path);
+  return parseConfig(readYamlFile(path, 'config file'), path);
 }
 
 /** The embedded default config. */

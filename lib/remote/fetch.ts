@@ -20,7 +20,7 @@ export interface FetchOptions {
   log: (line: string) => void;
 }
 
-export interface FetchReport { merged: number; skipped: number; files: number; bytes: number; refused?: string }
+export interface FetchReport { merged: number; skipped: number; files: number; bytes: number }
 
 /** A host label as a folder name. */
 const folderName = (label: string) => label.replace(/[^A-Za-z0-9_.@-]+/g, '_');

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectTo, fetchRun, shq, startRun, streamRun, type ConnectOptions, type SshSession } from '../remote';
 import { writeFileAtomic } from '../util/atomic';
@@ -49,7 +49,6 @@ async function runOnHost(session: SshSession, plan: SweepPlan, task: SweepTask, 
     root: o.root, workdir: o.workdir, args: ['sweep', 'task', plan.dir, String(task.index)], ledger: join(task.dir, 'gates.jsonl'), connect: {}, install: plan.sweep.ssh.install, log: () => undefined,
   });
   writeFileAtomic(join(task.dir, 'running.json'), JSON.stringify({ host: session.target.label, pid: 0, job: `ssh:${run.id}`, started: run.started }, null, 2) + '\n');
-  mkdirSync(task.dir, { recursive: true });
   const log: Buffer[] = [];
   const end = await streamRun(session, o.root, run, { write: (b) => log.push(b) });
   writeFileSync(join(task.dir, 'task.log'), Buffer.concat(log));

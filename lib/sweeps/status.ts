@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { verifyLedger, type GateRecord } from '../gates';
+import { processAlive } from '../util/lock';
 import type { SweepPlan, SweepTask } from './plan';
 import { slurmStates, submissionsOf } from './slurmExecutor';
 import { readTaskFile, type TaskExit, type TaskRunning } from './task';
@@ -55,7 +56,7 @@ export function sweepStatus(plan: SweepPlan, o: { states?: Map<string, Map<numbe
     if (state && /^(FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)$/.test(state)) {
       return { ...base, job: `${submission!.job}_${task.index}`, state: 'failed' as const, gate: failedGate, why: `SLURM: ${state}` };
     }
-    if (running && !/^(RUNNING|PENDING|CONFIGURING|COMPLETING|SUSPENDED)$/.test(state ?? '') && running.pid > 0 && running.host === hostname() && !alive(running.pid)) {
+    if (running && !/^(RUNNING|PENDING|CONFIGURING|COMPLETING|SUSPENDED)$/.test(state ?? '') && running.pid > 0 && running.host === hostname() && !processAlive(running.pid)) {
       return { ...base, state: 'failed' as const, gate: failedGate, why: `died without an exit status (pid ${running.pid} on ${running.host} is gone: killed?)` };
     }
     if (running || state === 'RUNNING') return { ...base, state: 'running' as const, gate: null, why: running ? `since ${running.started} on ${running.host}` : 'SLURM: RUNNING' };
@@ -76,13 +77,4 @@ function unresolvedFailure(records: GateRecord[]): string | null {
     if (r.status !== 'pass' && !records.slice(i + 1).some((later) => later.gate === r.gate && later.status === 'pass')) return r.gate;
   }
   return null;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configIssues } from '../pipeline';
 import { InputError } from '../util/errors';
+import { readYamlFile } from '../util/yamlFile';
 
 /**
  * A sweep file (YAML): a base config and axes — dotted config keys with the values to try —
@@ -52,14 +52,7 @@ export type SweepFile = z.infer<typeof SweepFile>;
 export interface LoadedSweep { file: string; sweep: SweepFile; base: string | null }
 
 export function loadSweepFile(path: string): LoadedSweep {
-  if (!existsSync(path)) throw new InputError(`${path}: no such sweep file`);
-  let value: unknown;
-  try {
-    value = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InputError(`${path}: not valid YAML: ${(error as Error).message}`);
-  }
-  const parsed = SweepFile.safeParse(value);
+  const parsed = SweepFile.safeParse(readYamlFile(path, 'sweep file'));
   if (!parsed.success) throw new InputError(`${path} is not a valid sweep file:\n${configIssues(parsed.error).join('\n')}`);
   const base = parsed.data.base ? resolve(dirname(path), parsed.data.base) : null;
   if (base && !existsSync(base)) throw new InputError(`${path}: base ${parsed.data.base}: no such config file (relative to the sweep file)`);

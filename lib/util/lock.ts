@@ -143,11 +143,12 @@ function isStale(dir: string, owner: LockOwner | null, staleMs: number): boolean
     return false; // released meanwhile: the next mkdir decides
   }
   if (!owner) return age > 5_000; // a holder that died between mkdir and writing its name
-  if (owner.host === hostname()) return !alive(owner.pid);
+  if (owner.host === hostname()) return !processAlive(owner.pid);
   return age > staleMs;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this machine lives (EPERM: it does, owned by another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -106,9 +106,16 @@ describe('webgpu backend on lavapipe', () => {
   });
 
   const wave = (n: number, k: number, amp: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * amp);
+  /** Tensors made inside tidy, each read asynchronously (GPU tensors cannot be read synchronously), then freed. */
+  async function readAll(make: () => tf.Tensor[]): Promise<Float32Array[]> {
+    const out = tf.tidy(make);
+    const values = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
+    tf.dispose(out);
+    return values;
+  }
   /** The op's output and gradients (read asynchronously) on the active backend. */
   async function lstmOp(impl: typeof lstmSequence.op.reference, b: number, t: number, u: number, reverse: boolean, sequence: boolean): Promise<Float32Array[]> {
-    const out = tf.tidy(() => {
+    return readAll(() => {
       const p = tf.tensor3d(wave(b * t * 4 * u, 1.37, 1.5), [b, t, 4 * u]);
       const r = tf.tensor2d(wave(u * 4 * u, 0.71, 0.6), [u, 4 * u]);
       const shape = sequence ? [b, t, u] : [b, u];
@@ -116,9 +123,6 @@ describe('webgpu backend on lavapipe', () => {
       const [dp, dr] = tf.grads((pp: tf.Tensor, rr: tf.Tensor) => impl(pp as tf.Tensor3D, rr as tf.Tensor2D, { reverse, sequence }).mul(weights).sum())([p, r]);
       return [impl(p, r, { reverse, sequence }), dp, dr];
     });
-    const values = await Promise.all(out.map(async (x) => Float32Array.from(await x.data())));
-    tf.dispose(out);
-    return values;
   }
 
   for (const [b, t, u] of [[3, 7, 5], [4, 12, 64]]) {
@@ -163,7 +167,7 @@ describe('webgpu backend on lavapipe', () => {
 
   it('layer norm\'s WGSL kernels (1 dispatch forward, 4 back) equal the plain ops on cpu within 1e-5', async () => {
     const go = async (impl: typeof layerNorm.op.reference) => {
-      const out = tf.tidy(() => {
+      return readAll(() => {
         const x = tf.tensor3d(wave(5 * 7 * 16, 0.37, 2), [5, 7, 16]);
         const g = tf.tensor1d(wave(16, 1.3, 0.5).map((v) => v + 1));
         const b = tf.tensor1d(wave(16, 0.9, 0.3));
@@ -171,9 +175,6 @@ describe('webgpu backend on lavapipe', () => {
         const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([x, g, b]);
         return [impl(x, g, b), ...grads];
       });
-      const values = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
-      tf.dispose(out);
-      return values;
     };
     await selectBackend('cpu');
     const expected = await go(layerNorm.op.reference);
@@ -187,15 +188,12 @@ describe('webgpu backend on lavapipe', () => {
 
   it('dropout\'s WGSL kernel (one dispatch each way) equals the plain ops on cpu', async () => {
     const go = async (impl: typeof dropoutWith.op.reference) => {
-      const out = tf.tidy(() => {
+      return readAll(() => {
         const x = tf.tensor2d(wave(40 * 9, 0.77, 2), [40, 9]);
         const u = tf.randomUniform([40, 9], 0, 1, 'float32', 11);
         const weights = tf.tensor2d(wave(40 * 9, 1.9, 1), [40, 9]);
         return [impl(x, u, 0.7), tf.grad((xx: tf.Tensor) => impl(xx, u, 0.7).mul(weights).sum())(x)];
       });
-      const values = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
-      tf.dispose(out);
-      return values;
     };
     await selectBackend('cpu');
     const expected = await go(dropoutWith.op.reference);
@@ -209,16 +207,13 @@ describe('webgpu backend on lavapipe', () => {
 
   it('weighted BCE\'s WGSL kernels (one dispatch each way) equal the plain ops on cpu', async () => {
     const go = async (impl: typeof weightedBceOp.op.reference, weighted: boolean) => {
-      const out = tf.tidy(() => {
+      return readAll(() => {
         const z = tf.tensor1d(wave(300, 0.61, 6));
         const y = tf.tensor1d(wave(300, 1.7, 1).map((v) => (v > 0 ? 1 : 0)));
         const w = weighted ? tf.tensor1d(wave(300, 0.23, 0.4).map((v) => v + 1)) : undefined;
         const f = (zz: tf.Tensor) => impl(zz as tf.Tensor1D, y, w).mul(3);
         return [f(z), tf.grad(f)(z)];
       });
-      const values = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
-      tf.dispose(out);
-      return values;
     };
     for (const weighted of [true, false]) {
       await selectBackend('cpu');
@@ -232,14 +227,11 @@ describe('webgpu backend on lavapipe', () => {
   for (const [k, dilation] of [[3, 1], [3, 4], [2, 9]]) {
     it(`the TCN's unfolded causal input (k ${k}, dilation ${dilation}) in one dispatch each way equals the plain ops on cpu`, async () => {
       const go = async (impl: typeof causalShifts.op.reference) => {
-        const out = tf.tidy(() => {
+        return readAll(() => {
           const x = tf.tensor3d(wave(3 * 8 * 5, 0.37, 2), [3, 8, 5]);
           const weights = tf.tensor3d(wave(3 * 8 * 5 * k, 1.1, 1), [3, 8, 5 * k]);
           return [impl(x, k, dilation), tf.grad((xx: tf.Tensor) => impl(xx as tf.Tensor3D, k, dilation).mul(weights).sum())(x)];
         });
-        const values = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
-        tf.dispose(out);
-        return values;
       };
       await selectBackend('cpu');
       const expected = await go(causalShifts.op.reference);
