@@ -251,6 +251,47 @@ ${TABLE}`),
 };
 Object.assign(notebooks, gatedNotebooks);
 
+// several symbols: a model per symbol, or one model over all of them (workflows per-symbol, multi-symbol)
+const GS = (gate, workflow) => `await gb.runGates('${gate}', '${gate}', { config: cfg, artifacts: artifacts, ledger: ledger, workflow: '${workflow}' });`;
+const SYMBOL_CELLS = (gate, workflow) => [
+  code(`${GS(gate, workflow)}
+// each symbol's record (it carries the symbol), then the gate's own: k of n
+const records = gb.verifyLedger(ledger || \`\${artifacts}/gates.jsonl\`).records;
+const own = records.filter((r) => r.gate === '${gate}' && r.symbol === undefined).at(-1)!;
+gb.show(records.filter((r) => r.gate === '${gate}' && r.run === own.run).map((r) => ({
+  symbol: r.symbol ?? 'all (k of n)', status: r.status, test_accuracy: r.metrics.test_accuracy, majority: r.metrics.majority_test_accuracy,
+  test_windows: r.metrics.test_windows, ...(r.symbol ? {} : { passed: r.metrics.symbols_passed, of: r.metrics.symbols_total }),
+})));`),
+  code(`await gb.showFigure(gb.symbolComparison(records, '${gate}'));
+${TABLE}`),
+];
+notebooks['23_symbol_models'] = [
+  md(`# 23 · Several symbols: a model per symbol
+
+What this gate decides: on which symbols does the model work? The config's model is trained
+once per symbol, on that symbol's windows only (none crosses a symbol; the split cuts every
+symbol at the same dates), calibrated on its validation windows and judged on its test
+windows; the test split is read once for all of them. Each symbol gets its own record; the
+gate passes when at least k of the n symbols pass (\`gates.symbol_models.min_symbols_passed\`,
+2 by default), and promotion writes the passing symbols' models. Use a dataset of several
+symbols (\`data: { source: embedded, variant: three-symbol }\`) and run 00–02 first with
+\`workflow: 'per-symbol'\` (docs/symbols.md).`),
+  PARAMS(), SETUP,
+  ...SYMBOL_CELLS('symbol_models', 'per-symbol'),
+];
+notebooks['24_multi_symbol'] = [
+  md(`# 24 · Several symbols: one model over all of them
+
+What this gate decides: does one model serve every symbol? The transformer reads the
+features plus one indicator per symbol — its input projection turns them into a learned
+embedding of each symbol — and trains on every symbol's windows (none crosses a symbol). It is
+calibrated on validation and judged on each symbol's test windows, the test split read once;
+it passes when it passes on at least k of the n symbols, and is promoted to serve those
+(docs/symbols.md).`),
+  PARAMS(), SETUP,
+  ...SYMBOL_CELLS('multi_symbol', 'multi-symbol'),
+];
+
 // notebooks outside the workflows: tools over many experiments
 notebooks['20_experiments'] = [
   md(`# 20 · Experiments and promotion

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ARCHIVABLE, archiveExperiments, diffExperiments, experimentStatus, findExperiment, listExperiments, newExperiment, planArchive, promoteExperiment, STATUSES, type StatusThresholds } from '../experiments';
 import { formatGateTable } from '../pipeline/summary';
+import { WORKFLOWS } from '../pipeline/workflows';
 import { InputError } from '../util/errors';
 import { action, intOption } from './action';
 import { runPipelineVerb } from './pipeline';
@@ -22,7 +23,7 @@ export function registerExp(program: Command): void {
   exp.command('new <name>')
     .description('make experiments/<today>-<name>/: the config (copied from --from), a notes template, metadata with lineage, the workflow\'s runbooks')
     .option('--from <config|experiment>', 'a config file, or an experiment (its id or name) to start from (default: the embedded default)')
-    .option('--workflow <name>', 'phases or gated (default: phases, or the --from experiment\'s)')
+    .option('--workflow <name>', `${Object.keys(WORKFLOWS).join(', ')} (default: phases, or the --from experiment's)`)
     .action(action(async (name: string, f: { from?: string; workflow?: string }) => {
       const e = newExperiment({ name, from: f.from, workflow: f.workflow });
       console.log(`made ${e.dir}/ (workflow ${e.metadata.workflow}, from ${e.metadata.from.kind === 'default' ? 'the embedded default' : e.metadata.from.ref})\n  edit ${e.configPath} and ${e.notesPath}, then \`gatebook exp run ${e.id}\``);
@@ -126,7 +127,9 @@ export function registerExp(program: Command): void {
       for (const c of result.checks) console.log(`  ${c.ok ? '✓' : '✗'} ${c.check}: ${c.detail}`);
       if (f.dryRun) {
         const ok = result.checks.every((c) => c.ok);
-        console.log(ok ? `dry run: would promote ${e.id} as ${result.entry!.name} v${result.entry!.version} (target ${result.entry!.target}), writing:\n${result.writes.map((w) => `  ${w}`).join('\n')}` : 'dry run: the promotion would be refused');
+        const as = result.entries.map((x) => `${x.name} v${x.version} (target ${x.target})`).join(', ');
+        const rule = result.entry?.symbols ? ` by ${result.entry.symbols.rule} symbols (passed: ${result.entry.symbols.passed.join(', ')}; failed: ${result.entry.symbols.failed.join(', ') || 'none'})` : '';
+        console.log(ok ? `dry run: would promote ${e.id} as ${as}${rule}, writing:\n${result.writes.map((w) => `  ${w}`).join('\n')}` : 'dry run: the promotion would be refused');
         return ok ? 0 : 1;
       }
       console.log(`registry: models/registry.json; leaderboard: reports/leaderboard.md`);

@@ -19,7 +19,7 @@ export function registerPipeline(program: Command): void {
       'record each in the ledger, stop at the first failing gate, and print the gate table and runbook summary;\n' +
       'a gate that passed with the same inputs (code, config, data) and intact artifacts is reused and says so')
     .option('--config <yaml>', 'experiment config (default: the embedded default)')
-    .option('--workflow <name>', 'phases (the 5-phase decision tree) or gated (MiniRocket control, pretraining, fine-tuning, augmentation, simple LSTM, ensemble)', 'phases')
+    .option('--workflow <name>', 'phases (the 5-phase decision tree), gated (MiniRocket control, pretraining, fine-tuning, augmentation, simple LSTM, ensemble), per-symbol (a model per symbol) or multi-symbol (one model over all symbols; both promoted by k of n)', 'phases')
     .option('--from <gate>', 'first gate to run (its requirements need passing records)')
     .option('--to <gate>', 'last gate to run')
     .option('--force', 'rerun gates that already passed with the same inputs')

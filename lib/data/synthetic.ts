@@ -54,10 +54,13 @@ export function generateSynthetic(options: SyntheticOptions = {}, onProgress?: (
 export function generateSyntheticSeries(
   options: SyntheticOptions = {},
   onProgress?: (done: number, total: number) => void,
+  /** A market factor shared with other symbols: each bar's shock is √w·common + √(1−w)·own (own drawn as without it). */
+  common?: { shocks: Float64Array; weight: number },
 ): SyntheticSeries {
   const o = SyntheticOptions.parse(options);
   const intervalMs = parseInterval(o.interval);
-  const n = o.bars ?? Math.round(((o.days ?? 365) * DAY_MS) / intervalMs);
+  const n = syntheticBars(o);
+  if (common && common.shocks.length < n) throw new Error(`synthetic: ${common.shocks.length} common shocks for ${n} bars`);
   const start = Math.ceil(Date.parse(o.start) / intervalMs) * intervalMs;
   const rng = new Random(o.seed);
   const out = allocate(n);
@@ -77,7 +80,8 @@ export function generateSyntheticSeries(
     garch = 0.03 + 0.07 * lastShock * lastShock + 0.9 * garch;
     const sigma = baseSigma * r.vol * Math.sqrt(garch) * volSeasonality(t, intervalMs);
     trend = trendRho * trend + trendInnovation * rng.normal();
-    const shock = rng.studentT(4);
+    const own = rng.studentT(4);
+    const shock = common ? Math.sqrt(common.weight) * common.shocks[i] + Math.sqrt(1 - common.weight) * own : own;
     const ret = sigma * (shock + r.trend * trend) + r.reversal * lastReturn;
     const open = close * Math.exp(0.05 * sigma * rng.normal());
     close = open * Math.exp(ret);
@@ -94,6 +98,11 @@ export function generateSyntheticSeries(
   }
   onProgress?.(n, n);
   return out;
+}
+
+/** How many bars the options ask for (`bars`, else `days` of the interval; a year by default). */
+export function syntheticBars(o: Pick<z.infer<typeof SyntheticOptions>, 'bars' | 'days' | 'interval'>): number {
+  return o.bars ?? Math.round(((o.days ?? 365) * DAY_MS) / parseInterval(o.interval));
 }
 
 function allocate(n: number): SyntheticSeries {

@@ -49,7 +49,11 @@ export interface ValidateOptions {
   maxIssues?: number;
 }
 
-/** Check a frame of one symbol's bars against every rule; never throws on bad data. */
+/**
+ * Check a frame of OHLCV bars against every rule; never throws on bad data. With several
+ * symbols (a `symbol` column), the time rules (order, duplicates, gaps) apply to each
+ * symbol's own rows — two symbols share timestamps — and their messages name the symbol.
+ */
 export function validateOhlcv(frame: pl.DataFrame, options: ValidateOptions = {}): ValidationReport {
   const a = ohlcvArrays(frame);
   const source = options.source ?? 'frame';
@@ -66,9 +70,21 @@ export function validateOhlcv(frame: pl.DataFrame, options: ValidateOptions = {}
     }
   };
   checkValues(a, add);
-  checkTime(a.timestamp, add);
-  const intervalMs = detectInterval(a.timestamp);
-  const gaps = checkGaps(a.timestamp, intervalMs, add);
+  const groups = symbolRows(frame);
+  let intervalMs: number | null = null;
+  const gaps = { count: 0, longestBars: 0, longestAtRow: null as number | null, missingBars: 0 };
+  for (const [symbol, rows] of groups) {
+    const t = rows ? Float64Array.from(rows, (r) => a.timestamp[r]) : a.timestamp;
+    const rowOf = rows ? (i: number) => rows[i] : (i: number) => i;
+    const named: Add = groups.size > 1 ? (rule, row, detail) => add(rule, row, `${symbol}: ${detail}`) : add;
+    checkTime(t, rowOf, named);
+    const interval = detectInterval(t);
+    intervalMs ??= interval;
+    const g = checkGaps(t, interval, rowOf, named);
+    gaps.count += g.count;
+    gaps.missingBars += g.missingBars;
+    if (g.longestBars > gaps.longestBars) Object.assign(gaps, { longestBars: g.longestBars, longestAtRow: g.longestAtRow });
+  }
   issues.sort((x, y) => x.row - y.row);
   const warnings = counts.gap ?? 0;
   const errors = Object.values(counts).reduce((s, c) => s + c, 0) - warnings;
@@ -106,18 +122,31 @@ function checkValues(a: OhlcvArrays, add: Add): void {
   }
 }
 
-function checkTime(t: Float64Array, add: Add): void {
+/** Each symbol's rows (null: every row, a frame of one symbol). */
+function symbolRows(frame: pl.DataFrame): Map<string, Int32Array | null> {
+  const symbols = frame.columns.includes('symbol') ? (frame.getColumn('symbol').toArray() as string[]) : [];
+  const rows = new Map<string, number[]>();
+  for (let i = 0; i < symbols.length; i++) {
+    const list = rows.get(symbols[i]);
+    if (list) list.push(i);
+    else rows.set(symbols[i], [i]);
+  }
+  if (rows.size <= 1) return new Map([[symbols[0] ?? '', null]]);
+  return new Map([...rows].map(([s, r]) => [s, Int32Array.from(r)]));
+}
+
+function checkTime(t: Float64Array, rowOf: (i: number) => number, add: Add): void {
   const firstRow = new Map<number, number>();
   for (let i = 0; i < t.length; i++) {
     if (!Number.isFinite(t[i])) continue;
     const seen = firstRow.get(t[i]);
-    if (seen !== undefined) add('duplicate', i, `${iso(t[i])} already at data row ${seen + 1}`);
+    if (seen !== undefined) add('duplicate', rowOf(i), `${iso(t[i])} already at data row ${rowOf(seen) + 1}`);
     else firstRow.set(t[i], i);
-    if (i > 0 && t[i] < t[i - 1]) add('order', i, `${iso(t[i])} comes after ${iso(t[i - 1])}`);
+    if (i > 0 && t[i] < t[i - 1]) add('order', rowOf(i), `${iso(t[i])} comes after ${iso(t[i - 1])}`);
   }
 }
 
-function checkGaps(t: Float64Array, intervalMs: number | null, add: Add): ValidationReport['gaps'] {
+function checkGaps(t: Float64Array, intervalMs: number | null, rowOf: (i: number) => number, add: Add): ValidationReport['gaps'] {
   const gaps = { count: 0, longestBars: 0, longestAtRow: null as number | null, missingBars: 0 };
   if (intervalMs === null) return gaps;
   for (let i = 1; i < t.length; i++) {
@@ -129,9 +158,9 @@ function checkGaps(t: Float64Array, intervalMs: number | null, add: Add): Valida
     gaps.missingBars += missing;
     if (missing > gaps.longestBars) {
       gaps.longestBars = missing;
-      gaps.longestAtRow = i;
+      gaps.longestAtRow = rowOf(i);
     }
-    add('gap', i, `${missing} bar(s) missing between ${iso(t[i - 1])} and ${iso(t[i])}`);
+    add('gap', rowOf(i), `${missing} bar(s) missing between ${iso(t[i - 1])} and ${iso(t[i])}`);
   }
   return gaps;
 }

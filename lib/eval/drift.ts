@@ -23,12 +23,15 @@ export function psi(reference: ArrayLike<number>, other: ArrayLike<number>, bins
   return e.reduce((s, ei, i) => s + (a[i] - ei) * Math.log(a[i] / ei), 0);
 }
 
+/** Rows of a frame: a range, or several (one per symbol). */
+type Rows = { start: number; end: number } | ReadonlyArray<{ start: number; end: number }>;
+
 /** The largest PSI of any of `features` between the rows of `train` and those of `part`, and which feature it was. */
-export function maxDrift(frame: pl.DataFrame, train: { start: number; end: number }, part: { start: number; end: number }, features: string[]): { psi: number; feature: string } {
+export function maxDrift(frame: pl.DataFrame, train: Rows, part: Rows, features: string[]): { psi: number; feature: string } {
   const source = windowSource(frame, features);
   const f = source.features;
-  const column = (k: number, range: { start: number; end: number }) =>
-    Float64Array.from({ length: range.end - range.start }, (_, r) => source.matrix[(range.start + r) * f + k]);
+  const column = (k: number, rows: Rows) =>
+    Float64Array.from(('start' in rows ? [rows] : rows).flatMap((range) => Array.from({ length: range.end - range.start }, (_, r) => source.matrix[(range.start + r) * f + k])));
   let worst = { psi: 0, feature: '' };
   for (let k = 0; k < f; k++) {
     const value = psi(column(k, train), column(k, part));

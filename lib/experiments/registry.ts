@@ -52,6 +52,10 @@ export const RegistryEntry = z.object({
   }).nullable(),
   retired_at: z.string().optional(),
   retired_by: z.string().optional(),
+  /** a model of one symbol (workflow per-symbol): it serves only that symbol */
+  symbol: z.string().optional(),
+  /** promoted by the k-of-n rule over several symbols: the rule and which symbols passed and failed */
+  symbols: z.object({ rule: z.string(), passed: z.array(z.string()), failed: z.array(z.string()) }).strict().optional(),
   /** where the promoted folder was pushed too (`exp promote --to`): a store address, e.g. s3://bucket/models/<name>/v<N> */
   stored_at: z.string().optional(),
 }).strict();

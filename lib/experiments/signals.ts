@@ -5,6 +5,7 @@ import { openOhlcv } from '../data/open';
 import { symbolsOf } from '../data/ohlcv';
 import { applyCalibrator, type CalibratorState } from '../eval/calibrate';
 import { buildFeatures, computeFeatures, SEED_FEATURES } from '../features';
+import { isSymbolIndicator, SYMBOL_INDICATOR } from '../features/symbolColumns';
 import { loadModel, readModelDir, savedInputs, type Classifier } from '../models';
 import { parseConfig } from '../pipeline/configFile';
 import { loadConfiguredData } from '../pipeline/configuredData';
@@ -13,11 +14,14 @@ import { prepareForPrediction } from '../tensors/prepare';
 import { selectBackend } from '../backend/select';
 import type { StoreOptions } from '../storage';
 import { InputError } from '../util/errors';
+import { canonicalJson } from '../util/hash';
 import { entryModelDir, readRegistry, type RegistryEntry } from './registry';
 
 /**
  * The runtime's dry run (`gatebook signals`): every champion in the registry, its files
- * checked against the registry first, run over bars replayed in time order. On each
+ * checked against the registry first, run over bars replayed in time order — each on the
+ * symbols it serves (its own, for a model of one symbol; those it passed on, for a model
+ * promoted by the k-of-n rule; else every symbol of the bars). On each
  * iteration each symbol's features are built from the bars seen so far — with the training
  * code (`computeFeatures`, whose causality the features gate checks) — and the model's
  * calibrated probability becomes a signal: direction, confidence |2p − 1|, and a tier.
@@ -67,7 +71,11 @@ interface Runner {
   config: ExperimentConfig;
   inputs: ReturnType<typeof savedInputs>;
   frame: pl.DataFrame;
+  /** what its bars are (models on the same bars share each iteration's features) */
+  dataKey: string;
   labels: Map<string, Map<number, number>>;
+  /** the symbols it signals on: its own (a model of one symbol), else every symbol of the bars */
+  symbols: string[];
 }
 
 export async function runSignals(o: SignalOptions): Promise<{ signals: Signal[]; summary: SignalSummary }> {
@@ -81,19 +89,27 @@ export async function runSignals(o: SignalOptions): Promise<{ signals: Signal[];
   if (champions.length === 0) throw new InputError(`${o.registry ?? 'models/registry.json'}: no promoted model (promote one with \`gatebook exp promote <experiment>\`)`);
   const dirs: string[] = [];
   for (const e of champions) dirs.push(await entryModelDir(e, o.storeOptions)); // every file checked before anything loads a model
-  const runners = champions.map((entry, i) => runnerOf(entry, dirs[i], o.data));
+  const bars = new Map<string, Bars>(); // models on the same data share its bars and labels
+  const runners = champions.map((entry, i) => runnerOf(entry, dirs[i], o.data, bars));
   if (o.out) {
     mkdirSync(dirname(o.out), { recursive: true });
     writeFileSync(o.out, '');
   }
   const signals: Signal[] = [];
   for (let i = 0; i < o.iterations; i++) {
+    const built = new Map<string, pl.DataFrame>(); // this iteration's features of each symbol of each data, built once
     for (const r of runners) {
-      for (const symbol of symbolsOf(r.frame)) {
-        const bars = r.frame.filter(pl.col('symbol').eq(pl.lit(symbol)));
-        const end = bars.height - o.iterations + i + 1; // the bars seen by now: [0, end)
-        if (end < r.inputs.window + 1) throw new InputError(`${symbol}: ${bars.height} bars are too few to replay ${o.iterations} iterations with a ${r.inputs.window}-bar window`);
-        const s = await signalAt(r, symbol, bars.slice(0, end), tiers);
+      for (const symbol of r.symbols) {
+        const key = `${r.dataKey}\n${symbol}`;
+        let features = built.get(key);
+        if (!features) {
+          const of = r.frame.filter(pl.col('symbol').eq(pl.lit(symbol)));
+          const end = of.height - o.iterations + i + 1; // the bars seen by now: [0, end)
+          if (end < r.inputs.window + 1) throw new InputError(`${symbol}: ${of.height} bars are too few to replay ${o.iterations} iterations with a ${r.inputs.window}-bar window`);
+          features = computeFeatures(of.slice(0, end), SEED_FEATURES);
+          built.set(key, features);
+        }
+        const s = await signalAt(r, symbol, features, tiers);
         signals.push(s);
         o.onSignal?.(s);
         if (o.out) appendFileSync(o.out, JSON.stringify(s) + '\n');
@@ -105,36 +121,61 @@ export async function runSignals(o: SignalOptions): Promise<{ signals: Signal[];
   return { signals, summary: summarize(signals, tiers) };
 }
 
-function runnerOf(entry: RegistryEntry, dir: string, data: string | undefined): Runner {
+/** The bars a model replays and what happened after each (by its label), shared by the models of the same data and label. */
+interface Bars {
+  frame: pl.DataFrame;
+  labels: Map<string, Map<number, number>>;
+}
+
+function runnerOf(entry: RegistryEntry, dir: string, data: string | undefined, shared: Map<string, Bars>): Runner {
   const saved = readModelDir(dir);
   const calibrator = saved.meta.calibrator as CalibratorState | undefined;
   if (!calibrator) throw new InputError(`${dir}/model.json has no calibrator: promote a model the finalization gate exported`);
   const config = parseConfig(saved.meta.config ?? {}, `${dir}/model.json's config`);
-  const frame = data ? openOhlcv(data).frame : loadConfiguredData(config).frame;
-  // what happened after each bar (for the replay's hit rate), by the training label
   const { causalityPoints: _c, plantLeak: _p, ...label } = config.features;
-  const labeled = buildFeatures(frame, { ...label, features: SEED_FEATURES }).frame;
-  const labels = new Map<string, Map<number, number>>();
-  for (const symbol of symbolsOf(labeled)) {
-    const part = labeled.filter(pl.col('symbol').eq(pl.lit(symbol)));
-    const t = part.getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array;
-    const y = part.getColumn('label').cast(pl.Float64).toTypedArray() as Float64Array;
-    labels.set(symbol, new Map(Array.from(t, (ts, k) => [ts, y[k]])));
+  const dataKey = canonicalJson(data ?? { data: config.data, symbol: config.symbol });
+  const barsKey = `${dataKey}\n${canonicalJson(label)}`;
+  if (!shared.has(barsKey)) {
+    const frame = data ? openOhlcv(data).frame : loadConfiguredData(config).frame;
+    // what happened after each bar (for the replay's hit rate), by the training label
+    const labeled = buildFeatures(frame, { ...label, features: SEED_FEATURES }).frame;
+    const labels = new Map<string, Map<number, number>>();
+    for (const symbol of symbolsOf(labeled)) {
+      const part = labeled.filter(pl.col('symbol').eq(pl.lit(symbol)));
+      const t = part.getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array;
+      const y = part.getColumn('label').cast(pl.Float64).toTypedArray() as Float64Array;
+      labels.set(symbol, new Map(Array.from(t, (ts, k) => [ts, y[k]])));
+    }
+    shared.set(barsKey, { frame, labels });
   }
-  return { entry, model: loadModel(dir), calibrator, config, inputs: savedInputs(saved), frame, labels };
+  const { frame, labels } = shared.get(barsKey)!;
+  // a model of one symbol serves that symbol; one promoted by k of n serves the symbols it passed on
+  const held = symbolsOf(frame);
+  const serves = entry.symbol ? [entry.symbol] : entry.symbols?.passed;
+  const symbols = serves ? held.filter((s) => serves.includes(s)) : held;
+  if (symbols.length === 0) {
+    throw new InputError(`${entry.name} v${entry.version} serves ${serves!.join(', ')}, which the bars${data ? ` of ${data}` : ''} do not hold (symbols: ${held.join(', ')})`);
+  }
+  return { entry, model: loadModel(dir), calibrator, config, inputs: savedInputs(saved), frame, dataKey, labels, symbols };
 }
 
-async function signalAt(r: Runner, symbol: string, seen: pl.DataFrame, tiers: number[]): Promise<Signal> {
-  const features = computeFeatures(seen, SEED_FEATURES);
-  const missing = r.inputs.featureNames.filter((f) => !features.columns.includes(f));
+/** The signal of a model on the last bar seen, from the features of the bars seen so far (computeFeatures, as in training). */
+async function signalAt(r: Runner, symbol: string, features: pl.DataFrame, tiers: number[]): Promise<Signal> {
+  const missing = r.inputs.featureNames.filter((f) => !features.columns.includes(f) && !isSymbolIndicator(f));
   if (missing.length) throw new InputError(`${r.entry.name} v${r.entry.version} reads features the bars do not give (${missing.slice(0, 3).join(', ')})`);
-  const { source, lastMove } = prepareForPrediction(features, r.inputs.featureNames, r.inputs.scaler, r.inputs.window);
-  const last = Int32Array.of(features.height - 1);
+  const known = r.inputs.featureNames.filter(isSymbolIndicator);
+  if (known.length && !known.includes(`${SYMBOL_INDICATOR}${symbol}`)) {
+    throw new InputError(`${r.entry.name} v${r.entry.version} is a multi-symbol model of ${known.map((k) => k.slice(SYMBOL_INDICATOR.length)).join(', ')}; it was not trained on ${symbol}`);
+  }
+  // the last window (and the bar before it, for the persistence rule's last move): the features were built on all bars seen
+  const rows = Math.min(features.height, r.inputs.window + 1);
+  const { source, lastMove } = prepareForPrediction(features.slice(features.height - rows, rows), r.inputs.featureNames, r.inputs.scaler, r.inputs.window);
+  const last = Int32Array.of(rows - 1);
   const probability = (await r.model.predictProba(source, last, lastMove))[0];
   const calibrated = applyCalibrator(r.calibrator, [probability])[0];
   if (!Number.isFinite(calibrated)) throw new InputError(`${symbol}: the model gave ${calibrated} on the bar at row ${features.height - 1}: its window holds bars without features (too little history before it?)`);
   const confidence = Math.abs(2 * calibrated - 1);
-  const ts = (seen.getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array)[seen.height - 1];
+  const ts = (features.getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array)[features.height - 1];
   const outcome = r.labels.get(symbol)?.get(ts);
   const direction = calibrated >= 0.5 ? 'up' : 'down';
   return {

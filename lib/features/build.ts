@@ -25,14 +25,27 @@ export function computeFeatures(frame: pl.DataFrame, features: readonly FeatureS
 }
 
 function featuresLazy(frame: pl.DataFrame, features: readonly FeatureSpec[]): pl.LazyDataFrame {
-  const shared = Object.entries(intermediates());
+  const e = expressionsOf(features);
   const closes = frame.getColumn('close').cast(pl.Float64).toTypedArray() as Float64Array;
   return frame
     .withColumn(regimeSeries(closes))
     .lazy()
-    .withColumns(...shared.map(([name, e]) => e.alias(name)))
-    .withColumns(...features.map((f) => f.expr().alias(f.name)))
-    .drop([...shared.map(([name]) => name), '_regime']);
+    .withColumns(...e.shared)
+    .withColumns(...e.features)
+    .drop(e.dropped);
+}
+
+/** A feature set's expressions, built once: polars expressions are immutable, and building them costs more than running them on a few thousand bars (the signals replay builds features every bar). */
+const built = new WeakMap<readonly FeatureSpec[], { shared: pl.Expr[]; features: pl.Expr[]; dropped: string[] }>();
+
+function expressionsOf(features: readonly FeatureSpec[]): { shared: pl.Expr[]; features: pl.Expr[]; dropped: string[] } {
+  let e = built.get(features);
+  if (!e) {
+    const shared = Object.entries(intermediates());
+    e = { shared: shared.map(([name, x]) => x.alias(name)), features: features.map((f) => f.expr().alias(f.name)), dropped: [...shared.map(([name]) => name), '_regime'] };
+    built.set(features, e);
+  }
+  return e;
 }
 
 /**

@@ -217,9 +217,14 @@ function lineProblem(line: string, prev: string, torn: boolean, keyed: boolean):
   return null;
 }
 
-/** The latest record of each gate on the intact chain. */
+/** A record's place among the latest: its gate, or `gate@symbol` for a gate's record of one symbol. */
+export function recordKey(r: Pick<GateRecord, 'gate' | 'symbol'>): string {
+  return r.symbol === undefined ? r.gate : `${r.gate}@${r.symbol}`;
+}
+
+/** The latest record of each gate on the intact chain (and of each gate's symbols, as `gate@symbol`). */
 export function latestByGate(records: GateRecord[]): Map<string, GateRecord> {
   const latest = new Map<string, GateRecord>();
-  for (const r of records) latest.set(r.gate, r);
+  for (const r of records) latest.set(recordKey(r), r);
   return latest;
 }

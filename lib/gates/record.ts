@@ -43,6 +43,8 @@ export const GateRecord = z.object({
   phase: z.string(),
   run: z.string(),
   experiment: z.string(),
+  /** Set on a gate's record for one symbol of a multi-symbol dataset (the gate's own record, without it, judges them together: k of n). */
+  symbol: z.string().optional(),
   status: z.enum(['pass', 'fail', 'error']),
   metrics: z.record(z.number().nullable()),
   checks: z.array(CheckResult),

@@ -43,4 +43,9 @@ export interface GateSpec<K extends string = string> {
   keyMetric: string;
   onFail?: readonly string[];
   skipOnPass?: readonly string[];
+  /**
+   * A gate over several symbols judges each symbol's metrics by these checks (one record per
+   * symbol, carrying it), and itself by its `checks` over `symbols_passed` of `symbols_total`.
+   */
+  symbolChecks?: ReadonlyArray<CheckSpec<K>>;
 }

@@ -132,6 +132,7 @@ function figureBundle(fig: Record<string, unknown>): MimeBundle {
 
 interface GateLike {
   gate: string;
+  symbol?: string;
   status: string;
   finished: string;
   hash: string;
@@ -143,7 +144,8 @@ function isGateRecord(v: unknown): v is GateLike {
 }
 
 function gateBundle(records: GateLike[]): MimeBundle {
-  const rows = records.map((r) => `| ${r.gate} | ${r.status} | ${r.finished} | ${r.hash.slice(0, 10)} |`);
+  const name = (r: GateLike) => (r.symbol === undefined ? r.gate : `${r.gate} · ${r.symbol}`); // a gate's record of one symbol
+  const rows = records.map((r) => `| ${name(r)} | ${r.status} | ${r.finished} | ${r.hash.slice(0, 10)} |`);
   const markdown = ['| gate | status | finished | record |', '|---|---|---|---|', ...rows].join('\n');
-  return { 'text/markdown': markdown, 'text/plain': records.map((r) => `${r.gate}: ${r.status} (${r.finished})`).join('\n') };
+  return { 'text/markdown': markdown, 'text/plain': records.map((r) => `${name(r)}: ${r.status} (${r.finished})`).join('\n') };
 }

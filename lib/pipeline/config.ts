@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BACKENDS } from '../backend/select';
 import { SyntheticOptions } from '../data/synthetic';
+import { SyntheticSymbolsOptions } from '../data/syntheticSymbols';
 import { CALIBRATORS } from '../eval/calibrate';
 import { LabelOptions } from '../features/label';
 import { familyNames, FinetuneOptions, MiniRocketParams, PretrainOptions } from '../models';
@@ -11,14 +12,22 @@ import { withChanges, type Changes } from '../util/dotted';
 import { InputError } from '../util/errors';
 import { canonicalJson, sha256 } from '../util/hash';
 
+const FileSource = {
+  path: z.string(),
+  adjusted: z.boolean().default(false),
+  mapping: z.record(z.string()).optional(),
+};
+
 const DataSource = z.discriminatedUnion('source', [
-  z.object({ source: z.literal('embedded') }).strict(),
+  /** `variant: three-symbol`: the embedded three-symbol option (data/embedded-three-symbol.json) */
+  z.object({ source: z.literal('embedded'), variant: z.enum(['default', 'three-symbol']).optional() }).strict(),
   z.object({ source: z.literal('synthetic'), generator: SyntheticOptions.default({}) }).strict(),
+  z.object({ source: z.literal('synthetic-symbols'), generator: SyntheticSymbolsOptions }).strict(),
+  z.object({ source: z.literal('file'), ...FileSource }).strict(),
+  /** One file per symbol: each file's rows get that symbol (a symbol column in the file is replaced). */
   z.object({
-    source: z.literal('file'),
-    path: z.string(),
-    adjusted: z.boolean().default(false),
-    mapping: z.record(z.string()).optional(),
+    source: z.literal('files'),
+    files: z.array(z.object({ symbol: z.string().min(1), ...FileSource }).strict()).min(1),
   }).strict(),
 ]);
 
@@ -40,6 +49,11 @@ export const WorkflowOptions = z.object({
     units: z.number().int().min(1).max(512).default(64),
     dropout: z.number().min(0).lt(1).default(0.2),
   }).strict().default({}),
+  /** the multi-symbol model (workflow `multi-symbol`): the transformer, with each symbol's indicator as an input (a learned symbol embedding) */
+  multiSymbol: z.object({
+    family: TrainableFamily.default('transformer'),
+    params: z.record(z.unknown()).default({ dModel: 32, heads: 4, layers: 2, ffSize: 64, dropout: 0.1 }),
+  }).strict().default({}),
   ensemble: z.object({
     /** each member calibrated by this, out of fold on validation, before averaging */
     calibration: z.enum(CALIBRATORS).default('isotonic'),
@@ -60,6 +74,8 @@ export const ExperimentConfig = z
     /** Force a TensorFlow.js backend (else GATEBOOK_BACKEND, else the best that loads). */
     backend: z.enum(BACKENDS).optional(),
     data: DataSource.default({ source: 'embedded' }),
+    /** Train on this one symbol of a multi-symbol dataset (a sweep's `symbol:` axis: one task per symbol). */
+    symbol: z.string().min(1).optional(),
     features: LabelOptions.extend({
       /** Rows of the causality check (features on data cut at t vs all of it). */
       causalityPoints: z.number().int().positive().default(20),

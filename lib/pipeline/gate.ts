@@ -12,6 +12,8 @@ export interface PhaseOutput {
   decision?: string;
   /** Gates the branch skips in this run. */
   skip?: string[];
+  /** A gate over several symbols: each symbol's metrics and files, judged by the gate's `symbolChecks` and recorded one record per symbol. */
+  perSymbol?: Array<{ symbol: string; metrics: Record<string, number | null>; artifacts: string[] }>;
 }
 
 /** A schema of named numeric thresholds (`gates.<id>` in a config), every key with a default. */

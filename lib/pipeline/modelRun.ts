@@ -20,6 +20,8 @@ export interface TrainRunOptions {
   train?: TrainOptionsInput;
   callbacks?: TrainCallbacks;
   resume?: boolean;
+  /** the columns the model reads (default: the config's model features) */
+  featureNames?: string[];
 }
 
 export interface TrainRunResult {
@@ -36,7 +38,7 @@ export interface TrainRunResult {
  */
 export async function trainModelRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const { config } = o;
-  const data = prepareModelData(o.frame, o.split, config);
+  const data = prepareModelData(o.frame, o.split, config, o.featureNames);
   const model = createModel(o.family ?? config.model.family, o.params ?? config.model.params);
   const train = { ...config.train, seed: config.seed, ...o.train };
   await model.fit(data, { ...train, callbacks: o.callbacks, checkpointDir: o.dir, resume: o.resume });
@@ -60,9 +62,9 @@ export async function trainModelRun(o: TrainRunOptions): Promise<TrainRunResult>
 }
 
 /** The windows the config's model trains on: its window, scaler, stride and features. */
-export function prepareModelData(frame: pl.DataFrame, split: SplitFile, config: ExperimentConfig): PreparedData {
+export function prepareModelData(frame: pl.DataFrame, split: SplitFile, config: ExperimentConfig, featureNames = modelFeatures(config)): PreparedData {
   return prepareData(frame, split, {
-    window: config.split.window, scaler: config.model.scaler, trainStride: config.model.trainStride, featureNames: modelFeatures(config),
+    window: config.split.window, scaler: config.model.scaler, trainStride: config.model.trainStride, featureNames,
   });
 }
 

@@ -15,7 +15,7 @@ import { canonicalJson, sha256, sha256File } from '../util/hash';
 import { acquireLock, LockHeldError, type Lock } from '../util/lock';
 import { configSha256, type ExperimentConfig } from './config';
 import { RunContext, type LedgerAccess } from './context';
-import type { Gate } from './gate';
+import type { Gate, PhaseOutput } from './gate';
 import { workflowGates } from './workflows';
 
 export interface PipelineOptions {
@@ -217,6 +217,14 @@ async function runGate(gate: Gate, ctx: RunContext, g: GateRun): Promise<GateOut
     const out = await gate.run(ctx, thresholds);
     metrics = out.metrics;
     note = out.note;
+    if (out.perSymbol) {
+      // each symbol judged and recorded before the gate's own record, which judges them together (k of n)
+      const verdicts = await recordSymbols(gate, ctx, g, thresholds, out.perSymbol, started);
+      const passed = verdicts.filter((v) => v.pass).map((v) => v.symbol);
+      const failed = verdicts.filter((v) => !v.pass).map((v) => v.symbol);
+      metrics = { ...metrics, symbols_passed: passed.length, symbols_total: verdicts.length };
+      note = `symbols passed: ${passed.join(', ') || 'none'}; failed: ${failed.join(', ') || 'none'}${note ? ` — ${note}` : ''}`;
+    }
     if (out.decision) branch = `${out.decision}${out.skip?.length ? `${SKIP_MARK}${out.skip.join(', ')}` : ''}`;
     artifacts = await Promise.all(out.artifacts.map(async (path) => ({ path, sha256: await sha256File(path) })));
   } catch (e) {
@@ -249,6 +257,29 @@ async function runGate(gate: Gate, ctx: RunContext, g: GateRun): Promise<GateOut
   for (const issue of judged.issues) g.log(`    ${issue.message}`);
   if (message) g.log(`    error: ${message}`);
   return { gate: gate.id, action: 'ran', record, issues: judged.issues, ...(error ? { error } : {}) };
+}
+
+/** One record per symbol of a gate over several symbols: its metrics judged by the gate's `symbolChecks`. */
+async function recordSymbols(
+  gate: Gate, ctx: RunContext, g: GateRun, thresholds: Record<string, unknown>,
+  perSymbol: NonNullable<PhaseOutput['perSymbol']>, started: Date,
+): Promise<Array<{ symbol: string; pass: boolean }>> {
+  const verdicts: Array<{ symbol: string; pass: boolean }> = [];
+  for (const s of perSymbol) {
+    const judged = evaluateChecks({ ...gate, checks: gate.symbolChecks ?? [] }, s.metrics, thresholds, () => null);
+    const artifacts = await Promise.all(s.artifacts.map(async (path) => ({ path, sha256: await sha256File(path) })));
+    const finished = new Date();
+    const status = judged.issues.length === 0 ? 'pass' : 'fail';
+    await appendRecord(g.ledgerPath, {
+      schema: 1, gate: gate.id, phase: gate.phase, run: g.run, experiment: ctx.config.name, symbol: s.symbol, status,
+      metrics: s.metrics, checks: judged.checks, artifacts,
+      provenance: { ...g.base, data_sha256: g.dataSha }, inputs_sha256: g.inputs, decision: null, error: null,
+      started: started.toISOString(), finished: finished.toISOString(), duration_s: (finished.getTime() - started.getTime()) / 1000,
+    });
+    g.log(`  ${status === 'pass' ? '✓' : '✗'} ${gate.id} ${s.symbol}: ${status}${judged.issues.length ? ` — ${judged.issues.map((i) => i.message).join('; ')}` : ''}`);
+    verdicts.push({ symbol: s.symbol, pass: status === 'pass' });
+  }
+  return verdicts;
 }
 
 /** An error as one line for the ledger: our own errors by their message, anything else with its class. */

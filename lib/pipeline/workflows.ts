@@ -15,6 +15,8 @@ export interface WorkflowStep {
  * (baseline → diagnostics → optimization, or straight to calibration and finalization).
  * `gated`: the seed's eight gates — 0 env, 1 smoke (+ the baseline it compares with), 2
  * MiniRocket control, 3 pretraining, 4 fine-tuning, 5 augmentation, 6 simple LSTM, 7 ensemble.
+ * `per-symbol` / `multi-symbol` (several symbols): a model per symbol, or one model over all
+ * of them, each judged per symbol on test and promoted by the k-of-n rule.
  */
 export const WORKFLOWS: Readonly<Record<string, readonly WorkflowStep[]>> = {
   phases: [
@@ -38,6 +40,18 @@ export const WORKFLOWS: Readonly<Record<string, readonly WorkflowStep[]>> = {
     { notebook: '14_augment', gates: ['augment'] },
     { notebook: '15_simple_lstm', gates: ['simple_lstm'] },
     { notebook: '16_ensemble', gates: ['ensemble'] },
+  ],
+  'per-symbol': [
+    { notebook: '00_env', gates: ['env'] },
+    { notebook: '01_data', gates: ['data'] },
+    { notebook: '02_features', gates: ['features', 'split'] },
+    { notebook: '23_symbol_models', gates: ['symbol_models'] },
+  ],
+  'multi-symbol': [
+    { notebook: '00_env', gates: ['env'] },
+    { notebook: '01_data', gates: ['data'] },
+    { notebook: '02_features', gates: ['features', 'split'] },
+    { notebook: '24_multi_symbol', gates: ['multi_symbol'] },
   ],
 };
 

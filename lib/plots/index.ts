@@ -8,3 +8,4 @@ export { modelComparison } from './comparison';
 export { registryComparison } from './registry';
 export { remoteRunComparison } from './remote';
 export { sweepPlot } from './sweep';
+export { symbolComparison } from './symbols';

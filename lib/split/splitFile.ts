@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InputError } from '../util/errors';
 import { writeFileAtomic } from '../util/atomic';
 import type { Fold } from './walkForward';
+import type { SymbolSegment } from './symbols';
 import type { TemporalSplit } from './temporal';
 
 const Range = z.object({ start: z.number().int(), end: z.number().int(), rows: z.number().int(), from: z.string().nullable(), to: z.string().nullable() });
@@ -20,10 +21,12 @@ export const SplitFile = z.object({
   window: z.number().int(),
   horizon: z.number().int(),
   folds: z.array(z.object({ index: z.number().int(), train: Range, test: Range })).default([]),
+  /** A multi-symbol split: each symbol's rows and parts, aligned in time (lib/split/symbols.ts); the top-level parts sum them. */
+  symbols: z.array(z.object({ symbol: z.string(), start: z.number().int(), end: z.number().int(), train: Range, val: Range, test: Range })).optional(),
 });
 export type SplitFile = z.infer<typeof SplitFile>;
 
-export function splitFile(split: TemporalSplit, dataSha256: string, rows: number, folds: Fold[] = []): SplitFile {
+export function splitFile(split: TemporalSplit & { symbols?: SymbolSegment[] }, dataSha256: string, rows: number, folds: Fold[] = []): SplitFile {
   return { version: 1, dataSha256, rows, ...split, folds };
 }
 

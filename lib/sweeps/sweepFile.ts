@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { configIssues } from '../pipeline';
 import { InputError } from '../util/errors';
 import { readYamlFile } from '../util/yamlFile';
+import { WORKFLOWS } from '../pipeline/workflows';
 
 /**
  * A sweep file (YAML): a base config and axes — dotted config keys with the values to try —
@@ -20,7 +21,7 @@ export const SweepFile = z.object({
   /** `model.params.units: [32, 64, 128]`: every combination of the axes is a task. */
   axes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/, 'a dotted config key'), z.array(Scalar).min(1)).refine((a) => Object.keys(a).length > 0, 'at least one axis'),
   /** What each task runs: the pipeline's workflow, up to this gate. */
-  workflow: z.enum(['phases', 'gated']).default('phases'),
+  workflow: z.string().refine((w) => w in WORKFLOWS, { message: `a workflow: ${Object.keys(WORKFLOWS).join(', ')}` }).default('phases'),
   to: z.string().optional(),
   /** The metric `sweep best` and the leaderboard rank by (highest first unless `minimize`). */
   metric: z.string().default('val_accuracy'),

@@ -1,5 +1,6 @@
 import pl from 'nodejs-polars';
 import type { SplitFile } from '../split/splitFile';
+import { partRanges } from '../split/symbols';
 import { numericFeatureNames } from '../features/registry';
 import { applyScaler, fitScaler, type ScalerState } from './scaler';
 import { windowSource } from './frameSource';
@@ -29,12 +30,12 @@ export interface PrepareOptions {
 /**
  * Windows for a model from a feature frame and its split: the numeric features as a
  * matrix, scaled by a scaler fitted on the training rows only, and the window-end rows of
- * each part (windows never cross a part's start).
+ * each part (windows never cross a part's start, nor a symbol's: each symbol's part is its own range).
  */
-export function prepareData(frame: pl.DataFrame, split: Pick<SplitFile, 'train' | 'val' | 'test'>, options: PrepareOptions): PreparedData {
+export function prepareData(frame: pl.DataFrame, split: Pick<SplitFile, 'train' | 'val' | 'test' | 'symbols'>, options: PrepareOptions): PreparedData {
   const featureNames = options.featureNames ?? numericFeatureNames();
   const source = windowSource(frame, featureNames);
-  const scaler = fitScaler(source.matrix, source.features, split.train, options.scaler ?? 'standard');
+  const scaler = fitScaler(source.matrix, source.features, partRanges(split, 'train'), options.scaler ?? 'standard');
   applyScaler(scaler, source.matrix);
   const lastMove = lastMoves(frame);
   return {
@@ -42,9 +43,9 @@ export function prepareData(frame: pl.DataFrame, split: Pick<SplitFile, 'train' 
     window: options.window,
     featureNames,
     scaler,
-    train: windowEnds(split.train, options.window, options.trainStride ?? 1),
-    val: windowEnds(split.val, options.window),
-    test: windowEnds(split.test, options.window),
+    train: partEnds(split, 'train', options.window, options.trainStride ?? 1),
+    val: partEnds(split, 'val', options.window),
+    test: partEnds(split, 'test', options.window),
     lastMove,
   };
 }
@@ -60,7 +61,22 @@ export function prepareForPrediction(frame: pl.DataFrame, featureNames: string[]
   return { source, ends: windowEnds({ start: 0, end: frame.height }, window), lastMove: lastMoves(frame) };
 }
 
+/** Window-end rows of a part: of each symbol's range in a multi-symbol split, so no window holds two symbols' bars. */
+export function partEnds(split: Pick<SplitFile, 'train' | 'val' | 'test' | 'symbols'>, part: 'train' | 'val' | 'test', window: number, stride = 1): Int32Array {
+  const ends = partRanges(split, part).map((r) => windowEnds(r, window, stride));
+  if (ends.length === 1) return ends[0];
+  const out = new Int32Array(ends.reduce((n, e) => n + e.length, 0));
+  let at = 0;
+  for (const e of ends) {
+    out.set(e, at);
+    at += e.length;
+  }
+  return out;
+}
+
+/** 1 where the close rose from the bar before (of the same symbol: a symbol's first bar has none). */
 function lastMoves(frame: pl.DataFrame): Float32Array {
   const close = frame.getColumn('close').cast(pl.Float64).toTypedArray() as Float64Array;
-  return Float32Array.from(close, (c, i) => (i > 0 && c > close[i - 1] ? 1 : 0));
+  const symbol = frame.columns.includes('symbol') ? (frame.getColumn('symbol').toArray() as string[]) : null;
+  return Float32Array.from(close, (c, i) => (i > 0 && c > close[i - 1] && (!symbol || symbol[i] === symbol[i - 1]) ? 1 : 0));
 }

@@ -11,17 +11,19 @@ export type ScalerState = z.infer<typeof ScalerState>;
 
 /**
  * Fit on the training rows only: standard (mean, std) or robust (median, interquartile
- * range). `matrix` is rows × features, row-major; `rows` are the row indices to fit on.
+ * range). `matrix` is rows × features, row-major; `rows`: the range(s) of rows to fit on.
  * A constant feature gets scale 1 (it becomes 0, not NaN).
  */
-export function fitScaler(matrix: Float32Array, features: number, rows: { start: number; end: number }, kind: ScalerState['kind'] = 'standard'): ScalerState {
-  const n = rows.end - rows.start;
+export function fitScaler(matrix: Float32Array, features: number, rows: { start: number; end: number } | ReadonlyArray<{ start: number; end: number }>, kind: ScalerState['kind'] = 'standard'): ScalerState {
+  const ranges = 'start' in rows ? [rows] : rows;
+  const n = ranges.reduce((sum, r) => sum + Math.max(0, r.end - r.start), 0);
   if (n < 2) throw new Error(`scaler: need at least 2 training rows, got ${n}`);
   const center: number[] = [];
   const scale: number[] = [];
   const column = new Float64Array(n);
   for (let f = 0; f < features; f++) {
-    for (let r = 0; r < n; r++) column[r] = matrix[(rows.start + r) * features + f];
+    let k = 0;
+    for (const r of ranges) for (let row = r.start; row < r.end; row++) column[k++] = matrix[row * features + f];
     const [c, s] = kind === 'standard' ? meanStd(column) : medianIqr(column);
     center.push(c);
     scale.push(s > 1e-12 ? s : 1);

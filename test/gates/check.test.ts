@@ -63,7 +63,7 @@ describe('evaluateChecks', () => {
   it('compares with every operator and orders gates by their requirements', () => {
     expect([compare(1, '>=', 1), compare(1, '>', 1), compare(1, '<=', 1), compare(1, '<', 1), compare(1, '==', 1)]).toEqual([true, false, true, false, true]);
     expect(inDependencyOrder(GATES).map((g) => g.id)).toEqual(['env', 'data', 'features', 'split', 'smoke', 'baseline', 'diagnostics', 'optimization', 'calibration', 'finalization',
-      'minirocket', 'pretrain', 'finetune', 'augment', 'simple_lstm', 'ensemble']);
+      'minirocket', 'pretrain', 'finetune', 'augment', 'simple_lstm', 'ensemble', 'symbol_models', 'multi_symbol']);
     const cyclic: GateSpec[] = [{ ...spec, id: 'smoke', requires: ['baseline'] }, { ...spec, requires: ['smoke'] }];
     expect(() => inDependencyOrder(cyclic)).toThrow(/cycle/);
   });

@@ -12,11 +12,12 @@ const TOOLS = ['20_experiments.ipynb', '21_remote.ipynb', '22_sweep.ipynb'];
 const names = all.filter((n) => !TOOLS.includes(n));
 
 describe('phase notebooks', () => {
-  it('are the eight phases and the gated workflow\'s seven gates, and the experiments, remote and sweep notebooks', () => {
+  it('are the eight phases, the gated workflow\'s seven gates, the two symbol workflows\' gates, and the experiments, remote and sweep notebooks', () => {
     expect(all.filter((n) => TOOLS.includes(n))).toEqual(TOOLS);
     expect(names).toEqual([
       '00_env', '01_data', '02_features', '03_baseline', '04_diagnostics', '05_optimization', '06_calibration', '07_finalize',
       '10_smoke', '11_minirocket_control', '12_pretrain', '13_finetune', '14_augment', '15_simple_lstm', '16_ensemble',
+      '23_symbol_models', '24_multi_symbol',
     ].map((n) => `${n}.ipynb`));
   });
 
@@ -26,14 +27,14 @@ describe('phase notebooks', () => {
     for (const [workflow, steps] of Object.entries(WORKFLOWS)) {
       for (const step of steps) {
         const source = JSON.parse(readFileSync(join(dir, `${step.notebook}.ipynb`), 'utf8')).cells.map((c: { source: string }) => c.source).join('\n');
-        const calls = [...source.matchAll(/gb\.runGates\('([a-z_]+)', '([a-z_]+)', \{ config: cfg, artifacts: artifacts, ledger: ledger(, workflow: '([a-z]+)')? \}\)/g)];
+        const calls = [...source.matchAll(/gb\.runGates\('([a-z_]+)', '([a-z_]+)', \{ config: cfg, artifacts: artifacts, ledger: ledger(, workflow: '([a-z-]+)')? \}\)/g)];
         expect(calls.length, step.notebook).toBe(1);
         const [, from, to, , named] = calls[0];
         // the step right after env may start from env (skipped when it passed with the same inputs): it runs on a fresh clone
         const first = steps.indexOf(step) === 1 && steps[0].gates.join() === 'env' ? ['env', step.gates[0]] : [step.gates[0]];
         expect(first, step.notebook).toContain(from);
         expect(to, step.notebook).toBe(step.gates.at(-1));
-        if (step.notebook.startsWith('1')) expect(named, step.notebook).toBe(workflow); // the gated workflow's own notebooks name it
+        if (/^[12]/.test(step.notebook)) expect(named, step.notebook).toBe(workflow); // the gated and symbol workflows' own notebooks name it
       }
     }
   });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { diagnose, ISSUES, MIN_RECOMMENDATIONS, type Diagnosis } from '../../eval/diagnose';
 import { maxDrift } from '../../eval/drift';
+import { partRanges } from '../../split/symbols';
 import type { EpochRecord } from '../../train/loop';
 import { writeFileAtomic } from '../../util/atomic';
 import { InputError } from '../../util/errors';
@@ -31,7 +32,7 @@ export const diagnosticsGate = defineGate({
     const params = ctx.config.model.params as { dropout?: number; units?: number; layers?: number };
     const frame = ctx.featureFrame();
     const split = ctx.split();
-    const maxPsi = maxDrift(frame, split.train, split.val, modelFeatures(ctx.config)).psi;
+    const maxPsi = maxDrift(frame, partRanges(split, 'train'), partRanges(split, 'val'), modelFeatures(ctx.config)).psi;
     const diagnosis = diagnose({
       history,
       error: baseline.error,

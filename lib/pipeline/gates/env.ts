@@ -7,6 +7,7 @@ import { adapterLine, currentBackend, deviceReport, microBenchmark } from '../..
 import { fusedEnabled } from '../../ops/fusedOp';
 import { resolveWorkers } from '../../train';
 import { freeBytes } from '../../util/disk';
+import { EMBEDDED_VARIANTS } from '../../data/embedded';
 import { packageRoot } from '../../util/packageRoot';
 import type { RunContext } from '../context';
 import { defineGate } from '../gate';
@@ -76,11 +77,15 @@ function polarsWorks(): boolean {
   }
 }
 
-/** The configured data can be had: the embedded spec, or the file, exists (synthetic always can). */
+/** The configured data can be had: the embedded spec, or the files, exist (generated data always can). */
 function dataPresent(ctx: RunContext): boolean {
   const data = ctx.config.data;
-  if (data.source === 'embedded') return existsSync(join(packageRoot(), 'data', 'embedded.json'));
-  return data.source === 'synthetic' || existsSync(data.path);
+  switch (data.source) {
+    case 'embedded': return existsSync(join(packageRoot(), 'data', EMBEDDED_VARIANTS[data.variant ?? 'default']));
+    case 'file': return existsSync(data.path);
+    case 'files': return data.files.every((f) => existsSync(f.path));
+    default: return true; // generated
+  }
 }
 
 function round(x: number): number {

@@ -7,14 +7,12 @@ import { plausible, PlausibilityCeilings } from '../../eval/honesty';
 import { mcnemar } from '../../eval/significance';
 import { MajorityModel, PersistenceModel, readModelDir } from '../../models';
 import { writeFileAtomic } from '../../util/atomic';
-import { pausePoint } from '../../util/faults';
-import { CheckFailedError, InputError } from '../../util/errors';
-import { sha256 } from '../../util/hash';
-import type { GateRecord } from '../../gates/record';
-import type { RunContext } from '../context';
 import { defineGate } from '../gate';
 import { trainModelRun } from '../modelRun';
 import { formatTestResults } from '../testResults';
+import { guardTestRead, recordTestRead } from '../testRead';
+
+export { TEST_READ } from '../testRead';
 
 /**
  * Gate finalization: train the current model's family and params again with extended
@@ -51,10 +49,8 @@ export const finalizationGate = defineGate({
     const split = ctx.split();
     const current = readModelDir(ctx.currentModelDir()).meta;
     const dir = ctx.artifact(join('models', ctx.run, 'final'));
-    const { epochs, patience, allowTestReread } = ctx.config.finalization;
-    const testKey = sha256(`${split.dataSha256}:${split.test.start}-${split.test.end}`);
-    const earlier = testReadsOf(ctx, testKey);
-    if (earlier.length && !allowTestReread) throw testAlreadyRead(ctx, earlier); // fail before training, not after
+    const { epochs, patience } = ctx.config.finalization;
+    const earlier = guardTestRead(ctx, split, 'finalization'); // fail before training, not after
     const run = await trainModelRun({
       frame, split, config: ctx.config, dir, family: current.family, params: current.params,
       train: { epochs, patience }, callbacks: ctx.trainingCallbacks('finalization'),
@@ -65,12 +61,7 @@ export const finalizationGate = defineGate({
     const calibrator = fitCalibrator(method, labels(data.val), Array.from(await model.predictProba(data.source, data.val, data.lastMove)));
 
     // the read is in the ledger before it happens: a crash from here on is visible, counted, and never resets the guard
-    const reads = earlier.length + 1;
-    await ctx.ledger!.appendEvent({
-      gate: TEST_READ, inputs: testKey, metrics: { read: reads, test_start: split.test.start, test_end: split.test.end },
-      note: `run ${ctx.run} reads the test split (rows ${split.test.start}–${split.test.end} of data ${split.dataSha256.slice(0, 12)}…), read ${reads}`,
-    });
-    pausePoint('test-read');
+    const reads = await recordTestRead(ctx, split, 'finalization', earlier);
     const test = data.test!;
     const yTest = labels(test);
     const pTest = applyCalibrator(calibrator, await model.predictProba(data.source, test, data.lastMove));
@@ -107,22 +98,3 @@ export const finalizationGate = defineGate({
     };
   },
 });
-
-/** The ledger records a test read leaves (before the read happens): the guard lives in the ledger, not in a file. */
-export const TEST_READ = 'test_read';
-
-/** Earlier reads of this test split on the intact chain. */
-function testReadsOf(ctx: RunContext, key: string): GateRecord[] {
-  if (!ctx.ledger) throw new InputError('the finalization gate records its test read in the ledger: run it through the pipeline');
-  return ctx.ledger.records().filter((r) => r.gate === TEST_READ && r.inputs_sha256 === key);
-}
-
-/** Refusal of a second read, saying when each earlier read happened and whether it ever recorded a result. */
-function testAlreadyRead(ctx: RunContext, earlier: GateRecord[]): CheckFailedError {
-  const results = ctx.ledger!.records().filter((r) => r.gate === 'finalization' && r.status !== 'error');
-  const said = earlier.map((r) => `${r.finished} by run ${r.run}${results.some((f) => f.run === r.run) ? '' : ' (it recorded no result: it crashed or was killed)'}`);
-  return new CheckFailedError(
-    `the test split was already read ${earlier.length} time(s): ${said.join('; ')}. A second look turns the test set into a validation set. ` +
-      'Make a new split on new data, or set finalization.allowTestReread: true, which is recorded and counted.',
-  );
-}

@@ -12,11 +12,13 @@ import { featuresGate } from './features';
 import { finalizationGate } from './finalization';
 import { finetuneGate } from './finetune';
 import { minirocketGate } from './minirocket';
+import { multiSymbolGate } from './multiSymbol';
 import { optimizationGate } from './optimization';
 import { pretrainGate } from './pretrain';
 import { simpleLstmGate } from './simpleLstm';
 import { smokeGate } from './smoke';
 import { splitGate } from './split';
+import { symbolModelsGate } from './symbolModels';
 
 /**
  * Every gate, one file each, in one table: the gate ids, the config's `gates:` schema and
@@ -25,6 +27,7 @@ import { splitGate } from './split';
 export const GATES: readonly Gate[] = [
   envGate, dataGate, featuresGate, splitGate, smokeGate, baselineGate, diagnosticsGate, optimizationGate, calibrationGate, finalizationGate,
   minirocketGate, pretrainGate, finetuneGate, augmentGate, simpleLstmGate, ensembleGate,
+  symbolModelsGate, multiSymbolGate,
 ];
 
 const dangling = danglingReference(GATES);

@@ -4,6 +4,7 @@ import { frameSha256 } from '../../data/dataset';
 import { maxDrift } from '../../eval/drift';
 import type { RowRange } from '../../split/ranges';
 import { saveSplit, splitFile } from '../../split/splitFile';
+import { partRanges, symbolBlocks, symbolSplit } from '../../split/symbols';
 import { temporalSplit } from '../../split/temporal';
 import { defineGate } from '../gate';
 import { modelFeatures } from '../modelRun';
@@ -25,19 +26,25 @@ export const splitGate = defineGate({
   run(ctx) {
     const frame = ctx.featureFrame();
     const t = frame.getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array;
-    const split = splitFile(temporalSplit(t, ctx.config.split), frameSha256(frame), frame.height);
+    const symbols = frame.getColumn('symbol').toArray() as string[];
+    // several symbols: each split on its own rows at the same dates (windows never cross a symbol)
+    const parts = symbolBlocks(symbols).length > 1 ? symbolSplit(t, symbols, ctx.config.split) : temporalSplit(t, ctx.config.split);
+    const split = splitFile(parts, frameSha256(frame), frame.height);
     const path = ctx.artifact('split.json');
     saveSplit(path, split);
     const features = modelFeatures(ctx.config);
-    const driftVal = maxDrift(frame, split.train, split.val, features);
-    const driftTest = maxDrift(frame, split.train, split.test, features);
+    const [train, val, test] = (['train', 'val', 'test'] as const).map((p) => partRanges(split, p));
+    const driftVal = maxDrift(frame, train, val, features);
+    const driftTest = maxDrift(frame, train, test, features);
+    const gaps = (split.symbols ?? [split]).flatMap((s) => [s.val.start - s.train.end, s.test.start - s.val.end]);
     return {
       metrics: {
         train_rows: split.train.rows,
         val_rows: split.val.rows,
         test_rows: split.test.rows,
-        overlap_rows: overlapRows([split.train, split.val, split.test]),
-        min_gap_bars: Math.min(split.val.start - split.train.end, split.test.start - split.val.end),
+        symbols: split.symbols?.length ?? 1,
+        overlap_rows: overlapRows([...train, ...val, ...test]),
+        min_gap_bars: Math.min(...gaps),
         purge_bars: split.purgeBars,
         embargo_bars: split.embargoBars,
         purge_required: split.window + split.horizon,
