@@ -5,6 +5,7 @@ import { parseMapping } from '../data/columns';
 import { loadDataset, saveDataset, describeDataset } from '../data/dataset';
 import { fixOhlcv } from '../data/fix';
 import { generateSynthetic } from '../data/synthetic';
+import { CREDENTIAL_VARIABLES, exchangeCredentials, fetchCcxtCandles } from '../data/ccxtProvider';
 import { fetchExchangeCandles } from '../data/exchange';
 import { openOhlcv } from '../data/open';
 import { validateOhlcv } from '../data/validate';
@@ -56,17 +57,24 @@ export function registerData(program: Command): void {
     }));
 
   data.command('fetch')
-    .description('download candles from a Coinbase-style REST endpoint (GET /products/<symbol>/candles)')
-    .requiredOption('--base-url <url>', 'exchange base URL')
-    .requiredOption('--symbol <symbol>', 'product id, e.g. BTC-USD')
+    .description('download candles: from any exchange ccxt speaks (--exchange, several --symbols into one dataset), or from a Coinbase-style REST endpoint (--base-url, GET /products/<symbol>/candles)')
+    .option('--exchange <id>', 'a ccxt exchange id (coinbase, kraken, binance, …)')
+    .option('--symbols <list>', 'with --exchange: unified symbols, comma-separated (BTC/USD,ETH/USD,SOL/USD)')
+    .option('--base-url <url>', 'the REST root: the Coinbase-style endpoint; with --exchange, another root for its API (a proxy or a local server)')
+    .option('--symbol <symbol>', 'without --exchange: the product id, e.g. BTC-USD')
     .requiredOption('--start <iso>', 'first bar (inclusive)')
     .requiredOption('--end <iso>', 'end (exclusive)')
     .option('--interval <interval>', 'bar interval', '15m')
-    .option('--retries <n>', 'retries per page on 429/5xx', intOption('--retries'), 5)
+    .option('--retries <n>', 'retries per request on a rate limit, 5xx or network error', intOption('--retries'), 5)
+    .option('--page-size <n>', 'candles per request (default: the exchange\'s limit)', intOption('--page-size'))
+    .option('--private', `with --exchange: the authenticated candle endpoint, keys from ${CREDENTIAL_VARIABLES.apiKey} / ${CREDENTIAL_VARIABLES.secret} (environment or .env)`)
+    .option('--env-file <file>', 'a .env file with the keys (default: ./.env when present)')
     .requiredOption('--out <parquet>', 'output parquet')
-    .action(action(async (flags: { baseUrl: string; symbol: string; start: string; end: string; interval: string; retries: number; out: string }) => {
+    .action(action(async (flags: { exchange?: string; symbols?: string; baseUrl?: string; symbol?: string; start: string; end: string; interval: string; retries: number; pageSize?: number; private?: boolean; envFile?: string; out: string }) => {
+      if (flags.exchange) return fetchFromExchange({ ...flags, exchange: flags.exchange });
+      if (!flags.baseUrl || !flags.symbol) throw new InputError('data fetch: give --exchange <id> --symbols A/B,C/D (ccxt), or --base-url <url> --symbol <id> (a Coinbase-style endpoint)');
       const bar = progress('fetch');
-      const result = await fetchExchangeCandles({ ...flags, onProgress: bar.update });
+      const result = await fetchExchangeCandles({ ...flags, baseUrl: flags.baseUrl, symbol: flags.symbol, onProgress: bar.update });
       bar.stop();
       const manifest = saveDataset(result.frame, flags.out, { provider: 'exchange', baseUrl: flags.baseUrl, symbol: flags.symbol, interval: flags.interval });
       const missing = result.gaps.reduce((s, g) => s + g.missingBars, 0);
@@ -113,4 +121,31 @@ function applyFix(frame: import('nodejs-polars').DataFrame, fix: string | boolea
   const result = fixOhlcv(frame, { sort: what.includes('sort'), dropDuplicates: what.includes('duplicates') });
   for (const line of result.actions.length ? result.actions : ['nothing to fix']) console.log(`fix: ${line}`);
   return result.frame;
+}
+
+/** `data fetch --exchange`: several symbols through ccxt into one dataset, with its manifest; each symbol's bars and gaps said. */
+async function fetchFromExchange(flags: { exchange: string; symbols?: string; baseUrl?: string; start: string; end: string; interval: string; retries: number; pageSize?: number; private?: boolean; envFile?: string; out: string }): Promise<number> {
+  const symbols = (flags.symbols ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (!symbols.length) throw new InputError('--exchange needs --symbols, e.g. --symbols BTC/USD,ETH/USD');
+  const credentials = flags.private ? exchangeCredentials(flags.envFile) : null;
+  if (flags.private && !credentials) throw new InputError(`--private needs keys: set ${CREDENTIAL_VARIABLES.apiKey} and ${CREDENTIAL_VARIABLES.secret} in the environment or a .env file (--env-file)`);
+  if (credentials) console.log(`using the API key from ${credentials.from}`);
+  const bar = progress('fetch');
+  let done = 0;
+  const result = await fetchCcxtCandles({
+    exchange: flags.exchange, symbols, interval: flags.interval, start: flags.start, end: flags.end, baseUrl: flags.baseUrl,
+    retries: flags.retries, pageSize: flags.pageSize, credentials: credentials ?? undefined,
+    onProgress: (_s, page, pages) => bar.update(++done, symbols.length * pages),
+  });
+  bar.stop();
+  const manifest = saveDataset(result.frame, flags.out, {
+    provider: 'ccxt', exchange: flags.exchange, symbols, interval: flags.interval, start: flags.start, end: flags.end, authenticated: Boolean(credentials),
+    ...(flags.baseUrl ? { baseUrl: flags.baseUrl } : {}), gaps: Object.fromEntries(result.symbols.map((x) => [x.symbol, x.missingBars])),
+  });
+  console.log(`wrote ${flags.out}: ${manifest.rows} bars of ${symbols.length} symbol(s) in ${result.requests} request(s) (${result.retries} retried); sha256 ${manifest.sha256}`);
+  for (const x of result.symbols) {
+    console.log(`  ${x.symbol}: ${x.bars} bars, ${x.gaps.length} gap(s), ${x.missingBars} bar(s) missing`);
+    for (const gap of x.gaps.slice(0, 5)) console.log(`    gap ${gap.from} → ${gap.to}: ${gap.missingBars} bar(s)`);
+  }
+  return 0;
 }

@@ -107,7 +107,8 @@ function parseCandles(body: unknown, url: URL): number[][] {
   return body as number[][];
 }
 
-function findGaps(times: number[], start: number, end: number, intervalMs: number): CandleGap[] {
+/** The bars missing between start and end (times sorted, ms): each run of missing bars as one gap. */
+export function findGaps(times: number[], start: number, end: number, intervalMs: number): CandleGap[] {
   const first = Math.ceil(start / intervalMs) * intervalMs;
   const gaps: CandleGap[] = [];
   let expected = first;
