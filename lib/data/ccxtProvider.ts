@@ -73,53 +73,99 @@ export function exchangeCredentials(envFile?: string, env: NodeJS.ProcessEnv = p
 }
 
 export async function fetchCcxtCandles(o: CcxtOptions): Promise<CcxtResult> {
-  const ccxt = await import('ccxt');
-  const Exchange = (ccxt as unknown as Record<string, new (config: Record<string, unknown>) => CcxtExchange>)[o.exchange];
-  const ids = ccxt.exchanges as unknown; // a list of ids in ccxt's CommonJS build, an object keyed by id in its ES module
-  const known = Array.isArray(ids) ? (ids as string[]) : Object.keys(ids as object);
-  if (typeof Exchange !== 'function' || !known.includes(o.exchange)) {
-    throw new InputError(`--exchange ${o.exchange}: not an exchange ccxt knows (e.g. ${['coinbase', 'kraken', 'binance', 'bitstamp'].join(', ')}; all: ccxt.exchanges)`);
-  }
   const start = Date.parse(o.start);
   const end = Date.parse(o.end);
   if (!Number.isFinite(start) || !Number.isFinite(end)) throw new InputError(`--start ${o.start} / --end ${o.end}: ISO dates, e.g. 2024-01-01T00:00:00Z`);
   if (!(end > start)) throw new InputError(`exchange: end ${o.end} must be after start ${o.start}`);
   if (o.symbols.length === 0) throw new InputError('--symbols: name at least one, e.g. BTC/USD,ETH/USD');
-  const intervalMs = parseInterval(o.interval);
-  const exchange = new Exchange({
-    enableRateLimit: true, // ccxt paces requests to the exchange's published rate limit
-    ...(o.credentials ? { apiKey: o.credentials.apiKey, secret: o.credentials.secret } : {}),
-  });
-  if (o.baseUrl) rebase(exchange.urls, o.baseUrl);
-  const secrets = o.credentials ? [o.credentials.apiKey, o.credentials.secret] : [];
-  const stats = { requests: 0, retries: 0 };
-  const call = <T>(what: string, f: () => Promise<T>) => withRetries(what, f, stats, o, ccxt, secrets);
-  await call('the markets', () => exchange.loadMarkets());
-  const timeframe = Object.keys(exchange.timeframes ?? {}).find((tf) => parseInterval(tf) === intervalMs);
-  if (!timeframe) throw new InputError(`--interval ${o.interval}: ${o.exchange} has candles of ${Object.keys(exchange.timeframes ?? {}).join(', ')}`);
-  const unknown = o.symbols.filter((s) => !exchange.markets[s]);
-  if (unknown.length) throw new InputError(`--symbols: ${unknown.join(', ')} not on ${o.exchange} (ccxt's unified symbols, e.g. ${Object.keys(exchange.markets).slice(0, 3).join(', ')})`);
-  const limit = o.pageSize ?? 300;
+  const client = await CcxtClient.open(o);
+  client.requireSymbols(o.symbols);
   const frames: pl.DataFrame[] = [];
   const symbols: CcxtResult['symbols'] = [];
   for (const symbol of o.symbols) {
+    const got = await client.candles(symbol, start, end, (done, total) => o.onProgress?.(symbol, done, total));
+    frames.push(got.frame);
+    symbols.push({ symbol, bars: got.frame.height, gaps: got.gaps, missingBars: got.gaps.reduce((n, g) => n + g.missingBars, 0) });
+  }
+  return { frame: pl.concat(frames), ...client.stats, symbols };
+}
+
+/**
+ * One exchange through ccxt, its markets loaded once: candles of a symbol between two
+ * times (paged, retried). A symbol is ccxt's unified one (BTC/USD) or the exchange's own id
+ * (BTC-USD); the frame's symbol column keeps the name asked for.
+ */
+export class CcxtClient {
+  readonly stats = { requests: 0, retries: 0 };
+
+  private constructor(
+    private readonly exchange: CcxtExchange,
+    private readonly o: Pick<CcxtOptions, 'exchange' | 'interval' | 'pageSize' | 'retries' | 'backoffMs' | 'credentials'>,
+    private readonly timeframe: string,
+    private readonly ccxt: typeof import('ccxt'),
+  ) {}
+
+  static async open(o: Pick<CcxtOptions, 'exchange' | 'interval' | 'baseUrl' | 'pageSize' | 'retries' | 'backoffMs' | 'credentials'>): Promise<CcxtClient> {
+    const ccxt = await import('ccxt');
+    const Exchange = (ccxt as unknown as Record<string, new (config: Record<string, unknown>) => CcxtExchange>)[o.exchange];
+    const ids = ccxt.exchanges as unknown; // a list of ids in ccxt's CommonJS build, an object keyed by id in its ES module
+    const known = Array.isArray(ids) ? (ids as string[]) : Object.keys(ids as object);
+    if (typeof Exchange !== 'function' || !known.includes(o.exchange)) {
+      throw new InputError(`--exchange ${o.exchange}: not an exchange ccxt knows (e.g. ${['coinbase', 'kraken', 'binance', 'bitstamp'].join(', ')}; all: ccxt.exchanges)`);
+    }
+    const intervalMs = parseInterval(o.interval);
+    const exchange = new Exchange({
+      enableRateLimit: true, // ccxt paces requests to the exchange's published rate limit
+      ...(o.credentials ? { apiKey: o.credentials.apiKey, secret: o.credentials.secret } : {}),
+    });
+    if (o.baseUrl) rebase(exchange.urls, o.baseUrl);
+    const timeframe = Object.keys(exchange.timeframes ?? {}).find((tf) => parseInterval(tf) === intervalMs);
+    if (!timeframe) throw new InputError(`--interval ${o.interval}: ${o.exchange} has candles of ${Object.keys(exchange.timeframes ?? {}).join(', ')}`);
+    const client = new CcxtClient(exchange, o, timeframe, ccxt);
+    await client.call('the markets', () => exchange.loadMarkets());
+    return client;
+  }
+
+  /** Refuse symbols the exchange does not list, naming them. */
+  requireSymbols(symbols: string[]): void {
+    const unknown = symbols.filter((s) => !this.market(s));
+    if (unknown.length) throw new InputError(`--symbols: ${unknown.join(', ')} not on ${this.o.exchange} (ccxt's unified symbols, e.g. ${Object.keys(this.exchange.markets).slice(0, 3).join(', ')})`);
+  }
+
+  /** Bars of `symbol` in [start, end) (ms), ascending, and the bars the exchange did not return. */
+  async candles(symbol: string, start: number, end: number, onPage?: (done: number, total: number) => void): Promise<{ frame: pl.DataFrame; gaps: CandleGap[] }> {
+    const unified = this.market(symbol);
+    if (!unified) this.requireSymbols([symbol]);
+    const intervalMs = parseInterval(this.o.interval);
+    const limit = this.o.pageSize ?? 300;
     const bars = new Map<number, number[]>();
     const pages = Math.ceil((end - start) / (limit * intervalMs));
     for (let page = 0; page < pages; page++) {
       const since = start + page * limit * intervalMs;
       const until = Math.min(end, since + limit * intervalMs);
-      const params = { until, ...(o.credentials ? { usePrivate: true } : {}) };
-      const rows = await call(`${symbol} candles from ${new Date(since).toISOString()}`, () => exchange.fetchOHLCV(symbol, timeframe, since, limit, params));
+      const params = { until, ...(this.o.credentials ? { usePrivate: true } : {}) };
+      const rows = await this.call(`${symbol} candles from ${new Date(since).toISOString()}`, () => this.exchange.fetchOHLCV(unified!, this.timeframe, since, limit, params));
       for (const row of rows) if (row[0] >= start && row[0] < end && row.slice(0, 6).every((v) => typeof v === 'number' && Number.isFinite(v))) bars.set(row[0], row);
-      o.onProgress?.(symbol, page + 1, pages);
+      onPage?.(page + 1, pages);
     }
     const times = [...bars.keys()].sort((a, b) => a - b);
     const column = (k: number) => Float64Array.from(times, (t) => bars.get(t)![k]);
-    frames.push(ohlcvFrame({ timestamp: Float64Array.from(times), open: column(1), high: column(2), low: column(3), close: column(4), volume: column(5) }, symbol));
-    const gaps = findGaps(times, start, end, intervalMs);
-    symbols.push({ symbol, bars: times.length, gaps, missingBars: gaps.reduce((n, g) => n + g.missingBars, 0) });
+    const frame = ohlcvFrame({ timestamp: Float64Array.from(times), open: column(1), high: column(2), low: column(3), close: column(4), volume: column(5) }, symbol);
+    return { frame, gaps: findGaps(times, start, end, intervalMs) };
   }
-  return { frame: pl.concat(frames), ...stats, symbols };
+
+  /** The unified symbol of a unified symbol or an exchange id, if listed. */
+  private market(symbol: string): string | undefined {
+    if (this.exchange.markets[symbol]) return symbol;
+    const byId = this.exchange.markets_by_id?.[symbol];
+    const first = Array.isArray(byId) ? byId[0] : byId;
+    return (first as { symbol?: string } | undefined)?.symbol;
+  }
+
+  private call<T>(what: string, f: () => Promise<T>): Promise<T> {
+    const secrets = this.o.credentials ? [this.o.credentials.apiKey, this.o.credentials.secret] : [];
+    return withRetries(what, f, this.stats, this.o, this.ccxt, secrets);
+  }
 }
 
 /** What gatebook uses of a ccxt exchange. */
@@ -127,6 +173,7 @@ interface CcxtExchange {
   urls: Record<string, unknown>;
   timeframes?: Record<string, string>;
   markets: Record<string, unknown>;
+  markets_by_id?: Record<string, unknown>;
   loadMarkets(): Promise<unknown>;
   fetchOHLCV(symbol: string, timeframe: string, since: number, limit: number, params: Record<string, unknown>): Promise<number[][]>;
 }
@@ -145,7 +192,7 @@ function rebase(urls: Record<string, unknown>, baseUrl: string): void {
 }
 
 /** One call with retries on a rate limit or a network error (backoff doubling), counted; other errors say what failed, keys redacted. */
-async function withRetries<T>(what: string, f: () => Promise<T>, stats: { requests: number; retries: number }, o: CcxtOptions, ccxt: typeof import('ccxt'), secrets: string[]): Promise<T> {
+async function withRetries<T>(what: string, f: () => Promise<T>, stats: { requests: number; retries: number }, o: Pick<CcxtOptions, 'exchange' | 'retries' | 'backoffMs' | 'credentials'>, ccxt: typeof import('ccxt'), secrets: string[]): Promise<T> {
   const retries = o.retries ?? 5;
   let delay = o.backoffMs ?? 1000;
   for (let attempt = 0; ; attempt++) {

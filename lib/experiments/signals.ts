@@ -1,6 +1,8 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pl from 'nodejs-polars';
+import { CcxtClient, type ExchangeCredentials } from '../data/ccxtProvider';
+import { detectInterval, formatInterval, parseInterval } from '../data/interval';
 import { openOhlcv } from '../data/open';
 import { symbolsOf } from '../data/ohlcv';
 import { applyCalibrator, type CalibratorState } from '../eval/calibrate';
@@ -51,6 +53,21 @@ export interface SignalOptions {
   onSignal?: (s: Signal) => void;
   /** for champions whose files live in a store (`exp promote --to`): its endpoint */
   storeOptions?: StoreOptions;
+  /** live bars from an exchange instead of a replay: each iteration reads each symbol's latest closed bars */
+  live?: LiveBars;
+}
+
+/** `gatebook signals --exchange`: where the latest bars come from and how many to build features on. */
+export interface LiveBars {
+  exchange: string;
+  baseUrl?: string;
+  credentials?: ExchangeCredentials;
+  /** the bar interval (default: the interval of each model's training data) */
+  interval?: string;
+  /** closed bars read each iteration, the features' history (default 1,000) */
+  history?: number;
+  /** the clock (tests) */
+  now?: () => number;
 }
 
 export interface SignalSummary {
@@ -96,12 +113,17 @@ export async function runSignals(o: SignalOptions): Promise<{ signals: Signal[];
     writeFileSync(o.out, '');
   }
   const signals: Signal[] = [];
+  const live = o.live ? await liveSource(o.live, runners) : null;
   for (let i = 0; i < o.iterations; i++) {
     const built = new Map<string, pl.DataFrame>(); // this iteration's features of each symbol of each data, built once
     for (const r of runners) {
       for (const symbol of r.symbols) {
-        const key = `${r.dataKey}\n${symbol}`;
+        const key = `${live ? 'live\n' : ''}${r.dataKey}\n${symbol}`;
         let features = built.get(key);
+        if (!features && live) {
+          features = computeFeatures(await live.latest(symbol, r), SEED_FEATURES);
+          built.set(key, features);
+        }
         if (!features) {
           const of = r.frame.filter(pl.col('symbol').eq(pl.lit(symbol)));
           const end = of.height - o.iterations + i + 1; // the bars seen by now: [0, end)
@@ -125,6 +147,33 @@ export async function runSignals(o: SignalOptions): Promise<{ signals: Signal[];
 interface Bars {
   frame: pl.DataFrame;
   labels: Map<string, Map<number, number>>;
+}
+
+/** The latest closed bars of a symbol on the exchange, for a model (its interval), through one ccxt client per interval. */
+async function liveSource(l: LiveBars, runners: Runner[]): Promise<{ latest(symbol: string, r: Runner): Promise<pl.DataFrame> }> {
+  const clients = new Map<string, Promise<CcxtClient>>();
+  const intervalOf = (r: Runner) => {
+    if (l.interval) return l.interval;
+    const t = r.frame.filter(pl.col('symbol').eq(pl.lit(r.symbols[0]))).getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array;
+    const ms = detectInterval(t);
+    if (ms === null) throw new InputError(`${r.entry.name} v${r.entry.version}: no bar interval in its training data: give --interval`);
+    return formatInterval(ms);
+  };
+  const open = (interval: string) => {
+    if (!clients.has(interval)) clients.set(interval, CcxtClient.open({ exchange: l.exchange, interval, baseUrl: l.baseUrl, credentials: l.credentials }));
+    return clients.get(interval)!;
+  };
+  for (const r of runners) (await open(intervalOf(r))).requireSymbols(r.symbols); // every symbol listed before the first signal
+  return {
+    async latest(symbol, r) {
+      const interval = intervalOf(r);
+      const ms = parseInterval(interval);
+      const end = Math.floor((l.now?.() ?? Date.now()) / ms) * ms; // bars that have closed by now
+      const { frame } = await (await open(interval)).candles(symbol, end - (l.history ?? 1000) * ms, end);
+      if (frame.height < r.inputs.window + 1) throw new InputError(`${symbol}: ${l.exchange} gave ${frame.height} closed ${interval} bars, too few for a ${r.inputs.window}-bar window`);
+      return frame;
+    },
+  };
 }
 
 function runnerOf(entry: RegistryEntry, dir: string, data: string | undefined, shared: Map<string, Bars>): Runner {

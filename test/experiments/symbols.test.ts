@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { symbolComparison } from '../../lib/plots/symbols';
 import type { GateRecord } from '../../lib/gates/record';
-import { gatebook, tempDir } from '../helpers/cli';
+import { gatebook, gatebookAsync, tempDir } from '../helpers/cli';
+import { startCoinbaseServer } from '../helpers/coinbaseServer';
 
 /**
  * Several symbols end to end through the `gatebook` command: three correlated synthetic
@@ -152,10 +153,35 @@ describe('several symbols', { timeout: 300_000 }, () => {
     expect(signals.stdout).toMatch(new RegExp(`signals: ${20 * served}, non-zero confidence 100 %`));
 
     const weights = join(project, entry.files.find((f: { path: string }) => f.path.endsWith('weights.bin')).path);
-    writeFileSync(weights, Buffer.concat([readFileSync(weights), Buffer.from([0])]));
+    const original = readFileSync(weights);
+    writeFileSync(weights, Buffer.concat([original, Buffer.from([0])]));
     const tampered = gb('signals', '--iterations', '1', '--sleep-seconds', '0');
     expect(tampered.code).toBe(1);
     expect(tampered.stderr).toMatch(/models\/promoted\/ms\/v1\/weights\.bin \(ms v1\) differs from the sha256 in the registry/);
+    writeFileSync(weights, original); // as promoted again: the next test serves it
+  });
+
+  it('signals live from an exchange: each iteration reads the latest closed bars of each symbol a champion serves', async () => {
+    const exchange = await startCoinbaseServer({ products: SYMBOLS }); // the exchange lists the symbols by their own ids
+    try {
+      const before = Date.now();
+      const live = await gatebookAsync(['signals', '--exchange', 'coinbase', '--base-url', exchange.url, '--iterations', '2', '--sleep-seconds', '0', '--history', '600', '--out', 'live.jsonl'], project);
+      expect(live.code, live.stderr).toBe(0);
+      const lines = readFileSync(join(project, 'live.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const served = registry().entries.filter((e) => e.status === 'champion').reduce((n, e) => n + (e.symbol ? 1 : e.symbols.passed.length), 0);
+      expect(lines).toHaveLength(2 * served);
+      const quarter = 15 * 60_000;
+      const lastClosed = Math.floor(before / quarter) * quarter - quarter; // the bar that opened one interval before the last boundary
+      for (const s of lines) {
+        expect(Date.parse(s.time)).toBeGreaterThanOrEqual(lastClosed);
+        expect(Number.isFinite(s.calibrated)).toBe(true);
+      }
+      const candles = exchange.requests.filter((q) => q.path.includes('/candles') && q.status === 200);
+      expect(new Set(candles.map((q) => q.path.split('/')[6]))).toEqual(new Set(lines.map((s) => s.symbol)));
+      expect(candles.every((q) => /granularity=FIFTEEN_MINUTE/.test(q.path))).toBe(true); // the models' training interval
+    } finally {
+      await exchange.close();
+    }
   });
 
   it('a sweep over symbols: one task per symbol, each trained on that symbol alone; an unknown symbol is named', () => {
