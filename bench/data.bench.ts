@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { generateSynthetic } from '../lib/data/synthetic';
-import { buildFeatures } from '../lib/features/build';
+import { buildFeatures, computeFeatures } from '../lib/features/build';
+import { SEED_FEATURES } from '../lib/features/registry';
 import { fitMiniRocket, transformMiniRocket } from '../lib/models/minirocket';
 import { Random } from '../lib/util/random';
 
@@ -33,6 +34,13 @@ const windows = Array.from({ length: WINDOWS }, () => Float32Array.from({ length
 const [rocket, rocketFit] = time(() => fitMiniRocket(windows, 60, 31, { seed: 1 }));
 const SAMPLE = Number(process.env.BENCH_ROCKET_WINDOWS ?? 500);
 const [, rocketTransform] = time(() => windows.slice(0, SAMPLE).forEach((w) => transformMiniRocket(rocket, w)));
+// a live signal builds the features of the bars seen so far, every bar: expressions built once per feature set,
+// against the same call with a copy of the feature set each time (the expressions built again, as before the cache)
+const recent = read.slice(0, 500);
+const CALLS = 50;
+computeFeatures(recent, SEED_FEATURES);
+const [, cached] = time(() => { for (let i = 0; i < CALLS; i++) computeFeatures(recent, SEED_FEATURES); });
+const [, rebuilt] = time(() => { for (let i = 0; i < CALLS; i++) computeFeatures(recent, [...SEED_FEATURES]); });
 const rssMb = process.resourceUsage().maxRSS / 1024;
 
 const rows = [
@@ -43,6 +51,7 @@ const rows = [
   ['feature output', `${built.frame.height.toLocaleString('en')} rows`, `${built.frame.width} columns`],
   ['MiniRocket fit (10k windows)', `${rocketFit.toFixed(3)} s`, `${rocket.biases.length} features, 60 × 31 windows`],
   ['MiniRocket transform', `${Math.round(SAMPLE / rocketTransform)} windows/s`, `(${SAMPLE} windows timed; 10k would take ${((WINDOWS * rocketTransform) / SAMPLE).toFixed(1)} s)`],
+  ['features of 500 bars', `${((cached / CALLS) * 1000).toFixed(1)} ms`, `a call, expressions built once (reference: ${((rebuilt / CALLS) * 1000).toFixed(1)} ms building them every call, ${(rebuilt / cached).toFixed(1)}× slower)`],
   ['peak RSS', `${rssMb.toFixed(0)} MB`, ''],
 ];
 console.log(`gatebook data bench: ${ROWS.toLocaleString('en')} rows, node ${process.version}, nodejs-polars ${require('nodejs-polars/package.json').version}`);
