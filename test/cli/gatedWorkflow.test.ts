@@ -119,6 +119,6 @@ describe('gatebook pipeline --workflow gated', () => {
   it('says which workflows exist', () => {
     const r = gatebook(['pipeline', '--workflow', 'bogus', '--to', 'env', '--artifacts', join(tempDir(), 'a')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('invalid --workflow: bogus (expected one of phases, gated)');
+    expect(r.stderr).toContain('invalid --workflow: bogus (expected one of phases, gated, per-symbol, multi-symbol)');
   });
 });

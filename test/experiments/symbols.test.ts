@@ -141,6 +141,7 @@ describe('several symbols', { timeout: 300_000 }, () => {
     const entry = registry().entries.find((e) => e.name === 'ms')!;
     expect(entry.symbols.passed).toEqual(passed);
     expect(entry.symbol).toBeUndefined();
+    expect(readFileSync(join(project, 'reports', 'leaderboard.csv'), 'utf8')).toContain(`,ms,1,champion,${today}-ms,transformer,${passed.join(' ')} (2 of 3),`);
 
     // every champion serves its symbols: ms the ones it passed on, each ps-<symbol> its own
     const served = passed.length + registry().entries.filter((e) => e.experiment === `${today}-ps`).length;
