@@ -102,7 +102,7 @@ export function findExperiment(ref: string, root = '.'): Experiment {
 
 export interface NewExperiment {
   name: string;
-  /** a config file, or an experiment (folder, id or name); default: the embedded default */
+  /** a config file, or an experiment (folder, id or name); default: the embedded default (the three-symbol option for a workflow over several symbols) */
   from?: string;
   workflow?: string;
   root?: string;
@@ -122,9 +122,9 @@ export function newExperiment(o: NewExperiment): Experiment {
   const id = `${now.toISOString().slice(0, 10)}-${name}`;
   const dir = join(root, EXPERIMENTS, id);
   if (existsSync(dir)) throw new InputError(`experiment ${id} exists already (${dir}): pick another name`);
-  const source = sourceOf(o.from, root);
+  if (o.workflow) workflowSteps(o.workflow); // an unknown workflow is refused before anything is written
+  const source = sourceOf(o.from, root, o.workflow);
   const workflow = o.workflow ?? source.workflow ?? 'phases';
-  workflowSteps(workflow); // an unknown workflow is refused before anything is written
   const doc = parseDocument(source.yaml);
   if (doc.errors.length) throw new InputError(`${source.ref}: not valid YAML: ${doc.errors[0].message}`);
   if (doc.contents === null) doc.contents = doc.createNode({}) as never;
@@ -162,9 +162,15 @@ interface Source {
   yaml: string;
   lineage: string[];
   workflow?: string;
+  /** what a default start is, for the notes */
+  said?: string;
 }
 
-function sourceOf(from: string | undefined, root: string): Source {
+function sourceOf(from: string | undefined, root: string, workflow?: string): Source {
+  // a workflow over several symbols starts from the embedded three-symbol option, the others from the embedded default
+  if (!from && workflow && workflowGates(workflow).some((g) => g.symbolChecks)) {
+    return { kind: 'default', ref: null, yaml: '# The embedded three-symbol option; add keys to change it (docs/symbols.md, docs/experiments.md).\ndata: { source: embedded, variant: three-symbol }\n', lineage: [], said: 'the embedded three-symbol option' };
+  }
   if (!from) return { kind: 'default', ref: null, yaml: '# The embedded default config; add keys to change it (docs/experiments.md, docs/cli.md).\n{}\n', lineage: [] };
   if (existsSync(from) && !existsSync(join(from, 'metadata.json'))) {
     loadConfig(from); // refused here, naming the bad key, before anything is written
@@ -175,7 +181,7 @@ function sourceOf(from: string | undefined, root: string): Source {
 }
 
 function notesTemplate(id: string, source: Source): string {
-  const from = source.kind === 'default' ? 'the embedded default config' : source.kind === 'config' ? `config ${source.ref}` : `experiment ${source.ref}`;
+  const from = source.kind === 'default' ? (source.said ?? 'the embedded default config') : source.kind === 'config' ? `config ${source.ref}` : `experiment ${source.ref}`;
   return `# ${id}
 
 Started from ${from}.

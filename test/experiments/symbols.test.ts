@@ -185,6 +185,16 @@ describe('several symbols', { timeout: 300_000 }, () => {
     }
   });
 
+  it('a new experiment of a symbol workflow without --from starts from the embedded three-symbol option', () => {
+    expect(gb('exp', 'new', 'coins', '--workflow', 'multi-symbol').code).toBe(0);
+    const dir = join(project, 'experiments', `${today}-coins`);
+    expect(readFileSync(join(dir, 'config.yaml'), 'utf8')).toMatch(/^data: \{ source: embedded, variant: three-symbol \}$/m);
+    expect(readFileSync(join(dir, 'notes.md'), 'utf8')).toMatch(/Started from the embedded three-symbol option/);
+    expect(readdirSync(join(dir, 'runbooks')).sort()).toEqual(['01_planning.md', '21_multi_symbol.md']);
+    expect(gb('exp', 'new', 'plain-default').code).toBe(0); // other workflows: the embedded default, as before
+    expect(readFileSync(join(project, 'experiments', `${today}-plain-default`, 'config.yaml'), 'utf8')).not.toMatch(/three-symbol/);
+  });
+
   it('a sweep over symbols: one task per symbol, each trained on that symbol alone; an unknown symbol is named', () => {
     writeFileSync(join(project, 'per-symbol.sweep.yaml'), 'name: by-symbol\nbase: sym.yaml\nto: data\naxes:\n  symbol: [AAA-USD, CCC-USD]\n');
     const plan = gb('sweep', 'plan', 'per-symbol.sweep.yaml', '--json');
