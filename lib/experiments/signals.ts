@@ -152,13 +152,9 @@ interface Bars {
 /** The latest closed bars of a symbol on the exchange, for a model (its interval), through one ccxt client per interval. */
 async function liveSource(l: LiveBars, runners: Runner[]): Promise<{ latest(symbol: string, r: Runner): Promise<pl.DataFrame> }> {
   const clients = new Map<string, Promise<CcxtClient>>();
-  const intervalOf = (r: Runner) => {
-    if (l.interval) return l.interval;
-    const t = r.frame.filter(pl.col('symbol').eq(pl.lit(r.symbols[0]))).getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array;
-    const ms = detectInterval(t);
-    if (ms === null) throw new InputError(`${r.entry.name} v${r.entry.version}: no bar interval in its training data: give --interval`);
-    return formatInterval(ms);
-  };
+  // each model's interval, found once (not on every signal)
+  const intervals = new Map(runners.map((r) => [r, l.interval ?? trainingInterval(r)]));
+  const intervalOf = (r: Runner) => intervals.get(r)!;
   const open = (interval: string) => {
     if (!clients.has(interval)) clients.set(interval, CcxtClient.open({ exchange: l.exchange, interval, baseUrl: l.baseUrl, credentials: l.credentials }));
     return clients.get(interval)!;
@@ -174,6 +170,14 @@ async function liveSource(l: LiveBars, runners: Runner[]): Promise<{ latest(symb
       return frame;
     },
   };
+}
+
+/** The bar interval of a model's training data (its first served symbol's bars). */
+function trainingInterval(r: Runner): string {
+  const t = r.frame.filter(pl.col('symbol').eq(pl.lit(r.symbols[0]))).getColumn('timestamp').cast(pl.Float64).toTypedArray() as Float64Array;
+  const ms = detectInterval(t);
+  if (ms === null) throw new InputError(`${r.entry.name} v${r.entry.version}: no bar interval in its training data: give --interval`);
+  return formatInterval(ms);
 }
 
 function runnerOf(entry: RegistryEntry, dir: string, data: string | undefined, shared: Map<string, Bars>): Runner {

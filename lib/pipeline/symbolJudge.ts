@@ -52,7 +52,7 @@ export function splitSymbols(split: SplitFile, gate: string): string[] {
   return symbols;
 }
 
-/** A calibrator fitted on a model's validation windows (the config's method). */
+/** A calibrator fitted on a model's validation windows (the config's method): the finalization and symbol gates. */
 export async function calibrateOnVal(ctx: RunContext, model: Classifier, data: PreparedData): Promise<CalibratorState> {
   const p = await model.predictProba(data.source, data.val, data.lastMove);
   return fitCalibrator(ctx.config.calibration.method, Array.from(data.val, (e) => data.source.labels[e]), Array.from(p));

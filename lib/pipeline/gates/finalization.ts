@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { applyCalibrator, fitCalibrator } from '../../eval/calibrate';
+import { applyCalibrator } from '../../eval/calibrate';
 import { accuracyOf, evaluateProbabilities } from '../../eval/evaluate';
 import { plausible, PlausibilityCeilings } from '../../eval/honesty';
 import { mcnemar } from '../../eval/significance';
@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../../util/atomic';
 import { defineGate } from '../gate';
 import { trainModelRun } from '../modelRun';
 import { formatTestResults } from '../testResults';
+import { calibrateOnVal } from '../symbolJudge';
 import { guardTestRead, recordTestRead } from '../testRead';
 
 export { TEST_READ } from '../testRead';
@@ -58,7 +59,7 @@ export const finalizationGate = defineGate({
     const { model, data } = run;
     const labels = (ends: Int32Array) => Array.from(ends, (e) => data.source.labels[e]);
     const { method, bins } = ctx.config.calibration;
-    const calibrator = fitCalibrator(method, labels(data.val), Array.from(await model.predictProba(data.source, data.val, data.lastMove)));
+    const calibrator = await calibrateOnVal(ctx, model, data);
 
     // the read is in the ledger before it happens: a crash from here on is visible, counted, and never resets the guard
     const reads = await recordTestRead(ctx, split, 'finalization', earlier);
