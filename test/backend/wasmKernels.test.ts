@@ -44,6 +44,26 @@ describe('wasm kernels (in-place slice, untransposed matMul) agree with the cpu 
     wasm.forEach((w, i) => w.forEach((v, j) => expect(v).toBeCloseTo(cpu[i][j], 3)));
   });
 
+  it('batched matMul (one XNNPACK call per entry, or one call when b has no batch) and its gradients', async () => {
+    // entries of 20×16·16×20 = 6,400 multiply-adds: above the size where the stock loop is kept
+    const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.2));
+    const a = () => tf.tensor4d(wave(2 * 3 * 20 * 16, 1.31), [2, 3, 20, 16]);
+    const b = () => tf.tensor4d(wave(2 * 3 * 16 * 20, 0.77), [2, 3, 16, 20]);
+    const ops = () => {
+      const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p as tf.Tensor4D, q as tf.Tensor4D).square().sum())([a(), b()]);
+      return [
+        tf.matMul(a(), b()), tf.matMul(a(), a(), false, true), tf.matMul(b(), b(), true, false), tf.matMul(a(), b(), true, true),
+        tf.matMul(a(), tf.tensor2d(wave(16 * 20, 0.5), [16, 20])), da, db,
+      ];
+    };
+    const [wasm, cpu] = [await on('wasm', ops), await on('cpu', ops)];
+    expect(wasm.map((w) => w.length)).toEqual(cpu.map((c) => c.length));
+    let worst = 0;
+    wasm.forEach((w, i) => w.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - cpu[i][j]) / (1 + Math.abs(cpu[i][j]))))));
+    expect(worst).toBeLessThan(1e-5);
+    expect(Math.max(...cpu[5].map(Math.abs))).toBeGreaterThan(1);
+  });
+
   it('LSTM training losses match the cpu backend step by step', async () => {
     const losses = async (backend: 'cpu' | 'wasm') => {
       await selectBackend(backend);
