@@ -10,6 +10,10 @@ import { tf } from './tf';
  *   blocks along the last axis); this moves the rows within wasm memory (copyWithin).
  * - Transpose of the last two axes (what every weight gradient xᵀ·dy needs) takes ~13 ms
  *   for a [15360, 96] matrix as shipped; a banded copy in wasm memory takes ~2.5 ms.
+ * - Identity copies its input as shipped, and autograd clones (Identity) every tensor it
+ *   saves for the backward pass: all of a training step's activations were copied once more.
+ *   Tensors are immutable here (no kernel writes into an input; a variable's assign swaps its
+ *   data), so Identity shares the data by reference count, as the cpu backend's does.
  * - A batched BatchMatMul (batch > 1: attention's scores and weighted sums) runs a naive
  *   loop as shipped: [512, 60, 16]·[512, 16, 60] 33 ms; one XNNPACK matMul per batch entry
  *   takes 12 ms, and a right-hand side without batch makes the left one matrix (one call).
@@ -18,6 +22,7 @@ import { tf } from './tf';
 type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 interface WasmBackend {
+  incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object): void;
@@ -44,6 +49,8 @@ export function speedUpWasm(): void {
   const transposeOrig = original('Transpose').kernelFunc as unknown as KernelFunc;
   const transpose: KernelFunc = (args) => fastTranspose(args) ?? transposeOrig(args);
   replace('Transpose', transpose);
+  const identityOrig = original('Identity').kernelFunc as unknown as KernelFunc;
+  replace('Identity', (args) => (args.inputs.x.dtype === 'string' ? identityOrig(args) : sharedIdentity(args)));
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const matmul = original(name).kernelFunc as unknown as KernelFunc;
     replace(name, (args) => untransposedMatMul(args, name === 'BatchMatMul' ? (a) => batchedMatMul(a, matmul) : matmul, transpose));
@@ -55,6 +62,11 @@ function replace(name: string, kernelFunc: KernelFunc): void {
   const config = tf.getKernel(name, 'wasm')!;
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ ...config, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+}
+
+function sharedIdentity({ inputs: { x }, backend }: KernelArgs): TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
 function fastSlice({ inputs: { x }, attrs, backend }: KernelArgs): TensorInfo {

@@ -3,7 +3,7 @@ import { dense } from '../ops/dense';
 import { dropoutWith } from '../ops/dropout';
 import { layerNorm as layerNormOp } from '../ops/layerNorm';
 import type { BatchShard } from '../train/net';
-import { Random } from '../util/random';
+import { Random, uniformDraws } from '../util/random';
 
 /*
  * The pieces families build their networks (train/net.ts's `Net`) from: seeded weights and
@@ -86,19 +86,19 @@ export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.
 }
 
 /**
- * Dropout with a seed from the factory (identity when not training or rate 0): tf.dropout's
- * draws and formula, x · ⌊u + keep⌋ / keep (`ops/dropout.ts`: only x is differentiated). On a data-parallel replica the uniform draws are the whole
- * batch's and the replica keeps its rows, so its mask is the one a single process would use.
+ * Dropout with a seed from the factory (identity when not training or rate 0): x · ⌊u + keep⌋ /
+ * keep, tf.dropout's formula (`ops/dropout.ts`: only x is differentiated), with u drawn by
+ * position in the whole batch (`uniformDraws`). On a data-parallel replica only its rows are
+ * drawn, and its mask is the one a single process would use for them.
  */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boolean, weights: WeightFactory): T {
   if (!training || rate <= 0) return x;
   const seed = weights.nextDropoutSeed();
   const shard = weights.shard;
   const keep = 1 - rate;
-  if (!shard) return dropoutWith(x, tf.randomUniform(x.shape, 0, 1, 'float32', seed), keep) as T;
-  const [rows, ...rest] = x.shape;
-  const u = tf.randomUniform([shard.total, ...rest], 0, 1, 'float32', seed);
-  return dropoutWith(x, u.slice([shard.offset, ...rest.map(() => 0)], [rows, ...rest]), keep) as T;
+  const perRow = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const u = tf.tensor(uniformDraws(seed, (shard?.offset ?? 0) * perRow, x.size), x.shape, 'float32');
+  return dropoutWith(x, u, keep) as T;
 }
 
 /** Layer normalization over the last axis with learned gain and bias. */

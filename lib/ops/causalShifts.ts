@@ -1,5 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
+import { wasmKernelContext } from './wasmBackend';
 import { flatProgram, runProgram, type WebGpuProgram } from './webgpuProgram';
 
 /**
@@ -61,4 +62,56 @@ function webgpu(x: tf.Tensor3D, k: number, dilation: number): tf.Tensor3D {
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor3D;
 }
 
-export const causalShifts = fusedOp<[tf.Tensor3D, number, number], tf.Tensor3D>({ name: 'causalShifts', reference, kernels: { webgpu } });
+/** x [B, T, C] → [B, T, k·C]: each row's k shifted copies written in one pass over wasm memory. */
+function unfold(X: Float32Array, Y: Float32Array, batch: number, steps: number, channels: number, k: number, dilation: number): void {
+  const wide = k * channels;
+  for (let b = 0; b < batch; b++) {
+    for (let s = 0; s < steps; s++) {
+      const to = (b * steps + s) * wide;
+      for (let j = 0; j < k; j++) {
+        const src = s - j * dilation;
+        const at = to + j * channels;
+        if (src < 0) for (let c = 0; c < channels; c++) Y[at + c] = 0;
+        else for (let c = 0, from = (b * steps + src) * channels; c < channels; c++) Y[at + c] = X[from + c];
+      }
+    }
+  }
+}
+
+/** The gradient: dx[b, s] = Σ_j dy[b, s + j·dilation, block j], in one pass. */
+function fold(DY: Float32Array, DX: Float32Array, batch: number, steps: number, channels: number, k: number, dilation: number): void {
+  const wide = k * channels;
+  for (let b = 0; b < batch; b++) {
+    for (let s = 0; s < steps; s++) {
+      const at = (b * steps + s) * channels;
+      for (let c = 0; c < channels; c++) DX[at + c] = DY[(b * steps + s) * wide + c];
+      for (let j = 1; j < k; j++) {
+        const from = s + j * dilation;
+        if (from >= steps) break;
+        const src = (b * steps + from) * wide + j * channels;
+        for (let c = 0; c < channels; c++) DX[at + c] += DY[src + c];
+      }
+    }
+  }
+}
+
+/** wasm: the unfolding and its gradient each one JavaScript pass over the backend's memory (instead of k slices, pads and a concat, and their gradients). */
+function wasm(x: tf.Tensor3D, k: number, dilation: number): tf.Tensor3D {
+  const [batch, steps, channels] = x.shape;
+  const body = (xx: tf.Tensor3D) => {
+    const { output, heap, tensor } = wasmKernelContext();
+    const y = output([batch, steps, k * channels]);
+    unfold(heap(xx), heap(y), batch, steps, channels, k, dilation);
+    return {
+      value: tensor<tf.Tensor3D>(y),
+      gradFunc: (dy: tf.Tensor) => {
+        const dx = output([batch, steps, channels]);
+        fold(heap(dy), heap(dx), batch, steps, channels, k, dilation);
+        return tensor(dx);
+      },
+    };
+  };
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor3D;
+}
+
+export const causalShifts = fusedOp<[tf.Tensor3D, number, number], tf.Tensor3D>({ name: 'causalShifts', reference, kernels: { webgpu, wasm } });

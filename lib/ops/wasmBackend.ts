@@ -1,0 +1,43 @@
+import { tf } from '../backend/tf';
+
+/**
+ * What gatebook's wasm kernels use of tfjs's wasm backend: outputs allocated in its memory,
+ * views of a tensor's values there, and its own kernels (XNNPACK matMul, vectorized Sigmoid)
+ * called directly, without the engine's per-op bookkeeping. A view is taken when it is used:
+ * allocating may grow (and move) wasm memory.
+ */
+export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+  disposeData(dataId: object): void;
+}
+type Kernel = (args: { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs?: Record<string, unknown> }) => TensorInfo;
+
+export interface WasmKernelContext {
+  /** a new float32 tensor's storage (its values unset) */
+  output(shape: number[]): TensorInfo;
+  /** the values of a tensor, or of an output, in wasm memory */
+  heap(t: TensorInfo | tf.Tensor): Float32Array;
+  free(...t: Array<TensorInfo | null>): void;
+  /** a · b of rank-3 [1, m, k] · [1, k, n] (XNNPACK; it caches b's packing by tensor) */
+  matMul(a: TensorInfo, b: TensorInfo): TensorInfo;
+  sigmoid(x: TensorInfo): TensorInfo;
+  /** an output as the engine's tensor (the caller's result) */
+  tensor<T extends tf.Tensor>(t: TensorInfo): T;
+}
+
+export function wasmKernelContext(): WasmKernelContext {
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const kernel = (name: string) => tf.getKernel(name, 'wasm')!.kernelFunc as unknown as Kernel;
+  const matMul = kernel('BatchMatMul');
+  const sigmoid = kernel('Sigmoid');
+  return {
+    output: (shape) => backend.makeOutput(shape, 'float32'),
+    heap: (t) => backend.typedArrayFromHeap(t as unknown as TensorInfo),
+    free: (...ts) => { for (const t of ts) if (t) backend.disposeData(t.dataId); },
+    matMul: (a, b) => matMul({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }),
+    sigmoid: (x) => sigmoid({ inputs: { x }, backend }),
+    tensor: <T extends tf.Tensor>(t: TensorInfo) => tf.engine().makeTensorFromTensorInfo(t as unknown as tf.TensorInfo) as T,
+  };
+}
