@@ -4,6 +4,7 @@ import type { Net } from '../train/net';
 import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
 import { dense3d, dropout, layerNorm, WeightFactory } from './net';
+import { attention as attentionOp } from '../ops/attention';
 
 export const TransformerParams = z.object({
   dModel: z.number().int().min(4).max(1024).default(64),
@@ -56,16 +57,9 @@ export function buildTransformer(params: TransformerParams, features: number, wi
   };
 }
 
-/** Scaled dot-product self-attention with `heads` heads: [b, t, d] → [b, t, d]. */
+/** Multi-head self-attention of h: [b, t, d] → [b, t, d] (the fused op; `ops/attention.ts`). */
 function attention(h: tf.Tensor3D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, heads: number): tf.Tensor3D {
-  const [b, t, d] = h.shape;
-  const dh = d / heads;
-  const split = (m: tf.Tensor3D) => m.reshape([b, t, heads, dh]).transpose([0, 2, 1, 3]).reshape([b * heads, t, dh]) as tf.Tensor3D;
-  const q = split(dense3d(h, wq));
-  const k = split(dense3d(h, wk));
-  const v = split(dense3d(h, wv));
-  const weights = tf.softmax(tf.matMul(q, k, false, true).div(Math.sqrt(dh)));
-  return tf.matMul(weights, v).reshape([b, heads, t, dh]).transpose([0, 2, 1, 3]).reshape([b, t, d]) as tf.Tensor3D;
+  return attentionOp(dense3d(h, wq), dense3d(h, wk), dense3d(h, wv), heads);
 }
 
 /** A transformer-encoder classifier. */

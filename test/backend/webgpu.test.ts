@@ -12,6 +12,7 @@ import { tf } from '../../lib/backend/tf';
 import { createModel, loadModel, pretrainEncoder, type NeuralModel } from '../../lib/models';
 import { adam } from '../../lib/ops/adam';
 import { weightedBceOp } from '../../lib/ops/bce';
+import { attention } from '../../lib/ops/attention';
 import { causalShifts } from '../../lib/ops/causalShifts';
 import { dropoutWith } from '../../lib/ops/dropout';
 import { layerNorm } from '../../lib/ops/layerNorm';
@@ -243,6 +244,23 @@ describe('webgpu backend on lavapipe', () => {
       expect(expected[0].filter((v) => v === 0).length).toBeGreaterThan(0); // the zeros before the first step are there
     });
   }
+
+  it('attention (3 rows, 7 steps, 2 heads of 3) in two dispatches forward and four back equals the plain ops on cpu', async () => {
+    const go = async (impl: typeof attention.op.reference) => readAll(() => {
+      const [q, k, v] = [0.37, 0.91, 1.53].map((f) => tf.tensor3d(wave(3 * 7 * 6, f, 1.5), [3, 7, 6]));
+      const weights = tf.tensor3d(wave(3 * 7 * 6, 2.3, 1), [3, 7, 6]);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => impl(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, 2).mul(weights).sum())([q, k, v]);
+      return [impl(q, k, v, 2), ...grads];
+    });
+    await selectBackend('cpu');
+    const expected = await go(attention.op.reference);
+    await selectBackend('webgpu');
+    const before = webgpuDispatches();
+    const actual = await go(attention.op.kernels.webgpu!);
+    expect(webgpuDispatches() - before).toBeLessThanOrEqual(12); // forward twice (value and inside grads) × 2, the loss's mul and sum, mul's gradient, 4 back
+    actual.forEach((a, i) => expect(relativeError(a, expected[i])).toBeLessThan(1e-5));
+    expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3); // the keys' gradient is not ~0
+  });
 
   it('Σ x² over 20 tensors in two dispatches equals the plain ops', async () => {
     const go = async (impl: (t: tf.Tensor[]) => tf.Scalar) => {

@@ -6,6 +6,7 @@ import { weightedBceOp } from '../../lib/ops/bce';
 import { dropoutWith } from '../../lib/ops/dropout';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
 import { causalShifts } from '../../lib/ops/causalShifts';
+import { attention } from '../../lib/ops/attention';
 
 /**
  * Each fused op (its own backward) against its plain-op definition differentiated by
@@ -135,6 +136,22 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
       const actual = go(causalShifts.op.kernels.wasm!);
       expectClose(actual, expected);
       expect(expected[0].filter((v) => v === 0).length).toBeGreaterThanOrEqual(3 * 5 * Math.min(9, dilation) * (k - 1) - 1); // the zeros before the first step are there
+    }
+  });
+
+  it('attention, wasm kernel (heads split and merged in one pass, the softmax gradient in one): 1, 2 and 4 heads', async () => {
+    for (const heads of [1, 2, 4]) {
+      const go = (impl: typeof attention.op.reference) => tf.tidy(() => {
+        const [q, k, v] = [0.37, 0.91, 1.53].map((f) => tf.tensor3d(wave(3 * 9 * 8, f, 1.5), [3, 9, 8]));
+        const weights = tf.tensor3d(wave(3 * 9 * 8, 2.3, 1), [3, 9, 8]);
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => impl(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, heads).mul(weights).sum())([q, k, v]);
+        return [impl(q, k, v, heads), ...grads].map((t) => Array.from(t.dataSync()));
+      });
+      await selectBackend('cpu');
+      const expected = go(attention.op.reference);
+      await selectBackend('wasm');
+      expectClose(go(attention.op.kernels.wasm!), expected);
+      expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3); // the keys' gradient too
     }
   });
 
