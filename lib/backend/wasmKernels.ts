@@ -20,14 +20,16 @@ import { tf } from './tf';
  * Same results as the stock kernels (a test compares training losses with the cpu backend).
  */
 type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
-type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-interface WasmBackend {
+/** A tensor's data as tfjs's wasm backend sees it (what its kernels take and return). */
+export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+/** What gatebook uses of tfjs's wasm backend (here and in lib/ops' wasm kernels). */
+export interface WasmBackend {
   incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object): void;
 }
-type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+export type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
 let installed = false;
 

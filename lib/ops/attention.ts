@@ -80,13 +80,12 @@ function wasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number): tf
     return {
       value: mergeHeads(c, tf.matMul(weights, splitHeads(c, vv, heads, false)), batch, heads),
       gradFunc: (dy: tf.Tensor, [p, qSaved, kSaved, vSaved]: tf.Tensor[]) => {
-        const g = wasmKernelContext();
-        const dO = splitHeads(g, dy, heads, false);
+        const dO = splitHeads(c, dy, heads, false);
         const dV = tf.matMul(p, dO, true, false);
-        const dS = softmaxGrad(g, p, tf.matMul(dO, splitHeads(g, vSaved, heads, true)));
-        const dQ = tf.matMul(dS, splitHeads(g, kSaved, heads, false));
+        const dS = softmaxGrad(c, p, tf.matMul(dO, splitHeads(c, vSaved, heads, true)));
+        const dQ = tf.matMul(dS, splitHeads(c, kSaved, heads, false));
         const dK = tf.matMul(dS, qSaved, true, false); // qs is already scaled
-        return [mergeHeads(g, dQ, batch, heads, scale), mergeHeads(g, dK, batch, heads), mergeHeads(g, dV, batch, heads)];
+        return [mergeHeads(c, dQ, batch, heads, scale), mergeHeads(c, dK, batch, heads), mergeHeads(c, dV, batch, heads)];
       },
     };
   };

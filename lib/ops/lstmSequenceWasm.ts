@@ -119,13 +119,9 @@ function backward(dH: tf.Tensor3D, saved: tf.Tensor3D, r: tf.Tensor2D, reverse: 
   const four = 4 * units;
   const out = output([batch, steps, four]);
   const dz = output([1, batch, four]);
-  const rT = output([1, four, units]);
+  const rT = { ...(tf.transpose(r) as unknown as TensorInfo), shape: [1, four, units] }; // freed with the backward pass's other tensors
   const c2 = output([batch, steps, units]);
   let tc: TensorInfo | null = null;
-  {
-    const R = heap(r), RT = heap(rT);
-    for (let k = 0; k < units; k++) for (let j = 0; j < four; j++) RT[j * units + k] = R[k * four + j];
-  }
   const dhRec = new Float32Array(batch * units);
   const dcCarry = new Float32Array(batch * units);
   try {
@@ -141,7 +137,7 @@ function backward(dH: tf.Tensor3D, saved: tf.Tensor3D, r: tf.Tensor2D, reverse: 
       free(back);
     }
   } finally {
-    free(dz, rT, c2, tc);
+    free(dz, c2, tc);
   }
   return tensor<tf.Tensor3D>(out);
 }

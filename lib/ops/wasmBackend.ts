@@ -1,4 +1,7 @@
 import { tf } from '../backend/tf';
+import type { KernelFunc, TensorInfo, WasmBackend } from '../backend/wasmKernels';
+
+export type { TensorInfo };
 
 /**
  * What gatebook's wasm kernels use of tfjs's wasm backend: outputs allocated in its memory,
@@ -6,14 +9,6 @@ import { tf } from '../backend/tf';
  * called directly, without the engine's per-op bookkeeping. A view is taken when it is used:
  * allocating may grow (and move) wasm memory.
  */
-export type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  disposeData(dataId: object): void;
-}
-type Kernel = (args: { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs?: Record<string, unknown> }) => TensorInfo;
-
 export interface WasmKernelContext {
   /** a new float32 tensor's storage (its values unset) */
   output(shape: number[]): TensorInfo;
@@ -28,16 +23,16 @@ export interface WasmKernelContext {
 }
 
 export function wasmKernelContext(): WasmKernelContext {
-  const backend = tf.backend() as unknown as WasmBackendLike;
-  const kernel = (name: string) => tf.getKernel(name, 'wasm')!.kernelFunc as unknown as Kernel;
+  const backend = tf.backend() as unknown as WasmBackend;
+  const kernel = (name: string) => tf.getKernel(name, 'wasm')!.kernelFunc as unknown as KernelFunc;
   const matMul = kernel('BatchMatMul');
   const sigmoid = kernel('Sigmoid');
   return {
     output: (shape) => backend.makeOutput(shape, 'float32'),
-    heap: (t) => backend.typedArrayFromHeap(t as unknown as TensorInfo),
+    heap: (t) => backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array, // float32 tensors only
     free: (...ts) => { for (const t of ts) if (t) backend.disposeData(t.dataId); },
-    matMul: (a, b) => matMul({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }),
-    sigmoid: (x) => sigmoid({ inputs: { x }, backend }),
+    matMul: (a, b) => matMul({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as TensorInfo,
+    sigmoid: (x) => sigmoid({ inputs: { x }, backend, attrs: {} }) as TensorInfo,
     tensor: <T extends tf.Tensor>(t: TensorInfo) => tf.engine().makeTensorFromTensorInfo(t as unknown as tf.TensorInfo) as T,
   };
 }
