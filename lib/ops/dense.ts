@@ -7,23 +7,22 @@ function reference(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor
 }
 
 /**
- * The fused kernel: the same forward as one matMul with a bias, and a backward of three
- * matMuls — the bias gradient as a row of ones times dy, since a sum over axis 0 (what
- * autograd emits for the broadcast add) is slow on wasm.
+ * y + bias [out] with its own gradient: dy passes through, and the bias's gradient is a row
+ * of ones times dy, since a sum over axis 0 (what autograd emits for the broadcast add) is
+ * slow on wasm.
+ */
+const addBias = tf.customGrad(((y: tf.Tensor2D, bias: tf.Tensor1D) => ({
+  value: y.add(bias),
+  gradFunc: (dy: tf.Tensor2D) => [dy, tf.matMul(tf.ones([1, dy.shape[0]]), dy).reshape([dy.shape[1]])],
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (y: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+/**
+ * The fused kernel: the same forward, the matMul left to autograd — which differentiates x
+ * only where something below needs it (not a model's input data: the first layer's x·Wᵀ
+ * product was a fifth of an LSTM layer's backward matMuls) — and the bias added by `addBias`.
  */
 function fused(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  const body = (xx: tf.Tensor2D, ww: tf.Tensor2D, bb: tf.Tensor1D, save: tf.GradSaveFunc) => {
-    save([xx, ww]);
-    return {
-      value: tf.matMul(xx, ww).add(bb),
-      gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor[]) => [
-        tf.matMul(dy, tf.transpose(ws)),
-        tf.matMul(tf.transpose(xs), dy),
-        tf.matMul(tf.ones([1, dy.shape[0]]), dy).reshape([dy.shape[1]]),
-      ],
-    };
-  };
-  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x, w, bias) as tf.Tensor2D;
+  return addBias(tf.matMul(x, w), bias);
 }
 
 export const dense = fusedOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D], tf.Tensor2D>({ name: 'dense', reference, kernels: { '*': fused } });
