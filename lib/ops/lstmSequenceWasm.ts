@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { lstmWindow } from './lstmWindow';
-import { wasmKernelContext, type TensorInfo } from './wasmBackend';
+import { wasmKernelContext, type TensorInfo, type WasmKernelContext } from './wasmBackend';
 
 /**
  * The wasm kernel of `lstmSequence`: each direction's whole window walked in one call on the
@@ -16,14 +16,26 @@ import { wasmKernelContext, type TensorInfo } from './wasmBackend';
  */
 const stepAt = (s: number, steps: number, reverse: boolean) => (reverse ? steps - 1 - s : s);
 
-/** Z += step t of P for every row, the g-gate's columns doubled (σ(2g) gives tanh(g)). */
+/** Z += step t of P for every row, the g-gate's columns doubled (σ(2g) gives tanh(g); Z's recurrent part is already doubled there). */
 function addProjection(Z: Float32Array, P: Float32Array, batch: number, steps: number, units: number, t: number): void {
-  const four = 4 * units;
+  const four = 4 * units, g0 = 2 * units, g1 = 3 * units;
   for (let b = 0; b < batch; b++) {
     const zAt = b * four, pAt = (b * steps + t) * four;
-    for (let j = 0; j < four; j++) Z[zAt + j] += P[pAt + j];
-    for (let j = 2 * units; j < 3 * units; j++) Z[zAt + j] *= 2;
+    for (let j = 0; j < g0; j++) Z[zAt + j] += P[pAt + j];
+    for (let j = g0; j < g1; j++) Z[zAt + j] += 2 * P[pAt + j];
+    for (let j = g1; j < four; j++) Z[zAt + j] += P[pAt + j];
   }
+}
+
+/** R with its g-gate's columns doubled, [1, U, 4U]: h·R then carries the doubling addProjection applies to P. */
+function doubledG(c: WasmKernelContext, r: tf.Tensor2D): TensorInfo {
+  const [units, four] = r.shape;
+  const out = c.output([1, units, four]);
+  const R = c.heap(r), O = c.heap(out);
+  for (let row = 0; row < units; row++) {
+    for (let j = 0; j < four; j++) O[row * four + j] = j >= 2 * units && j < 3 * units ? 2 * R[row * four + j] : R[row * four + j];
+  }
+  return out;
 }
 
 /** From the step's gate activations A: i, f, g, o and the new c into S; 2c into C2 (for tanh(c)); c carried. */
@@ -57,13 +69,14 @@ function hiddenStep(TC: Float32Array, S: Float32Array, H: Float32Array, batch: n
 
 /** P [B, T, 4U], R [U, 4U] → S [B, T, 6U]. */
 function forward(p: tf.Tensor3D, r: tf.Tensor2D, reverse: boolean): tf.Tensor3D {
-  const { output, heap, free, matMul, sigmoid, tensor } = wasmKernelContext();
+  const context = wasmKernelContext();
+  const { output, heap, free, matMul, sigmoid, tensor } = context;
   const [batch, steps, four] = p.shape;
   const units = four / 4, six = 6 * units;
   const out = output([batch, steps, six]);
   const h = output([1, batch, units]);
   const c2 = output([batch, units]);
-  const r3 = { ...(r as unknown as TensorInfo), shape: [1, units, four] };
+  const r3 = doubledG(context, r);
   const c = new Float32Array(batch * units);
   try {
     for (let s = 0; s < steps; s++) {
@@ -81,7 +94,7 @@ function forward(p: tf.Tensor3D, r: tf.Tensor2D, reverse: boolean): tf.Tensor3D 
       free(tc);
     }
   } finally {
-    free(h, c2);
+    free(h, c2, r3);
   }
   return tensor<tf.Tensor3D>(out);
 }
