@@ -56,17 +56,28 @@ function mergeHeads(c: WasmKernelContext, x: tf.Tensor, batch: number, heads: nu
   return c.tensor(out);
 }
 
-/** The softmax's gradient row by row: dS = P ⊙ (dP − Σⱼ dP ⊙ P). */
-function softmaxGrad(c: WasmKernelContext, p: tf.Tensor, dp: tf.Tensor): tf.Tensor3D {
+/**
+ * The softmax's gradient row by row, dS = P ⊙ (dP − Σⱼ dP ⊙ P), written with its per-entry
+ * transpose dSᵀ and P's, Pᵀ: dK = dSᵀ·q and dV = Pᵀ·dO then need no transposed matMul (a
+ * separate pass over [b·heads, t, t] each, cold in memory, took ~7 ms a layer at 128 rows;
+ * here an entry's block is still in cache).
+ */
+function softmaxGrad(c: WasmKernelContext, p: tf.Tensor, dp: tf.Tensor): { dS: tf.Tensor3D; dST: tf.Tensor3D; pT: tf.Tensor3D } {
   const n = p.shape[p.shape.length - 1];
-  const out = c.output(p.shape);
-  const P = c.heap(p), DP = c.heap(dp), O = c.heap(out);
+  const [dS, dST, pT] = [c.output(p.shape), c.output(p.shape), c.output(p.shape)];
+  const P = c.heap(p), DP = c.heap(dp), O = c.heap(dS), OT = c.heap(dST), PT = c.heap(pT);
   for (let at = 0; at < P.length; at += n) {
+    const entry = at - (at % (n * n)), i = (at - entry) / n;
     let dot = 0;
     for (let j = 0; j < n; j++) dot += DP[at + j] * P[at + j];
-    for (let j = 0; j < n; j++) O[at + j] = P[at + j] * (DP[at + j] - dot);
+    for (let j = 0; j < n; j++) {
+      const v = P[at + j] * (DP[at + j] - dot);
+      O[at + j] = v;
+      OT[entry + j * n + i] = v;
+      PT[entry + j * n + i] = P[at + j];
+    }
   }
-  return c.tensor(out);
+  return { dS: c.tensor(dS), dST: c.tensor(dST), pT: c.tensor(pT) };
 }
 
 function wasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number): tf.Tensor3D {
@@ -81,10 +92,10 @@ function wasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number): tf
       value: mergeHeads(c, tf.matMul(weights, splitHeads(c, vv, heads, false)), batch, heads),
       gradFunc: (dy: tf.Tensor, [p, qSaved, kSaved, vSaved]: tf.Tensor[]) => {
         const dO = splitHeads(c, dy, heads, false);
-        const dV = tf.matMul(p, dO, true, false);
-        const dS = softmaxGrad(c, p, tf.matMul(dO, splitHeads(c, vSaved, heads, true)));
+        const { dS, dST, pT } = softmaxGrad(c, p, tf.matMul(dO, splitHeads(c, vSaved, heads, true)));
+        const dV = tf.matMul(pT, dO);
         const dQ = tf.matMul(dS, splitHeads(c, kSaved, heads, false));
-        const dK = tf.matMul(dS, qSaved, true, false); // qs is already scaled
+        const dK = tf.matMul(dST, qSaved); // qs is already scaled
         return [mergeHeads(c, dQ, batch, heads, scale), mergeHeads(c, dK, batch, heads), mergeHeads(c, dV, batch, heads)];
       },
     };
