@@ -1,9 +1,9 @@
 import { tf } from '../backend/tf';
 import { dense } from '../ops/dense';
-import { dropoutWith } from '../ops/dropout';
+import { dropoutWith, uniformTensor } from '../ops/dropout';
 import { layerNorm as layerNormOp } from '../ops/layerNorm';
 import type { BatchShard } from '../train/net';
-import { Random, uniformDraws } from '../util/random';
+import { Random } from '../util/random';
 
 /*
  * The pieces families build their networks (train/net.ts's `Net`) from: seeded weights and
@@ -97,7 +97,7 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boole
   const shard = weights.shard;
   const keep = 1 - rate;
   const perRow = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  const u = tf.tensor(uniformDraws(seed, (shard?.offset ?? 0) * perRow, x.size), x.shape, 'float32');
+  const u = uniformTensor(seed, (shard?.offset ?? 0) * perRow, x.shape);
   return dropoutWith(x, u, keep) as T;
 }
 

@@ -1,6 +1,22 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
 import { f32, flatProgram, runProgram } from './webgpuProgram';
+import { uniformDraws } from '../util/random';
+import { wasmKernelContext } from './wasmBackend';
+
+/**
+ * The uniform draws [from, from + size) of a seed's stream as a tensor of `shape`: on wasm
+ * drawn straight into the tensor's memory (no JavaScript array to fill and copy in; a fresh
+ * one is page-faulted in each time, ~10 ns a value on a VM, more than the draws cost).
+ */
+export function uniformTensor(seed: number, from: number, shape: number[]): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (tf.getBackend() !== 'wasm') return tf.tensor(uniformDraws(seed, from, size), shape, 'float32');
+  const c = wasmKernelContext();
+  const out = c.output(shape);
+  uniformDraws(seed, from, size, c.heap(out));
+  return c.tensor(out);
+}
 
 /**
  * Dropout given its uniform draws `u` (same shape as x): x · ⌊u + keep⌋ / keep, tf.dropout's

@@ -3,7 +3,8 @@ import { selectBackend } from '../../lib/backend/select';
 import { tf } from '../../lib/backend/tf';
 import { dense } from '../../lib/ops/dense';
 import { weightedBceOp } from '../../lib/ops/bce';
-import { dropoutWith } from '../../lib/ops/dropout';
+import { dropoutWith, uniformTensor } from '../../lib/ops/dropout';
+import { uniformDraws } from '../../lib/util/random';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
 import { causalShifts } from '../../lib/ops/causalShifts';
 import { attention } from '../../lib/ops/attention';
@@ -102,6 +103,16 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
       expect(expected[0].filter((v) => v === 0).length).toBeGreaterThan(10); // ~20 % of 210 dropped
     });
   }
+
+  it('uniform draws drawn into wasm memory are the stream\'s values at those positions', async () => {
+    await selectBackend('wasm');
+    const drawn = tf.tidy(() => {
+      tf.zeros([1000]); // other tensors in wasm memory first, so the output does not start at its beginning
+      return Array.from(uniformTensor(77, 1234, [4, 5, 6]).dataSync());
+    });
+    expect(drawn).toEqual(Array.from(uniformDraws(77, 1234, 120)));
+    expect(drawn).not.toEqual(Array.from(uniformDraws(77, 1235, 120)));
+  });
 
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`weighted BCE (its gradient written out), with and without weights: ${backend}`, async () => {
