@@ -90,12 +90,18 @@ export function shardLoss(net: Net, source: WindowSource, window: number, rows: 
   }
 }
 
-/** A shard's loss and its gradients, flat, in `variables`' order (what a replica sends back). */
+/**
+ * A shard's loss and its gradients, flat, in `variables`' order (what a replica sends back).
+ * The values are read after the tidy: a tidy walks what it returns looking for tensors, and
+ * it walks a typed array index by index (~20 ms a step for an LSTM's 100 k gradients).
+ */
 export function shardGradients(net: Net, variables: tf.Variable[], source: WindowSource, window: number, rows: Int32Array, shard: BatchShard, weights: [number, number], wholeWeight: number): ShardResult {
-  return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => shardLoss(net, source, window, rows, shard, weights, wholeWeight), variables);
+  const { value, grads } = tf.tidy(() => tf.variableGrads(() => shardLoss(net, source, window, rows, shard, weights, wholeWeight), variables));
+  try {
     return { loss: value.dataSync()[0], grads: variables.map((v) => Float32Array.from(grads[v.name].dataSync())) };
-  });
+  } finally {
+    tf.dispose([value, ...Object.values(grads)]);
+  }
 }
 
 /** Unweighted BCE and accuracy on the validation windows. */
