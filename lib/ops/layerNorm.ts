@@ -1,5 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
+import { wasmKernelContext } from './wasmBackend';
 import { flatProgram, runProgram } from './webgpuProgram';
 
 /** Layer norm over the last axis (ε = 1e-5): (x − mean) / √(var + ε) · gain + bias. */
@@ -92,4 +93,63 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x, gain, bias) as tf.Tensor3D;
 }
 
-export const layerNorm = fusedOp<[tf.Tensor3D, tf.Tensor1D, tf.Tensor1D], tf.Tensor3D>({ name: 'layerNorm', reference, kernels: { webgpu } });
+/*
+ * The wasm kernel: one JavaScript pass over the backend's memory each way. Forward writes y
+ * and keeps x̂ and each row's 1/σ; backward computes dx = (1/σ)·(g·dy − mean(g·dy) −
+ * x̂·mean(g·dy·x̂)) row by row while summing the gain's (dy·x̂) and the bias's (dy) gradients.
+ * The plain ops run ~9 wasm kernels forward and ~20 back, each a pass over [b, t, d].
+ */
+function wasm(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D {
+  const [b, t, d] = x.shape;
+  const rows = b * t;
+  const body = (xx: tf.Tensor3D, g: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    const c = wasmKernelContext();
+    const [y, xhat, rstd] = [c.output([b, t, d]), c.output([rows, d]), c.output([rows])];
+    const X = c.heap(xx), G = c.heap(g), B = c.heap(beta), Y = c.heap(y), XH = c.heap(xhat), R = c.heap(rstd);
+    for (let row = 0, at = 0; row < rows; row++, at += d) {
+      let sum = 0;
+      for (let k = 0; k < d; k++) sum += X[at + k];
+      const mean = sum / d;
+      let sq = 0;
+      for (let k = 0; k < d; k++) sq += (X[at + k] - mean) ** 2;
+      const r = 1 / Math.sqrt(sq / d + 1e-5);
+      R[row] = r;
+      for (let k = 0; k < d; k++) {
+        const h = (X[at + k] - mean) * r;
+        XH[at + k] = h;
+        Y[at + k] = h * G[k] + B[k];
+      }
+    }
+    const saved = [c.tensor(xhat), c.tensor(rstd)];
+    save([...saved, g]);
+    tf.dispose(saved); // kept by save until the backward pass
+    return {
+      value: c.tensor<tf.Tensor3D>(y),
+      gradFunc: (dy: tf.Tensor, [sxhat, srstd, sg]: tf.Tensor[]) => {
+        const [dx, dGain, dBias] = [c.output([b, t, d]), c.output([d]), c.output([d])];
+        const DY = c.heap(dy), XH2 = c.heap(sxhat), R2 = c.heap(srstd), G2 = c.heap(sg), DX = c.heap(dx);
+        const gainSum = new Float64Array(d), biasSum = new Float64Array(d);
+        for (let row = 0, at = 0; row < rows; row++, at += d) {
+          let m1 = 0, m2 = 0;
+          for (let k = 0; k < d; k++) {
+            const gdy = DY[at + k] * G2[k];
+            m1 += gdy;
+            m2 += gdy * XH2[at + k];
+            gainSum[k] += DY[at + k] * XH2[at + k];
+            biasSum[k] += DY[at + k];
+          }
+          m1 /= d;
+          m2 /= d;
+          const r = R2[row];
+          for (let k = 0; k < d; k++) DX[at + k] = r * (DY[at + k] * G2[k] - m1 - XH2[at + k] * m2);
+        }
+        c.heap(dGain).set(gainSum);
+        c.heap(dBias).set(biasSum);
+        return [c.tensor(dx), c.tensor(dGain), c.tensor(dBias)];
+      },
+    };
+  };
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x, gain, bias) as tf.Tensor3D;
+}
+
+export const layerNorm = fusedOp<[tf.Tensor3D, tf.Tensor1D, tf.Tensor1D], tf.Tensor3D>({ name: 'layerNorm', reference, kernels: { webgpu, wasm } });

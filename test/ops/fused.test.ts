@@ -8,6 +8,7 @@ import { uniformDraws } from '../../lib/util/random';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
 import { causalShifts } from '../../lib/ops/causalShifts';
 import { attention } from '../../lib/ops/attention';
+import { layerNorm } from '../../lib/ops/layerNorm';
 
 /**
  * Each fused op (its own backward) against its plain-op definition differentiated by
@@ -164,6 +165,25 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
       expectClose(go(attention.op.kernels.wasm!), expected);
       expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3); // the keys' gradient too
     }
+  });
+
+  it('layer norm, wasm kernel (one pass each way): output and the three gradients', async () => {
+    const go = (impl: typeof layerNorm.op.reference) => tf.tidy(() => {
+      const x = tf.tensor3d(wave(5 * 7 * 16, 0.37, 2).map((v, i) => v + (i % 16 === 3 ? 4 : 0)), [5, 7, 16]); // an off-centre feature: the mean matters
+      const g = tf.tensor1d(wave(16, 1.3, 0.5).map((v) => v + 1));
+      const b = tf.tensor1d(wave(16, 0.9, 0.3));
+      const weights = tf.tensor3d(wave(5 * 7 * 16, 2.1, 1), [5, 7, 16]);
+      const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([x, g, b]);
+      return [impl(x, g, b), ...grads].map((t) => Array.from(t.dataSync()));
+    });
+    await selectBackend('cpu');
+    const expected = go(layerNorm.op.reference);
+    await selectBackend('wasm');
+    const before = tf.memory().numTensors;
+    expectClose(go(layerNorm.op.kernels.wasm!), expected);
+    expect(tf.memory().numTensors).toBe(before); // the saved x̂ and 1/σ are freed with the backward pass
+    expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3);
+    expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3);
   });
 
   it('frees every tensor it makes (forward and backward)', async () => {
