@@ -10,6 +10,9 @@
  *
  * Run: npm run bench:train [-- --workers 1,2,4]   (default: every core; several counts show the scaling)
  *      BENCH_STEPS=… to measure longer; BENCH_ONLY=lstm for the models whose name has it;
+ *      BENCH_ROUNDS=n to measure the CPU side n times, gatebook and PyTorch alternating, and print the
+ *      medians (the ratio: the median of the rounds' ratios, each round's listed) — this kind of VM's
+ *      speed drifts by ±20 % between runs, which one round cannot tell from a difference;
  *      BENCH_PYTHON=… a python3 with torch (default: /usr/bin/python3, then python3);
  *      BENCH_WEBGPU=0 to leave the webgpu column out; BENCH_CPU=0 to measure only webgpu (and PyTorch CUDA);
  *      GATEBOOK_DAWN_BACKEND=opengles (or vulkan) to try only that Dawn backend; GATEBOOK_READ_EVERY=1
@@ -122,6 +125,15 @@ function torchFigures(device: 'cpu' | 'cuda'): { rates: Record<string, number>; 
   return { rates, threads: _threads, device: _device };
 }
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+
+function median(values: number[]): number {
+  const s = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 const cell = (x: number | undefined, width: number) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(0)).padStart(width);
 
 (async () => {
@@ -130,16 +142,37 @@ const cell = (x: number | undefined, width: number) => (x === undefined || !Numb
   const only = process.env.BENCH_ONLY;
   const models = MODELS.filter(([name]) => !only || name.includes(only));
   const cpu = process.env.BENCH_CPU !== '0';
-  const ours: Array<{ name: string; rates: number[]; plain: number; webgpu?: { rate: number; dispatches: number }; gpu?: GpuUtilization | null }> = models.map(([name]) => ({ name, rates: counts.map(() => NaN), plain: NaN }));
-  for (const [i, [name, family, params]] of (cpu ? models : []).entries()) {
-    process.env.GATEBOOK_FUSED = '0';
-    const plain = (await measure(family, params, 1)).rate;
-    delete process.env.GATEBOOK_FUSED;
-    const rates: number[] = [];
-    for (const n of counts) rates.push((await measure(family, params, n)).rate);
-    ours[i] = { name, rates, plain };
-    console.error(`  measured ${name} on wasm: ${counts.map((n, i) => `${n} workers ${rates[i].toFixed(0)}`).join(', ')}, plain ops ${plain.toFixed(0)} samples/s`);
+  if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
+    console.error(`BENCH_ROUNDS takes a whole number of rounds ≥ 1 (got ${process.env.BENCH_ROUNDS})`);
+    process.exit(2);
   }
+  const ours: Array<{ name: string; rates: number[]; plain: number; ratios: number[]; webgpu?: { rate: number; dispatches: number }; gpu?: GpuUtilization | null }> = models.map(([name]) => ({ name, rates: counts.map(() => NaN), plain: NaN, ratios: [] }));
+  // per model and round: samples/s at each worker count; PyTorch's figures per round
+  const byRound = models.map(() => counts.map(() => [] as number[]));
+  const torchRounds: Array<Record<string, number>> = [];
+  let torch: ReturnType<typeof torchFigures> = 'left out (BENCH_CPU=0)';
+  for (let round = 0; cpu && round < ROUNDS; round++) {
+    for (const [i, [name, family, params]] of models.entries()) {
+      if (round === 0) {
+        process.env.GATEBOOK_FUSED = '0';
+        ours[i].plain = (await measure(family, params, 1)).rate;
+        delete process.env.GATEBOOK_FUSED;
+      }
+      const rates: number[] = [];
+      for (const [k, n] of counts.entries()) {
+        rates.push((await measure(family, params, n)).rate);
+        byRound[i][k].push(rates[k]);
+      }
+      console.error(`  measured ${name} on wasm${ROUNDS > 1 ? ` (round ${round + 1})` : ''}: ${counts.map((n, k) => `${n} workers ${rates[k].toFixed(0)}`).join(', ')}${round === 0 ? `, plain ops ${ours[i].plain.toFixed(0)}` : ''} samples/s`);
+    }
+    torch = torchFigures('cpu');
+    if (typeof torch === 'object') {
+      torchRounds.push(torch.rates);
+      for (const [i, [name]] of models.entries()) ours[i].ratios.push(byRound[i][counts.length - 1][round] / torch.rates[name]);
+    }
+  }
+  for (const [i] of models.entries()) ours[i].rates = byRound[i].map(median);
+  const torchRates: Record<string, number> = Object.fromEntries(models.map(([name]) => [name, median(torchRounds.map((r) => r[name]))]));
   const search = process.env.BENCH_WEBGPU === '0' ? null : await findAdapter(true);
   const adapter = search?.chosen?.info;
   if (adapter) {
@@ -151,24 +184,24 @@ const cell = (x: number | undefined, width: number) => (x === undefined || !Numb
       console.error(`  measured ${name} on webgpu: ${ours[i].webgpu!.rate.toFixed(0)} samples/s, ${Math.round(ours[i].webgpu!.dispatches)} dispatches per step`);
     }
   }
-  const torch = cpu ? torchFigures('cpu') : 'left out (BENCH_CPU=0)';
   const torchGpu = adapter && !adapter.software ? torchFigures('cuda') : 'no GPU adapter';
   const cores = availableParallelism();
-  console.log(`gatebook train bench: T=${T} F=${F} batch ${BATCH} (shards of ≥ ${shardsOf(BATCH, counts.at(-1)!).at(-1)!.size} rows), ${STEPS} timed steps, backend ${backend.name}, ${cores} cores, node ${process.version}`);
+  console.log(`gatebook train bench: T=${T} F=${F} batch ${BATCH} (shards of ≥ ${shardsOf(BATCH, counts.at(-1)!).at(-1)!.size} rows), ${STEPS} timed steps${ROUNDS > 1 ? ` × ${ROUNDS} rounds (medians)` : ''}, backend ${backend.name}, ${cores} cores, node ${process.version}`);
   console.log(`  pytorch cpu: ${typeof torch === 'object' ? `${torch.threads} threads (torch.get_num_threads; OMP_NUM_THREADS=${cores}, OPENBLAS_NUM_THREADS=1)` : torch}`);
   console.log(`  webgpu: ${adapter ? adapterLine(adapter) : search ? search.problem : 'left out (BENCH_WEBGPU=0)'}`);
   if (adapter && !adapter.software) console.log(`  pytorch cuda: ${typeof torchGpu === 'object' ? torchGpu.device : torchGpu}`);
   const head = counts.map((n) => `${n} worker${n > 1 ? 's' : ''}`.padStart(11));
   const gpuHead = adapter ? ` ${(adapter.software ? 'webgpu(sw)' : 'webgpu').padStart(11)}${adapter.software ? '' : ` ${'torch cuda'.padStart(11)} ${'gpu ratio'.padStart(9)}`}` : '';
   console.log(`  ${'model'.padEnd(20)} ${head.join(' ')} ${'plain ops,1'.padStart(12)} ${'pytorch cpu'.padStart(12)} ${'ratio'.padStart(7)}${gpuHead}`);
-  for (const { name, rates, plain, webgpu } of ours) {
-    const ref = typeof torch === 'object' ? torch.rates[name] : undefined;
-    const best = rates.at(-1)!;
+  for (const { name, rates, plain, ratios, webgpu } of ours) {
+    const ref = torchRounds.length ? torchRates[name] : undefined;
+    const ratio = median(ratios);
     const gpuRef = typeof torchGpu === 'object' ? torchGpu.rates[name] : undefined;
     const gpuCells = adapter ? ` ${cell(webgpu?.rate, 11)}${adapter.software ? '' : ` ${cell(gpuRef, 11)} ${(gpuRef && webgpu ? (webgpu.rate / gpuRef).toFixed(3) : '-').padStart(9)}`}` : '';
-    console.log(`  ${name.padEnd(20)} ${rates.map((r) => cell(r, 11)).join(' ')} ${cell(plain, 12)} ${cell(ref, 12)} ${(ref ? (best / ref).toFixed(2) : '-').padStart(7)}${gpuCells}`);
+    console.log(`  ${name.padEnd(20)} ${rates.map((r) => cell(r, 11)).join(' ')} ${cell(plain, 12)} ${cell(ref, 12)} ${(Number.isFinite(ratio) ? ratio.toFixed(2) : '-').padStart(7)}${gpuCells}`);
   }
-  console.log(`  samples/s = training samples per second (forward + backward + clipped Adam step); ratio = gatebook at ${counts.at(-1)} workers / pytorch cpu; plain ops,1 = one process with GATEBOOK_FUSED=0`);
+  console.log(`  samples/s = training samples per second (forward + backward + clipped Adam step); ratio = gatebook at ${counts.at(-1)} workers / pytorch cpu${ROUNDS > 1 ? ' (the median of the rounds\' ratios)' : ''}; plain ops,1 = one process with GATEBOOK_FUSED=0`);
+  if (ROUNDS > 1 && torchRounds.length) console.log(`  ratio by round: ${ours.map((o) => `${o.name} ${o.ratios.map((r) => r.toFixed(2)).join(' ')}`).join('; ')}`);
   if (adapter) {
     for (const { name, webgpu } of ours) console.log(`dispatches per step (webgpu): ${name} ${Math.round(webgpu!.dispatches)}`);
     for (const { name, gpu } of ours.filter((o) => o.gpu)) console.log(`gpu utilization (webgpu, nvidia-smi): ${name} mean ${gpu!.meanPercent} %, max ${gpu!.maxPercent} %, ${gpu!.memoryUsedGb} GB, ${gpu!.samples} samples`);

@@ -106,7 +106,7 @@ function rotl(x: number, k: number): number {
  * (count values from its start) lets a caller draw straight into a tensor's memory: a fresh
  * megabyte-sized array costs more in page faults on a VM than the hashing.
  */
-export function uniformDraws(seed: number, from: number, count: number, out = new Float32Array(count)): Float32Array {
+export function uniformDraws(seed: number, from: number, count: number, out: Float32Array = new Float32Array(count)): Float32Array {
   for (let n = 0; n < count; n++) {
     let k = Math.imul(from + n, 0xcc9e2d51);
     k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
