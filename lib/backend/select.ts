@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import { tf } from './tf';
 import { InputError } from '../util/errors';
 import { speedUpWasm } from './wasmKernels';
+import { prepareWasmModules } from './wasmModules';
 import { adapterLine, findAdapter, hardwareIcdPresent, registerWebGpu, webgpuAdapter, type WebGpuAdapterInfo } from './webgpu';
 
 /** Backends in order of preference. */
@@ -83,6 +84,7 @@ async function tryBackend(name: BackendName, forced: boolean): Promise<string | 
     if (name === 'wasm') require('@tensorflow/tfjs-backend-wasm');
     if (!(await activate(name))) return `tf.setBackend('${name}') failed`;
     if (name === 'wasm' && process.env.GATEBOOK_WASM_STOCK !== '1') speedUpWasm();
+    if (name === 'wasm') await prepareWasmModules();
     return null;
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];

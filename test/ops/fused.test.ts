@@ -16,10 +16,11 @@ import { layerNorm } from '../../lib/ops/layerNorm';
  * The LSTM sequence (backward through time written by hand) in every mode: each step or
  * the last, forward or reverse.
  */
-const B = 3, T = 7, U = 5;
+const B = 3, T = 7;
 const wave = (n: number, k: number, amp: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * amp);
 
-function run(kind: 'reference' | 'fused' | 'wasm', reverse: boolean, sequence: boolean): number[][] {
+/** U = 5 runs the wasm kernel's JavaScript loops, U = 8 its WebAssembly SIMD loops (4 units a lane group). */
+function run(kind: 'reference' | 'fused' | 'wasm', reverse: boolean, sequence: boolean, U = 5): number[][] {
   const impl = kind === 'reference' ? lstmSequence.op.reference : lstmSequence.op.kernels[kind === 'wasm' ? 'wasm' : '*']!;
   return tf.tidy(() => {
     const p = tf.tensor3d(wave(B * T * 4 * U, 1.37, 1.5), [B, T, 4 * U]);
@@ -55,15 +56,17 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
     }
   }
 
-  // the wasm kernel: each direction's window in one call (JavaScript gates on wasm memory, XNNPACK matMuls)
-  for (const sequence of [true, false]) {
-    for (const reverse of [false, true]) {
-      it(`wasm kernel: ${sequence ? 'every step' : 'last step'}${reverse ? ', reverse' : ''}`, async () => {
-        await selectBackend('cpu');
-        const expected = run('reference', reverse, sequence);
-        await selectBackend('wasm');
-        expectClose(run('wasm', reverse, sequence), expected);
-      });
+  // the wasm kernel: each direction's window in one call (its loops on wasm memory, XNNPACK matMuls)
+  for (const units of [5, 8]) {
+    for (const sequence of [true, false]) {
+      for (const reverse of [false, true]) {
+        it(`wasm kernel, ${units} units (${units % 4 ? 'JavaScript' : 'SIMD'} loops): ${sequence ? 'every step' : 'last step'}${reverse ? ', reverse' : ''}`, async () => {
+          await selectBackend('cpu');
+          const expected = run('reference', reverse, sequence, units);
+          await selectBackend('wasm');
+          expectClose(run('wasm', reverse, sequence, units), expected);
+        });
+      }
     }
   }
 
