@@ -1,4 +1,5 @@
 import { tf } from './tf';
+import { transposeBlocks } from './wasmTranspose';
 
 /**
  * Faster kernels for the wasm backend, measured on this kind of machine (see DESIGN.md):
@@ -9,7 +10,9 @@ import { tf } from './tf';
  * - Concat as shipped makes a typed-array view per row and input (1,024 for four [256, 64]
  *   blocks along the last axis); this moves the rows within wasm memory (copyWithin).
  * - Transpose of the last two axes (what every weight gradient xᵀ·dy needs) takes ~13 ms
- *   for a [15360, 96] matrix as shipped; a banded copy in wasm memory takes ~2.5 ms.
+ *   for a [15360, 96] matrix as shipped; a banded copy in wasm memory takes ~2.5 ms, and 4 × 4
+ *   blocks of WebAssembly SIMD shuffles (`wasmTranspose.ts`, rows and columns multiples of 4)
+ *   less again.
  * - Identity copies its input as shipped, and autograd clones (Identity) every tensor it
  *   saves for the backward pass: all of a training step's activations were copied once more.
  *   Tensors are immutable here (no kernel writes into an input; a variable's assign swaps its
@@ -134,6 +137,8 @@ function fastTranspose({ inputs: { x }, attrs, backend }: KernelArgs): TensorInf
   // views taken after makeOutput: allocating may grow (and move) wasm memory
   const dst = backend.typedArrayFromHeap(out);
   const src = backend.typedArrayFromHeap(x);
+  // 4-byte values in 4 × 4 blocks: WebAssembly SIMD (wasmTranspose.ts)
+  if (src.BYTES_PER_ELEMENT === 4 && transposeBlocks(src.byteOffset, dst.byteOffset, batch, rows, cols)) return out;
   // row bands of 64; within a band, write each output row's run in order (reads stride by a row)
   const BAND = 64;
   for (let b = 0; b < batch; b++) {

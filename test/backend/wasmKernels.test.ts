@@ -27,9 +27,15 @@ describe('wasm kernels (in-place slice, untransposed matMul) agree with the cpu 
     expect(await on('wasm', ops)).toEqual(await on('cpu', ops));
   });
 
-  it('transpose: the last two axes (2-D, batched, ints, wider than a band) and any other permutation', async () => {
+  it('transpose: the last two axes (2-D, batched, ints, bools, wider than a band, SIMD blocks) and any other permutation', async () => {
     const wide = () => tf.tensor2d(Array.from({ length: 70 * 130 }, (_, i) => (i * 7919) % 1000), [70, 130]);
-    const ops = () => [tf.transpose(x().reshape([10, 7])), tf.transpose(x(), [0, 2, 1]), tf.transpose(x().toInt(), [0, 2, 1]), tf.transpose(wide()), tf.transpose(x(), [2, 0, 1]), tf.transpose(x(), [1, 0, 2])];
+    // rows and columns multiples of 4: WebAssembly SIMD blocks (floats and ints), else the JavaScript bands
+    const blocks = () => tf.tensor3d(Array.from({ length: 3 * 8 * 12 }, (_, i) => Math.sin(i * 0.37) * 5), [3, 8, 12]);
+    const tall = () => tf.tensor2d(Array.from({ length: 68 * 132 }, (_, i) => (i * 7919) % 1000), [68, 132]);
+    const ops = () => [
+      tf.transpose(x().reshape([10, 7])), tf.transpose(x(), [0, 2, 1]), tf.transpose(x().toInt(), [0, 2, 1]), tf.transpose(wide()), tf.transpose(x(), [2, 0, 1]), tf.transpose(x(), [1, 0, 2]),
+      tf.transpose(blocks(), [0, 2, 1]), tf.transpose(blocks().toInt(), [0, 2, 1]), tf.transpose(tall()), tf.transpose(tf.transpose(tall())), tf.transpose(blocks().greater(0), [0, 2, 1]),
+    ];
     expect(await on('wasm', ops)).toEqual(await on('cpu', ops));
   });
 
