@@ -1,5 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
+import { watFor, wasmModule } from '../backend/wasmModules';
 import { wasmKernelContext } from './wasmBackend';
 import { flatProgram, runProgram, type WebGpuProgram } from './webgpuProgram';
 
@@ -95,18 +96,74 @@ function fold(DY: Float32Array, DX: Float32Array, batch: number, steps: number, 
   }
 }
 
-/** wasm: the unfolding and its gradient each one JavaScript pass over the backend's memory (instead of k slices, pads and a concat, and their gradients). */
+/**
+ * The same two passes in WebAssembly SIMD (channels a multiple of 4: every layer after a
+ * TCN's first), 16 bytes a load and store. Pointers are byte offsets in the wasm memory.
+ */
+interface ShiftLoops {
+  unfold(x: number, y: number, batch: number, steps: number, channels: number, k: number, dilation: number): void;
+  fold(dy: number, dx: number, batch: number, steps: number, channels: number, k: number, dilation: number): void;
+}
+
+function shiftLoopsText(): string {
+  const get = (v: string) => `(local.get ${v})`;
+  const minK = (n: string) => `(select ${get('$k')} ${n} (i32.lt_u ${get('$k')} ${n}))`;
+  return `(module
+  (import "env" "memory" (memory 1))
+  (func (export "unfold") (param $x i32) (param $y i32) (param $batch i32) (param $steps i32) (param $channels i32) (param $k i32) (param $dilation i32)
+    (local $b i32) (local $s i32) (local $j i32) (local $c i32) (local $to i32) (local $from i32) (local $valid i32) (local $cb i32)
+    (local.set $cb (i32.shl ${get('$channels')} (i32.const 2)))
+    ${watFor('$b', '(i32.const 0)', get('$batch'), 1, watFor('$s', '(i32.const 0)', get('$steps'), 1, `
+      (local.set $to (i32.add ${get('$y')} (i32.mul (i32.add (i32.mul ${get('$b')} ${get('$steps')}) ${get('$s')}) (i32.mul ${get('$cb')} ${get('$k')}))))
+      ;; blocks j ≤ s / dilation read step s − j·dilation; the rest are before the first step: zeros
+      (local.set $valid ${minK(`(i32.add (i32.div_u ${get('$s')} ${get('$dilation')}) (i32.const 1))`)})
+      ${watFor('$j', '(i32.const 0)', get('$valid'), 1, `
+        (local.set $from (i32.add ${get('$x')} (i32.mul (i32.sub (i32.add (i32.mul ${get('$b')} ${get('$steps')}) ${get('$s')}) (i32.mul ${get('$j')} ${get('$dilation')})) ${get('$cb')})))
+        ${watFor('$c', '(i32.const 0)', get('$cb'), 16, `(v128.store (i32.add ${get('$to')} ${get('$c')}) (v128.load (i32.add ${get('$from')} ${get('$c')})))`)}
+        (local.set $to (i32.add ${get('$to')} ${get('$cb')}))`)}
+      ${watFor('$j', get('$valid'), get('$k'), 1, `
+        ${watFor('$c', '(i32.const 0)', get('$cb'), 16, `(v128.store (i32.add ${get('$to')} ${get('$c')}) (v128.const i32x4 0 0 0 0))`)}
+        (local.set $to (i32.add ${get('$to')} ${get('$cb')}))`)}`))})
+  (func (export "fold") (param $dy i32) (param $dx i32) (param $batch i32) (param $steps i32) (param $channels i32) (param $k i32) (param $dilation i32)
+    (local $b i32) (local $s i32) (local $j i32) (local $c i32) (local $to i32) (local $from i32) (local $valid i32) (local $cb i32) (local $wide i32)
+    (local.set $cb (i32.shl ${get('$channels')} (i32.const 2)))
+    (local.set $wide (i32.mul ${get('$cb')} ${get('$k')}))
+    ${watFor('$b', '(i32.const 0)', get('$batch'), 1, watFor('$s', '(i32.const 0)', get('$steps'), 1, `
+      (local.set $to (i32.add ${get('$dx')} (i32.mul (i32.add (i32.mul ${get('$b')} ${get('$steps')}) ${get('$s')}) ${get('$cb')})))
+      (local.set $from (i32.add ${get('$dy')} (i32.mul (i32.add (i32.mul ${get('$b')} ${get('$steps')}) ${get('$s')}) ${get('$wide')})))
+      ${watFor('$c', '(i32.const 0)', get('$cb'), 16, `(v128.store (i32.add ${get('$to')} ${get('$c')}) (v128.load (i32.add ${get('$from')} ${get('$c')})))`)}
+      ;; block j of step s + j·dilation, while that step exists
+      (local.set $valid ${minK(`(i32.add (i32.div_u (i32.sub (i32.sub ${get('$steps')} (i32.const 1)) ${get('$s')}) ${get('$dilation')}) (i32.const 1))`)})
+      ${watFor('$j', '(i32.const 1)', get('$valid'), 1, `
+        (local.set $from (i32.add ${get('$dy')} (i32.add (i32.mul (i32.add (i32.add (i32.mul ${get('$b')} ${get('$steps')}) ${get('$s')}) (i32.mul ${get('$j')} ${get('$dilation')})) ${get('$wide')}) (i32.mul ${get('$j')} ${get('$cb')}))))
+        ${watFor('$c', '(i32.const 0)', get('$cb'), 16, `(v128.store (i32.add ${get('$to')} ${get('$c')}) (f32x4.add (v128.load (i32.add ${get('$to')} ${get('$c')})) (v128.load (i32.add ${get('$from')} ${get('$c')}))))`)}`)}`))})
+)`;
+}
+
+let shiftLoopsSource: string | null = null;
+
+/** The SIMD loops when channels is a multiple of 4, else null (the JavaScript passes above). */
+function shiftLoops(channels: number): ShiftLoops | null {
+  if (channels % 4 !== 0) return null;
+  shiftLoopsSource ??= shiftLoopsText();
+  return wasmModule<ShiftLoops>('gatebook_causal_shifts', shiftLoopsSource);
+}
+
+/** wasm: the unfolding and its gradient each one pass over the backend's memory (instead of k slices, pads and a concat, and their gradients). */
 function wasm(x: tf.Tensor3D, k: number, dilation: number): tf.Tensor3D {
   const [batch, steps, channels] = x.shape;
+  const loops = shiftLoops(channels);
   const body = (xx: tf.Tensor3D) => {
     const { output, heap, tensor } = wasmKernelContext();
     const y = output([batch, steps, k * channels]);
-    unfold(heap(xx), heap(y), batch, steps, channels, k, dilation);
+    if (loops) loops.unfold(heap(xx).byteOffset, heap(y).byteOffset, batch, steps, channels, k, dilation);
+    else unfold(heap(xx), heap(y), batch, steps, channels, k, dilation);
     return {
       value: tensor<tf.Tensor3D>(y),
       gradFunc: (dy: tf.Tensor) => {
         const dx = output([batch, steps, channels]);
-        fold(heap(dy), heap(dx), batch, steps, channels, k, dilation);
+        if (loops) loops.fold(heap(dy).byteOffset, heap(dx).byteOffset, batch, steps, channels, k, dilation);
+        else fold(heap(dy), heap(dx), batch, steps, channels, k, dilation);
         return tensor(dx);
       },
     };

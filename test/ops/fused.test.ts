@@ -138,11 +138,11 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
     });
   }
 
-  it('causal shifts, wasm kernel (one pass each way): every kernel size and dilation, shifts past the window', async () => {
-    for (const [k, dilation] of [[3, 1], [3, 4], [2, 8], [4, 3]]) {
+  it('causal shifts, wasm kernel (one pass each way): every kernel size and dilation, shifts past the window, JavaScript (5 channels) and SIMD (8) passes', async () => {
+    for (const [k, dilation, C] of [[3, 1, 5], [3, 4, 5], [2, 8, 5], [4, 3, 5], [3, 1, 8], [3, 4, 8], [2, 8, 8], [4, 3, 8], [2, 12, 8]]) {
       const go = (impl: typeof causalShifts.op.reference) => tf.tidy(() => {
-        const x = tf.tensor3d(wave(3 * 9 * 5, 0.83, 2), [3, 9, 5]);
-        const weights = tf.tensor3d(wave(3 * 9 * 5 * k, 1.1, 1), [3, 9, 5 * k]);
+        const x = tf.tensor3d(wave(3 * 9 * C, 0.83, 2), [3, 9, C]);
+        const weights = tf.tensor3d(wave(3 * 9 * C * k, 1.1, 1), [3, 9, C * k]);
         return [impl(x, k, dilation), tf.grad((xx: tf.Tensor) => impl(xx as tf.Tensor3D, k, dilation).mul(weights).sum())(x)].map((t) => Array.from(t.dataSync()));
       });
       await selectBackend('cpu');
@@ -150,7 +150,7 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
       await selectBackend('wasm');
       const actual = go(causalShifts.op.kernels.wasm!);
       expectClose(actual, expected);
-      expect(expected[0].filter((v) => v === 0).length).toBeGreaterThanOrEqual(3 * 5 * Math.min(9, dilation) * (k - 1) - 1); // the zeros before the first step are there
+      expect(expected[0].filter((v) => v === 0).length).toBeGreaterThanOrEqual(3 * C * Math.min(9, dilation) * (k - 1) - 1); // the zeros before the first step are there
     }
   });
 
