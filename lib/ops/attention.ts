@@ -1,5 +1,7 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
+import { watFor, wasmModule } from '../backend/wasmModules';
+import { transposeBlocks } from '../backend/wasmTranspose';
 import { wasmKernelContext, type WasmKernelContext } from './wasmBackend';
 import { f32, flatProgram, runProgram } from './webgpuProgram';
 
@@ -19,11 +21,72 @@ function reference(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number
 // ---- wasm: the heads split and merged in one JavaScript pass each (no 4-D transposes), the
 // softmax's gradient in one pass, the products through XNNPACK (one call per entry).
 
+/**
+ * The heads' moves and the softmax gradient's rows in WebAssembly SIMD, for head widths and
+ * window lengths that are multiples of 4 (16 bytes a move; a per-entry transpose through
+ * `wasmTranspose.ts`); the JavaScript passes below otherwise. Pointers are byte offsets.
+ */
+interface AttentionLoops {
+  /** [b, t, d] → [b·heads, t, dh] (merge: back), times scale */
+  split(x: number, out: number, batch: number, t: number, heads: number, dh: number, scale: number): void;
+  merge(x: number, out: number, batch: number, t: number, heads: number, dh: number, scale: number): void;
+  /** row by row over n columns: O = P ⊙ (dP − Σⱼ dP ⊙ P) */
+  softmaxGradRows(p: number, dp: number, o: number, rows: number, n: number): void;
+}
+
+function attentionLoopsText(): string {
+  const get = (v: string) => `(local.get ${v})`;
+  // byte addresses of element (row, i, head h, j) in the [b, t, d] layout and in [b·heads, t, dh]
+  const wide = `(i32.shl (i32.add (i32.add (i32.mul (i32.add (i32.mul ${get('$row')} ${get('$t')}) ${get('$i')}) ${get('$d')}) (i32.mul ${get('$h')} ${get('$dh')})) ${get('$j')}) (i32.const 2))`;
+  const entry = `(i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get('$row')} ${get('$heads')}) ${get('$h')}) ${get('$t')}) ${get('$i')}) ${get('$dh')}) ${get('$j')}) (i32.const 2))`;
+  const move = (from: string, to: string) => `(func (export "${from === wide ? 'split' : 'merge'}") (param $x i32) (param $out i32) (param $batch i32) (param $t i32) (param $heads i32) (param $dh i32) (param $scale f32)
+    (local $row i32) (local $i i32) (local $h i32) (local $j i32) (local $d i32) (local $s v128)
+    (local.set $d (i32.mul ${get('$heads')} ${get('$dh')}))
+    (local.set $s (f32x4.splat ${get('$scale')}))
+    ${watFor('$row', '(i32.const 0)', get('$batch'), 1, watFor('$i', '(i32.const 0)', get('$t'), 1, watFor('$h', '(i32.const 0)', get('$heads'), 1,
+      watFor('$j', '(i32.const 0)', get('$dh'), 4, `(v128.store (i32.add ${get('$out')} ${to}) (f32x4.mul (v128.load (i32.add ${get('$x')} ${from})) ${get('$s')}))`))))})`;
+  return `(module
+  (import "env" "memory" (memory 1))
+  ${move(wide, entry)}
+  ${move(entry, wide)}
+  (func (export "softmaxGradRows") (param $p i32) (param $dp i32) (param $o i32) (param $rows i32) (param $n i32)
+    (local $r i32) (local $j i32) (local $at i32) (local $acc v128) (local $dot v128)
+    ${watFor('$r', '(i32.const 0)', get('$rows'), 1, `
+      (local.set $at (i32.shl (i32.mul ${get('$r')} ${get('$n')}) (i32.const 2)))
+      (local.set $acc (v128.const f32x4 0 0 0 0))
+      ${watFor('$j', '(i32.const 0)', `(i32.shl ${get('$n')} (i32.const 2))`, 16, `
+        (local.set $acc (f32x4.add ${get('$acc')} (f32x4.mul (v128.load (i32.add (i32.add ${get('$dp')} ${get('$at')}) ${get('$j')})) (v128.load (i32.add (i32.add ${get('$p')} ${get('$at')}) ${get('$j')})))))`)}
+      (local.set $dot (f32x4.splat (f32.add (f32.add (f32x4.extract_lane 0 ${get('$acc')}) (f32x4.extract_lane 1 ${get('$acc')})) (f32.add (f32x4.extract_lane 2 ${get('$acc')}) (f32x4.extract_lane 3 ${get('$acc')})))))
+      ${watFor('$j', '(i32.const 0)', `(i32.shl ${get('$n')} (i32.const 2))`, 16, `
+        (v128.store (i32.add (i32.add ${get('$o')} ${get('$at')}) ${get('$j')})
+          (f32x4.mul (v128.load (i32.add (i32.add ${get('$p')} ${get('$at')}) ${get('$j')})) (f32x4.sub (v128.load (i32.add (i32.add ${get('$dp')} ${get('$at')}) ${get('$j')})) ${get('$dot')})))`)}`)})
+)`;
+}
+
+let attentionLoopsSource: string | null = null;
+
+/** The SIMD loops when the head width and the window are multiples of 4, else null. */
+function attentionLoops(t: number, dh: number): AttentionLoops | null {
+  if (t % 4 !== 0 || dh % 4 !== 0) return null;
+  attentionLoopsSource ??= attentionLoopsText();
+  return wasmModule<AttentionLoops>('gatebook_attention_loops', attentionLoopsSource);
+}
+
 /** [b, t, d] → [b·heads, t, dh] (or its per-entry transpose [b·heads, dh, t]), times `scale`. */
 function splitHeads(c: WasmKernelContext, x: tf.Tensor, heads: number, transposed: boolean, scale = 1): tf.Tensor3D {
   const [b, t, d] = x.shape;
   const dh = d / heads;
   const out = c.output(transposed ? [b * heads, dh, t] : [b * heads, t, dh]);
+  const loops = attentionLoops(t, dh);
+  if (loops) {
+    const split = transposed ? c.output([b * heads, t, dh]) : out;
+    loops.split(c.heap(x).byteOffset, c.heap(split).byteOffset, b, t, heads, dh, scale);
+    if (transposed) {
+      transposeBlocks(c.heap(split).byteOffset, c.heap(out).byteOffset, b * heads, t, dh);
+      c.free(split);
+    }
+    return c.tensor(out);
+  }
   const X = c.heap(x), O = c.heap(out);
   for (let row = 0; row < b; row++) {
     for (let h = 0; h < heads; h++) {
@@ -43,6 +106,11 @@ function mergeHeads(c: WasmKernelContext, x: tf.Tensor, batch: number, heads: nu
   const [, t, dh] = x.shape;
   const d = heads * dh;
   const out = c.output([batch, t, d]);
+  const loops = attentionLoops(t, dh);
+  if (loops) {
+    loops.merge(c.heap(x).byteOffset, c.heap(out).byteOffset, batch, t, heads, dh, scale);
+    return c.tensor(out);
+  }
   const X = c.heap(x), O = c.heap(out);
   for (let row = 0; row < batch; row++) {
     for (let h = 0; h < heads; h++) {
@@ -57,14 +125,21 @@ function mergeHeads(c: WasmKernelContext, x: tf.Tensor, batch: number, heads: nu
 }
 
 /**
- * The softmax's gradient row by row, dS = P ⊙ (dP − Σⱼ dP ⊙ P), written with its per-entry
- * transpose dSᵀ and P's, Pᵀ: dK = dSᵀ·q and dV = Pᵀ·dO then need no transposed matMul (a
- * separate pass over [b·heads, t, t] each, cold in memory, took ~7 ms a layer at 128 rows;
- * here an entry's block is still in cache).
+ * The softmax's gradient row by row, dS = P ⊙ (dP − Σⱼ dP ⊙ P), with the per-entry transposes
+ * dSᵀ and Pᵀ: dK = dSᵀ·q and dV = Pᵀ·dO then need no transposed matMul (the matMul's own
+ * transpose of [b·heads, t, t] took ~7 ms a layer at 128 rows). With SIMD: the rows, then
+ * both transposes as 4 × 4 blocks; in JavaScript: one pass writing all three.
  */
 function softmaxGrad(c: WasmKernelContext, p: tf.Tensor, dp: tf.Tensor): { dS: tf.Tensor3D; dST: tf.Tensor3D; pT: tf.Tensor3D } {
-  const n = p.shape[p.shape.length - 1];
+  const [entries, , n] = p.shape;
   const [dS, dST, pT] = [c.output(p.shape), c.output(p.shape), c.output(p.shape)];
+  const loops = attentionLoops(n, 4);
+  if (loops) {
+    loops.softmaxGradRows(c.heap(p).byteOffset, c.heap(dp).byteOffset, c.heap(dS).byteOffset, entries * n, n);
+    transposeBlocks(c.heap(dS).byteOffset, c.heap(dST).byteOffset, entries, n, n);
+    transposeBlocks(c.heap(p).byteOffset, c.heap(pT).byteOffset, entries, n, n);
+    return { dS: c.tensor(dS), dST: c.tensor(dST), pT: c.tensor(pT) };
+  }
   const P = c.heap(p), DP = c.heap(dp), O = c.heap(dS), OT = c.heap(dST), PT = c.heap(pT);
   for (let at = 0; at < P.length; at += n) {
     const entry = at - (at % (n * n)), i = (at - entry) / n;

@@ -154,11 +154,11 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
     }
   });
 
-  it('attention, wasm kernel (heads split and merged in one pass, the softmax gradient in one): 1, 2 and 4 heads', async () => {
-    for (const heads of [1, 2, 4]) {
+  it('attention, wasm kernel (heads split and merged in one pass, the softmax gradient in one): 1, 2 and 4 heads, JavaScript (9 steps) and SIMD (8 steps, 16 wide) passes', async () => {
+    for (const [heads, T, D] of [[1, 9, 8], [2, 9, 8], [4, 9, 8], [1, 8, 16], [2, 8, 16], [4, 8, 16]]) {
       const go = (impl: typeof attention.op.reference) => tf.tidy(() => {
-        const [q, k, v] = [0.37, 0.91, 1.53].map((f) => tf.tensor3d(wave(3 * 9 * 8, f, 1.5), [3, 9, 8]));
-        const weights = tf.tensor3d(wave(3 * 9 * 8, 2.3, 1), [3, 9, 8]);
+        const [q, k, v] = [0.37, 0.91, 1.53].map((f) => tf.tensor3d(wave(3 * T * D, f, 1.5), [3, T, D]));
+        const weights = tf.tensor3d(wave(3 * T * D, 2.3, 1), [3, T, D]);
         const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => impl(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, heads).mul(weights).sum())([q, k, v]);
         return [impl(q, k, v, heads), ...grads].map((t) => Array.from(t.dataSync()));
       });
