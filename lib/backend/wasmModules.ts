@@ -31,11 +31,17 @@ export async function prepareWasmModules(): Promise<void> {
   wabt = await init();
 }
 
-/** The exports of module `name` (WAT `text`, importing `env.memory`) on the active wasm backend's memory. */
-export function wasmModule<T>(name: string, text: string): T {
+/** The active backend and its wasm memory (tfjs's wasm backend exports it as `asm.memory`). */
+function backendMemory(what: string): { backend: object; memory: Memory } {
   const backend = tf.backend() as unknown as { wasm?: { asm?: { memory?: Memory } } };
   const memory = backend.wasm?.asm?.memory;
-  if (tf.getBackend() !== 'wasm' || !memory) throw new Error(`wasm module ${name}: the active backend is ${tf.getBackend()}, not tfjs's wasm backend (or it has no exported memory)`);
+  if (tf.getBackend() !== 'wasm' || !memory) throw new Error(`${what}: the active backend is ${tf.getBackend()}, not tfjs's wasm backend (or it has no exported memory)`);
+  return { backend, memory };
+}
+
+/** The exports of module `name` (WAT `text`, importing `env.memory`) on the active wasm backend's memory. */
+export function wasmModule<T>(name: string, text: string): T {
+  const { backend, memory } = backendMemory(`wasm module ${name}`);
   let byName = instances.get(backend);
   if (!byName) instances.set(backend, (byName = new Map()));
   let exports = byName.get(name);
@@ -60,9 +66,7 @@ export function wasmModule<T>(name: string, text: string): T {
 
 /** The active wasm backend's whole memory as float32 (a fresh view: memory may have grown). */
 export function wasmHeap(): Float32Array {
-  const memory = (tf.backend() as unknown as { wasm?: { asm?: { memory?: Memory } } }).wasm?.asm?.memory;
-  if (!memory) throw new Error(`the active backend is ${tf.getBackend()}, not tfjs's wasm backend`);
-  return new Float32Array(memory.buffer);
+  return new Float32Array(backendMemory('wasmHeap').memory.buffer);
 }
 
 let label = 0;
