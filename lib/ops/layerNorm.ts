@@ -1,5 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
+import { watFor, wasmModule } from '../backend/wasmModules';
 import { wasmKernelContext } from './wasmBackend';
 import { flatProgram, runProgram } from './webgpuProgram';
 
@@ -93,6 +94,79 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x, gain, bias) as tf.Tensor3D;
 }
 
+/**
+ * The wasm kernel's two passes in WebAssembly SIMD, for a width d that is a multiple of 4
+ * (float32 lanes, where the JavaScript passes below sum in doubles: the same within ~1e-6).
+ * `gainSum` and `biasSum` [d] are zeroed by the caller and accumulated row by row.
+ */
+interface LayerNormLoops {
+  forward(x: number, g: number, b: number, y: number, xhat: number, rstd: number, rows: number, d: number): void;
+  backward(dy: number, xhat: number, rstd: number, g: number, dx: number, gainSum: number, biasSum: number, rows: number, d: number): void;
+}
+
+function loopsText(): string {
+  const get = (v: string) => `(local.get ${v})`;
+  const ld = (base: string, k = '$k') => `(v128.load (i32.add ${get(base)} ${get(k)}))`;
+  const st = (base: string, value: string, k = '$k') => `(v128.store (i32.add ${get(base)} ${get(k)}) ${value})`;
+  const hsum = (v: string) => `(f32.add (f32.add (f32x4.extract_lane 0 ${v}) (f32x4.extract_lane 1 ${v})) (f32.add (f32x4.extract_lane 2 ${v}) (f32x4.extract_lane 3 ${v})))`;
+  const lanes = (body: string) => watFor('$k', '(i32.const 0)', get('$db'), 16, body);
+  const rowStart = `
+      (local.set $db (i32.shl ${get('$d')} (i32.const 2)))
+      (local.set $df (f32.convert_i32_u ${get('$d')}))`;
+  return `(module
+  (import "env" "memory" (memory 1))
+  (func (export "forward") (param $x i32) (param $g i32) (param $b i32) (param $y i32) (param $xhat i32) (param $rstd i32) (param $rows i32) (param $d i32)
+    (local $row i32) (local $k i32) (local $db i32) (local $df f32) (local $acc v128) (local $mean v128) (local $r v128) (local $h v128) (local $rx i32) (local $ry i32) (local $rh i32)
+    ${rowStart}
+    ${watFor('$row', '(i32.const 0)', get('$rows'), 1, `
+      (local.set $rx (i32.add ${get('$x')} (i32.mul ${get('$row')} ${get('$db')})))
+      (local.set $ry (i32.add ${get('$y')} (i32.mul ${get('$row')} ${get('$db')})))
+      (local.set $rh (i32.add ${get('$xhat')} (i32.mul ${get('$row')} ${get('$db')})))
+      (local.set $acc (v128.const f32x4 0 0 0 0))
+      ${lanes(`(local.set $acc (f32x4.add ${get('$acc')} ${ld('$rx')}))`)}
+      (local.set $mean (f32x4.splat (f32.div ${hsum(get('$acc'))} ${get('$df')})))
+      (local.set $acc (v128.const f32x4 0 0 0 0))
+      ${lanes(`(local.set $h (f32x4.sub ${ld('$rx')} ${get('$mean')})) (local.set $acc (f32x4.add ${get('$acc')} (f32x4.mul ${get('$h')} ${get('$h')})))`)}
+      (local.set $r (f32x4.splat (f32.div (f32.const 1) (f32.sqrt (f32.add (f32.div ${hsum(get('$acc'))} ${get('$df')}) (f32.const 1e-5))))))
+      (f32.store (i32.add ${get('$rstd')} (i32.shl ${get('$row')} (i32.const 2))) (f32x4.extract_lane 0 ${get('$r')}))
+      ${lanes(`
+        (local.set $h (f32x4.mul (f32x4.sub ${ld('$rx')} ${get('$mean')}) ${get('$r')}))
+        ${st('$rh', get('$h'))}
+        ${st('$ry', `(f32x4.add (f32x4.mul ${get('$h')} ${ld('$g')}) ${ld('$b')})`)}`)}`)})
+  (func (export "backward") (param $dy i32) (param $xhat i32) (param $rstd i32) (param $g i32) (param $dx i32) (param $gainSum i32) (param $biasSum i32) (param $rows i32) (param $d i32)
+    (local $row i32) (local $k i32) (local $db i32) (local $df f32) (local $m1 v128) (local $m2 v128) (local $gdy v128) (local $v v128) (local $h v128) (local $r v128)
+    (local $rdy i32) (local $rh i32) (local $rdx i32)
+    ${rowStart}
+    ${watFor('$row', '(i32.const 0)', get('$rows'), 1, `
+      (local.set $rdy (i32.add ${get('$dy')} (i32.mul ${get('$row')} ${get('$db')})))
+      (local.set $rh (i32.add ${get('$xhat')} (i32.mul ${get('$row')} ${get('$db')})))
+      (local.set $rdx (i32.add ${get('$dx')} (i32.mul ${get('$row')} ${get('$db')})))
+      (local.set $m1 (v128.const f32x4 0 0 0 0))
+      (local.set $m2 (v128.const f32x4 0 0 0 0))
+      ${lanes(`
+        (local.set $v ${ld('$rdy')})
+        (local.set $h ${ld('$rh')})
+        (local.set $gdy (f32x4.mul ${get('$v')} ${ld('$g')}))
+        (local.set $m1 (f32x4.add ${get('$m1')} ${get('$gdy')}))
+        (local.set $m2 (f32x4.add ${get('$m2')} (f32x4.mul ${get('$gdy')} ${get('$h')})))
+        ${st('$gainSum', `(f32x4.add ${ld('$gainSum')} (f32x4.mul ${get('$v')} ${get('$h')}))`)}
+        ${st('$biasSum', `(f32x4.add ${ld('$biasSum')} ${get('$v')})`)}`)}
+      (local.set $m1 (f32x4.splat (f32.div ${hsum(get('$m1'))} ${get('$df')})))
+      (local.set $m2 (f32x4.splat (f32.div ${hsum(get('$m2'))} ${get('$df')})))
+      (local.set $r (f32x4.splat (f32.load (i32.add ${get('$rstd')} (i32.shl ${get('$row')} (i32.const 2))))))
+      ${lanes(st('$rdx', `(f32x4.mul ${get('$r')} (f32x4.sub (f32x4.sub (f32x4.mul ${ld('$rdy')} ${ld('$g')}) ${get('$m1')}) (f32x4.mul ${ld('$rh')} ${get('$m2')})))`))}`)})
+)`;
+}
+
+let loopsSource: string | null = null;
+
+/** The SIMD passes when d is a multiple of 4, else null (the JavaScript passes). */
+function layerNormLoops(d: number): LayerNormLoops | null {
+  if (d % 4 !== 0) return null;
+  loopsSource ??= loopsText();
+  return wasmModule<LayerNormLoops>('gatebook_layer_norm', loopsSource);
+}
+
 /*
  * The wasm kernel: one JavaScript pass over the backend's memory each way. Forward writes y
  * and keeps x̂ and each row's 1/σ; backward computes dx = (1/σ)·(g·dy − mean(g·dy) −
@@ -106,7 +180,9 @@ function wasm(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D
     const c = wasmKernelContext();
     const [y, xhat, rstd] = [c.output([b, t, d]), c.output([rows, d]), c.output([rows])];
     const X = c.heap(xx), G = c.heap(g), B = c.heap(beta), Y = c.heap(y), XH = c.heap(xhat), R = c.heap(rstd);
-    for (let row = 0, at = 0; row < rows; row++, at += d) {
+    const loops = layerNormLoops(d);
+    if (loops) loops.forward(X.byteOffset, G.byteOffset, B.byteOffset, Y.byteOffset, XH.byteOffset, R.byteOffset, rows, d);
+    else for (let row = 0, at = 0; row < rows; row++, at += d) {
       let sum = 0;
       for (let k = 0; k < d; k++) sum += X[at + k];
       const mean = sum / d;
@@ -128,6 +204,12 @@ function wasm(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D
       gradFunc: (dy: tf.Tensor, [sxhat, srstd, sg]: tf.Tensor[]) => {
         const [dx, dGain, dBias] = [c.output([b, t, d]), c.output([d]), c.output([d])];
         const DY = c.heap(dy), XH2 = c.heap(sxhat), R2 = c.heap(srstd), G2 = c.heap(sg), DX = c.heap(dx);
+        if (loops) {
+          c.heap(dGain).fill(0);
+          c.heap(dBias).fill(0);
+          loops.backward(DY.byteOffset, XH2.byteOffset, R2.byteOffset, G2.byteOffset, DX.byteOffset, c.heap(dGain).byteOffset, c.heap(dBias).byteOffset, rows, d);
+          return [c.tensor(dx), c.tensor(dGain), c.tensor(dBias)];
+        }
         const gainSum = new Float64Array(d), biasSum = new Float64Array(d);
         for (let row = 0, at = 0; row < rows; row++, at += d) {
           let m1 = 0, m2 = 0;
