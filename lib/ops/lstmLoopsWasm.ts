@@ -6,19 +6,17 @@ import { wasmHeap, watFor, wasmModule } from '../backend/wasmModules';
  * (for units a multiple of 4; other widths keep the JavaScript loops). Pointers are byte
  * offsets in the wasm backend's memory; `ub` is units × 4 bytes; a "stride" is the bytes
  * between one batch row's data and the next's. Layouts as in lstmSequenceWasm.ts: S per step
- * [i, f, g, o, c, h] (6 × units), P and dZ per step [i, f, g, o].
+ * [i, f, g, o, c, h, σ(2c)] (7 × units), P and dZ per step [i, f, g, o].
  */
 export interface LstmLoops {
   /** Z[b] += P[b, t] for every row, the g-gate's columns doubled */
   addProjection(z: number, pT: number, pStride: number, batch: number, ub: number): void;
   /** from the gate activations A [B, 4U] (σ of 2g for g): S's i, f, g, o, c at step t; c carried in place; 2c into C2 */
   cellStep(a: number, sT: number, sStride: number, c2: number, c: number, batch: number, ub: number): void;
-  /** h = o · (2 σ(2c) − 1) from TC = σ(2c): into H [B, U] and S's h at step t */
+  /** h = o · (2 σ(2c) − 1) from TC = σ(2c): into H [B, U], and S's h and σ(2c) at step t */
   hiddenStep(tc: number, sT: number, sStride: number, h: number, batch: number, ub: number): void;
-  /** one step back: dZ at step t and dzStep [B, 4U] from S, the step before's c, TC, dH, what came back through R, and dc (carried in place) */
-  backwardStep(sT: number, sStride: number, before: number, beforeStride: number, tcT: number, dhT: number, hStride: number, dzT: number, zStride: number, dzStep: number, dhRec: number, dc: number, batch: number, ub: number): void;
-  /** 2c of `rows` S rows into C2 [rows, U] */
-  doubledCells(s: number, c2: number, rows: number, ub: number): void;
+  /** one step back: dZ at step t and dzStep [B, 4U] from S (σ(2c) included), the step before's c, dH, what came back through R, and dc (carried in place) */
+  backwardStep(sT: number, sStride: number, before: number, beforeStride: number, dhT: number, hStride: number, dzT: number, zStride: number, dzStep: number, dhRec: number, dc: number, batch: number, ub: number): void;
 }
 
 const load = (address: string) => `(v128.load ${address})`;
@@ -77,9 +75,10 @@ function text(): string {
       ${watFor('$u', '(i32.const 0)', get('$ub'), 16, `
         (local.set $hv ${mul(load(at(get('$sRow'), part(3), get('$u'))), sub(mul(load(at(get('$tc'), get('$cRow'), get('$u'))), TWO), ONE))})
         ${store(at(get('$h'), get('$cRow'), get('$u')), get('$hv'))}
-        ${store(at(get('$sRow'), part(5), get('$u')), get('$hv'))}`)}`)})
+        ${store(at(get('$sRow'), part(5), get('$u')), get('$hv'))}
+        ${store(at(get('$sRow'), part(6), get('$u')), load(at(get('$tc'), get('$cRow'), get('$u'))))}`)}`)})
 
-  (func (export "backwardStep") (param $sT i32) (param $sStride i32) (param $before i32) (param $beforeStride i32) (param $tcT i32) (param $dhT i32) (param $hStride i32)
+  (func (export "backwardStep") (param $sT i32) (param $sStride i32) (param $before i32) (param $beforeStride i32) (param $dhT i32) (param $hStride i32)
       (param $dzT i32) (param $zStride i32) (param $dzStep i32) (param $dhRec i32) (param $dc i32) (param $batch i32) (param $ub i32)
     (local $b i32) (local $u i32) (local $sRow i32) (local $bRow i32) (local $hRow i32) (local $zRow i32) (local $qRow i32) (local $cRow i32)
     (local $i v128) (local $f v128) (local $g v128) (local $o v128) (local $tc v128) (local $dh v128) (local $dcv v128)
@@ -96,7 +95,7 @@ function text(): string {
         (local.set $f ${load(at(get('$sRow'), part(1), get('$u')))})
         (local.set $g ${load(at(get('$sRow'), part(2), get('$u')))})
         (local.set $o ${load(at(get('$sRow'), part(3), get('$u')))})
-        (local.set $tc ${sub(mul(load(at(get('$tcT'), get('$hRow'), get('$u'))), TWO), ONE)})
+        (local.set $tc ${sub(mul(load(at(get('$sRow'), part(6), get('$u'))), TWO), ONE)})
         (local.set $dh ${add(load(at(get('$dhT'), get('$hRow'), get('$u'))), load(at(get('$dhRec'), get('$cRow'), get('$u'))))})
         (local.set $dcv ${add(load(at(get('$dc'), get('$cRow'), get('$u'))), mul(mul(get('$dh'), get('$o')), sub(ONE, mul(get('$tc'), get('$tc')))))})
         (local.set $di ${mul(mul(mul(get('$dcv'), get('$g')), get('$i')), sub(ONE, get('$i')))})
@@ -113,12 +112,6 @@ function text(): string {
         ${store(at(get('$qRow'), part(3), get('$u')), get('$do'))}
         ${store(at(get('$dc'), get('$cRow'), get('$u')), mul(get('$dcv'), get('$f')))}`)}`)})
 
-  (func (export "doubledCells") (param $s i32) (param $c2 i32) (param $rows i32) (param $ub i32)
-    (local $b i32) (local $u i32) (local $sRow i32) (local $cRow i32)
-    ${watFor('$b', '(i32.const 0)', get('$rows'), 1, `
-      (local.set $sRow ${rowOf('$s', part(6))})
-      (local.set $cRow ${rowOf('$c2', get('$ub'))})
-      ${watFor('$u', '(i32.const 0)', get('$ub'), 16, store(at(get('$cRow'), get('$u')), mul(load(at(get('$sRow'), part(4), get('$u'))), TWO)))}`)})
 )`;
 }
 
@@ -169,17 +162,18 @@ function javascriptLoops(M: () => Float32Array): LstmLoops {
           const hv = m[sAt + 3 * units + u] * (2 * m[tc / 4 + cAt + u] - 1);
           m[h / 4 + cAt + u] = hv;
           m[sAt + 5 * units + u] = hv;
+          m[sAt + 6 * units + u] = m[tc / 4 + cAt + u];
         }
       }
     },
-    backwardStep(sT, sStride, before, beforeStride, tcT, dhT, hStride, dzT, zStride, dzStep, dhRec, dc, batch, ub) {
+    backwardStep(sT, sStride, before, beforeStride, dhT, hStride, dzT, zStride, dzStep, dhRec, dc, batch, ub) {
       const m = M(), units = ub / 4;
       for (let b = 0; b < batch; b++) {
         const sAt = (sT + b * sStride) / 4, bAt = (before + b * beforeStride) / 4, hAt = (b * hStride) / 4, zAt = (dzT + b * zStride) / 4;
         const qAt = dzStep / 4 + b * 4 * units, cAt = b * units;
         for (let u = 0; u < units; u++) {
           const i = m[sAt + u], f = m[sAt + units + u], g = m[sAt + 2 * units + u], o = m[sAt + 3 * units + u];
-          const tc = 2 * m[tcT / 4 + hAt + u] - 1;
+          const tc = 2 * m[sAt + 6 * units + u] - 1;
           const dh = m[dhT / 4 + hAt + u] + m[dhRec / 4 + cAt + u];
           const dcv = m[dc / 4 + cAt + u] + dh * o * (1 - tc * tc);
           const di = dcv * g * i * (1 - i), df = dcv * m[bAt + u] * f * (1 - f), dg = dcv * i * (1 - g * g), dO = dh * tc * o * (1 - o);
@@ -188,10 +182,6 @@ function javascriptLoops(M: () => Float32Array): LstmLoops {
           m[dc / 4 + cAt + u] = dcv * f;
         }
       }
-    },
-    doubledCells(s, c2, rows, ub) {
-      const m = M(), units = ub / 4;
-      for (let row = 0; row < rows; row++) for (let u = 0; u < units; u++) m[c2 / 4 + row * units + u] = 2 * m[s / 4 + row * 6 * units + 4 * units + u];
     },
   };
 }

@@ -8,12 +8,12 @@ import { wasmKernelContext, type TensorInfo, type WasmKernelContext } from './wa
  * wasm backend's memory, without a tfjs op per gate. Per step forward: one XNNPACK matMul
  * (h·R: the backend's own BatchMatMul kernel, called directly, R packed once a window), the
  * step's projection added, one vectorized Sigmoid over all four gates (the g-gate doubled,
- * tanh(g) = 2σ(2g) − 1), the cell, one Sigmoid for tanh(c), h. Back: tanh(c) of every step
- * from one Sigmoid, then per step one loop for the pre-activation gradients and one matMul
- * dz·Rᵀ. The loops are WebAssembly SIMD (`lstmLoopsWasm.ts`; JavaScript for a width that is
- * not a multiple of 4). The per-op kernel runs ~20 tfjs ops a step forward and ~30 back, each
- * ~10–50 µs of engine overhead on [batch, units] tensors. Same layout as the webgpu kernel
- * (S = per step i, f, g, o, c, h), so both share `lstmWindow`.
+ * tanh(g) = 2σ(2g) − 1), the cell, one Sigmoid for tanh(c), h (σ(2c) kept for the way back).
+ * Back: per step one loop for the pre-activation gradients and one matMul dz·Rᵀ. The loops
+ * are WebAssembly SIMD (`lstmLoopsWasm.ts`; JavaScript for a width that is not a multiple
+ * of 4). The per-op kernel runs ~20 tfjs ops a step forward and ~30 back, each
+ * ~10–50 µs of engine overhead on [batch, units] tensors. The webgpu kernel's layout plus one
+ * part (S = per step i, f, g, o, c, h, σ(2c)), so both share `lstmWindow`.
  */
 const stepAt = (s: number, steps: number, reverse: boolean) => (reverse ? steps - 1 - s : s);
 
@@ -28,14 +28,14 @@ function doubledG(c: WasmKernelContext, r: tf.Tensor2D): TensorInfo {
   return out;
 }
 
-/** P [B, T, 4U], R [U, 4U] → S [B, T, 6U]. */
+/** P [B, T, 4U], R [U, 4U] → S [B, T, 7U] (per step i, f, g, o, c, h, and σ(2c) for the backward pass). */
 function forward(p: tf.Tensor3D, r: tf.Tensor2D, reverse: boolean): tf.Tensor3D {
   const context = wasmKernelContext();
   const { output, heap, free, matMul, sigmoid, tensor } = context;
   const [batch, steps, four] = p.shape;
-  const units = four / 4, six = 6 * units, ub = 4 * units;
+  const units = four / 4, seven = 7 * units, ub = 4 * units;
   const loops = lstmLoopsFor(units);
-  const out = output([batch, steps, six]);
+  const out = output([batch, steps, seven]);
   const h = output([1, batch, units]);
   const c2 = output([batch, units]);
   const c = output([batch, units]);
@@ -51,10 +51,10 @@ function forward(p: tf.Tensor3D, r: tf.Tensor2D, reverse: boolean): tf.Tensor3D 
       loops.addProjection(at(z), at(p) + t * four * 4, steps * four * 4, batch, ub);
       const a = sigmoid(z);
       free(z);
-      loops.cellStep(at(a), at(out) + t * six * 4, steps * six * 4, at(c2), at(c), batch, ub);
+      loops.cellStep(at(a), at(out) + t * seven * 4, steps * seven * 4, at(c2), at(c), batch, ub);
       free(a);
       const tc = sigmoid(c2);
-      loops.hiddenStep(at(tc), at(out) + t * six * 4, steps * six * 4, at(h), batch, ub);
+      loops.hiddenStep(at(tc), at(out) + t * seven * 4, steps * seven * 4, at(h), batch, ub);
       free(tc);
     }
   } finally {
@@ -63,31 +63,27 @@ function forward(p: tf.Tensor3D, r: tf.Tensor2D, reverse: boolean): tf.Tensor3D 
   return tensor<tf.Tensor3D>(out);
 }
 
-/** dH [B, T, U], S [B, T, 6U], R [U, 4U] → dZ [B, T, 4U]. */
+/** dH [B, T, U], S [B, T, 7U], R [U, 4U] → dZ [B, T, 4U]. */
 function backward(dH: tf.Tensor3D, saved: tf.Tensor3D, r: tf.Tensor2D, reverse: boolean): tf.Tensor3D {
-  const { output, heap, free, matMul, sigmoid, tensor } = wasmKernelContext();
+  const { output, heap, free, matMul, tensor } = wasmKernelContext();
   const [batch, steps, units] = dH.shape;
-  const four = 4 * units, six = 6 * units, ub = 4 * units;
+  const four = 4 * units, seven = 7 * units, ub = 4 * units;
   const loops = lstmLoopsFor(units);
   const out = output([batch, steps, four]);
   const dz = output([1, batch, four]);
   const rT = { ...(tf.transpose(r) as unknown as TensorInfo), shape: [1, four, units] }; // freed with the backward pass's other tensors
-  const c2 = output([batch, steps, units]);
   const zeros = output([batch, units]); // what reaches the last step's h through R, and the c before the first step
   const dc = output([batch, units]);
   const at = (t: TensorInfo | tf.Tensor) => heap(t).byteOffset;
   heap(zeros).fill(0);
   heap(dc).fill(0);
-  let tc: TensorInfo | null = null;
   let back: TensorInfo | null = null;
   try {
-    loops.doubledCells(at(saved), at(c2), batch * steps, ub);
-    tc = sigmoid(c2);
     for (let s = steps - 1; s >= 0; s--) {
       const t = stepAt(s, steps, reverse);
       const tBefore = s > 0 ? stepAt(s - 1, steps, reverse) : -1;
-      const [before, beforeStride] = tBefore < 0 ? [at(zeros), 0] : [at(saved) + (tBefore * six + 4 * units) * 4, steps * six * 4];
-      loops.backwardStep(at(saved) + t * six * 4, steps * six * 4, before, beforeStride, at(tc) + t * ub, at(dH) + t * ub, steps * ub,
+      const [before, beforeStride] = tBefore < 0 ? [at(zeros), 0] : [at(saved) + (tBefore * seven + 4 * units) * 4, steps * seven * 4];
+      loops.backwardStep(at(saved) + t * seven * 4, steps * seven * 4, before, beforeStride, at(dH) + t * ub, steps * ub,
         at(out) + t * four * 4, steps * four * 4, at(dz), back ? at(back) : at(zeros), at(dc), batch, ub);
       free(back);
       back = null;
@@ -95,7 +91,7 @@ function backward(dH: tf.Tensor3D, saved: tf.Tensor3D, r: tf.Tensor2D, reverse: 
       back = matMul(dz, rT); // the gradient reaching the previous step's h through R
     }
   } finally {
-    free(dz, c2, tc, back, zeros, dc);
+    free(dz, back, zeros, dc);
   }
   return tensor<tf.Tensor3D>(out);
 }

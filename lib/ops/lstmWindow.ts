@@ -2,8 +2,9 @@ import { tf } from '../backend/tf';
 
 /**
  * A recurrent direction over a whole window from two backend kernels, the way the webgpu and
- * wasm kernels of `lstmSequence` run it: `forward` walks every step and returns S [B, T, 6U]
- * (per step the activations i, f, g, o, then c, then h), `backward` walks back from the last
+ * wasm kernels of `lstmSequence` run it: `forward` walks every step and returns S [B, T, ≥ 6U]
+ * (per step the activations i, f, g, o, then c, then h, then whatever else the kernel's own
+ * backward wants), `backward` walks back from the last
  * processed step and returns dZ [B, T, 4U] (each step's pre-activation gradients) from dH
  * [B, T, U] (the gradient reaching each step's h from above). The recurrent weights' gradient
  * is then one matMul over all steps.
