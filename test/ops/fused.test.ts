@@ -108,14 +108,17 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
     });
   }
 
-  it('uniform draws drawn into wasm memory are the stream\'s values at those positions', async () => {
+  it('uniform draws drawn into wasm memory (WebAssembly SIMD, a scalar tail) are the stream\'s values at those positions, bit for bit', async () => {
     await selectBackend('wasm');
-    const drawn = tf.tidy(() => {
-      tf.zeros([1000]); // other tensors in wasm memory first, so the output does not start at its beginning
-      return Array.from(uniformTensor(77, 1234, [4, 5, 6]).dataSync());
-    });
-    expect(drawn).toEqual(Array.from(uniformDraws(77, 1234, 120)));
-    expect(drawn).not.toEqual(Array.from(uniformDraws(77, 1235, 120)));
+    for (const [seed, from, shape] of [[77, 1234, [4, 5, 6]], [-5, 2 ** 31 - 50, [3, 5, 7]], [0x9e3779b9 | 0, 0, [2, 3]]] as Array<[number, number, number[]]>) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const drawn = tf.tidy(() => {
+        tf.zeros([1000]); // other tensors in wasm memory first, so the output does not start at its beginning
+        return Array.from(uniformTensor(seed, from, shape).dataSync());
+      });
+      expect(drawn).toEqual(Array.from(uniformDraws(seed, from, size)));
+      expect(drawn).not.toEqual(Array.from(uniformDraws(seed, from + 1, size)));
+    }
   });
 
   for (const backend of ['cpu', 'wasm'] as const) {
@@ -170,23 +173,25 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
     }
   });
 
-  it('layer norm, wasm kernel (one pass each way): output and the three gradients', async () => {
-    const go = (impl: typeof layerNorm.op.reference) => tf.tidy(() => {
-      const x = tf.tensor3d(wave(5 * 7 * 16, 0.37, 2).map((v, i) => v + (i % 16 === 3 ? 4 : 0)), [5, 7, 16]); // an off-centre feature: the mean matters
-      const g = tf.tensor1d(wave(16, 1.3, 0.5).map((v) => v + 1));
-      const b = tf.tensor1d(wave(16, 0.9, 0.3));
-      const weights = tf.tensor3d(wave(5 * 7 * 16, 2.1, 1), [5, 7, 16]);
-      const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([x, g, b]);
-      return [impl(x, g, b), ...grads].map((t) => Array.from(t.dataSync()));
-    });
-    await selectBackend('cpu');
-    const expected = go(layerNorm.op.reference);
-    await selectBackend('wasm');
-    const before = tf.memory().numTensors;
-    expectClose(go(layerNorm.op.kernels.wasm!), expected);
-    expect(tf.memory().numTensors).toBe(before); // the saved x̂ and 1/σ are freed with the backward pass
-    expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3);
-    expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3);
+  it('layer norm, wasm kernel (one pass each way): output and the three gradients, SIMD (16 wide) and JavaScript (6 wide) passes', async () => {
+    for (const D of [16, 6]) {
+      const go = (impl: typeof layerNorm.op.reference) => tf.tidy(() => {
+        const x = tf.tensor3d(wave(5 * 7 * D, 0.37, 2).map((v, i) => v + (i % D === 3 ? 4 : 0)), [5, 7, D]); // an off-centre feature: the mean matters
+        const g = tf.tensor1d(wave(D, 1.3, 0.5).map((v) => v + 1));
+        const b = tf.tensor1d(wave(D, 0.9, 0.3));
+        const weights = tf.tensor3d(wave(5 * 7 * D, 2.1, 1), [5, 7, D]);
+        const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([x, g, b]);
+        return [impl(x, g, b), ...grads].map((t) => Array.from(t.dataSync()));
+      });
+      await selectBackend('cpu');
+      const expected = go(layerNorm.op.reference);
+      await selectBackend('wasm');
+      const before = tf.memory().numTensors;
+      expectClose(go(layerNorm.op.kernels.wasm!), expected);
+      expect(tf.memory().numTensors).toBe(before); // the saved x̂ and 1/σ are freed with the backward pass
+      expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3);
+      expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3);
+    }
   });
 
   it('frees every tensor it makes (forward and backward)', async () => {
