@@ -39,8 +39,8 @@ function backendMemory(what: string): { backend: object; memory: Memory } {
   return { backend, memory };
 }
 
-/** The exports of module `name` (WAT `text`, importing `env.memory`) on the active wasm backend's memory. */
-export function wasmModule<T>(name: string, text: string): T {
+/** The exports of module `name` (its WAT from `text()`, made on first use; importing `env.memory`) on the active wasm backend's memory. */
+export function wasmModule<T>(name: string, text: () => string): T {
   const { backend, memory } = backendMemory(`wasm module ${name}`);
   let byName = instances.get(backend);
   if (!byName) instances.set(backend, (byName = new Map()));
@@ -49,7 +49,7 @@ export function wasmModule<T>(name: string, text: string): T {
     let module = compiled.get(name);
     if (!module) {
       if (!wabt) throw new Error(`wasm module ${name}: prepareWasmModules() has not run (selectBackend('wasm') runs it)`);
-      const parsed = wabt.parseWat(`${name}.wat`, text, { simd: true });
+      const parsed = wabt.parseWat(`${name}.wat`, text(), { simd: true });
       try {
         parsed.validate();
         module = new WebAssembly.Module(parsed.toBinary({}).buffer);

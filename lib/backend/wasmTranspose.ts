@@ -51,12 +51,9 @@ function text(): string {
 )`;
 }
 
-let source: string | null = null;
-
 /** Transpose `batch` [rows, cols] blocks of 4-byte values at src into [cols, rows] at dst; false (nothing done) unless rows and cols are multiples of 4. */
 export function transposeBlocks(src: number, dst: number, batch: number, rows: number, cols: number): boolean {
   if (rows % 4 !== 0 || cols % 4 !== 0) return false;
-  source ??= text();
-  wasmModule<TransposeModule>('gatebook_transpose', source).transpose4(src, dst, batch, rows, cols);
+  wasmModule<TransposeModule>('gatebook_transpose', text).transpose4(src, dst, batch, rows, cols);
   return true;
 }

@@ -63,13 +63,10 @@ function attentionLoopsText(): string {
 )`;
 }
 
-let attentionLoopsSource: string | null = null;
-
 /** The SIMD loops when the head width and the window are multiples of 4, else null. */
 function attentionLoops(t: number, dh: number): AttentionLoops | null {
   if (t % 4 !== 0 || dh % 4 !== 0) return null;
-  attentionLoopsSource ??= attentionLoopsText();
-  return wasmModule<AttentionLoops>('gatebook_attention_loops', attentionLoopsSource);
+  return wasmModule<AttentionLoops>('gatebook_attention_loops', attentionLoopsText);
 }
 
 /** [b, t, d] → [b·heads, t, dh] (or its per-entry transpose [b·heads, dh, t]), times `scale`. */

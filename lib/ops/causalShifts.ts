@@ -140,13 +140,10 @@ function shiftLoopsText(): string {
 )`;
 }
 
-let shiftLoopsSource: string | null = null;
-
 /** The SIMD loops when channels is a multiple of 4, else null (the JavaScript passes above). */
 function shiftLoops(channels: number): ShiftLoops | null {
   if (channels % 4 !== 0) return null;
-  shiftLoopsSource ??= shiftLoopsText();
-  return wasmModule<ShiftLoops>('gatebook_causal_shifts', shiftLoopsSource);
+  return wasmModule<ShiftLoops>('gatebook_causal_shifts', shiftLoopsText);
 }
 
 /** wasm: the unfolding and its gradient each one pass over the backend's memory (instead of k slices, pads and a concat, and their gradients). */

@@ -47,8 +47,6 @@ function drawText(): string {
 )`;
 }
 
-let drawSource: string | null = null;
-
 /**
  * The uniform draws [from, from + size) of a seed's stream as a tensor of `shape`: on wasm
  * drawn straight into the tensor's memory, in WebAssembly SIMD (no JavaScript array to fill
@@ -60,8 +58,7 @@ export function uniformTensor(seed: number, from: number, shape: number[]): tf.T
   if (tf.getBackend() !== 'wasm') return tf.tensor(uniformDraws(seed, from, size), shape, 'float32');
   const c = wasmKernelContext();
   const out = c.output(shape);
-  drawSource ??= drawText();
-  wasmModule<DrawModule>('gatebook_uniform_draws', drawSource).draws(seed, from, size, c.heap(out).byteOffset);
+  wasmModule<DrawModule>('gatebook_uniform_draws', drawText).draws(seed, from, size, c.heap(out).byteOffset);
   return c.tensor(out);
 }
 

@@ -158,13 +158,10 @@ function loopsText(): string {
 )`;
 }
 
-let loopsSource: string | null = null;
-
 /** The SIMD passes when d is a multiple of 4, else null (the JavaScript passes). */
 function layerNormLoops(d: number): LayerNormLoops | null {
   if (d % 4 !== 0) return null;
-  loopsSource ??= loopsText();
-  return wasmModule<LayerNormLoops>('gatebook_layer_norm', loopsSource);
+  return wasmModule<LayerNormLoops>('gatebook_layer_norm', loopsText);
 }
 
 /*

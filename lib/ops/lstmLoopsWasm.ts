@@ -115,19 +115,13 @@ function text(): string {
 )`;
 }
 
-let source: string | null = null;
-
 /**
  * The loops for `units`: WebAssembly SIMD when units is a multiple of 4, else the same loops
  * in JavaScript over a view of the whole wasm memory (same pointers, same arithmetic in
  * doubles rounded on store; tests run both).
  */
 export function lstmLoopsFor(units: number): LstmLoops {
-  if (units % 4 === 0) {
-    source ??= text();
-    return wasmModule<LstmLoops>('gatebook_lstm_loops', source);
-  }
-  return javascriptLoops(wasmHeap);
+  return units % 4 === 0 ? wasmModule<LstmLoops>('gatebook_lstm_loops', text) : javascriptLoops(wasmHeap);
 }
 
 /** The same loops in JavaScript; M() is the wasm memory as float32 (taken per call: memory may grow). */
