@@ -69,6 +69,13 @@ export function wasmHeap(): Float32Array {
   return new Float32Array(backendMemory('wasmHeap').memory.buffer);
 }
 
+/** WAT reading local `v` (`$name`). */
+export const watGet = (v: string): string => `(local.get ${v})`;
+
+/** WAT for the f32 sum of a v128's four float lanes. */
+export const watLaneSum = (v: string): string =>
+  `(f32.add (f32.add (f32x4.extract_lane 0 ${v}) (f32x4.extract_lane 1 ${v})) (f32.add (f32x4.extract_lane 2 ${v}) (f32x4.extract_lane 3 ${v})))`;
+
 let label = 0;
 
 /**

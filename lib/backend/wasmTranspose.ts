@@ -1,4 +1,4 @@
-import { watFor, wasmModule } from './wasmModules';
+import { watFor, wasmModule, watGet as get } from './wasmModules';
 
 /**
  * Swapping the last two axes of 4-byte values (float32, int32) in WebAssembly: 4 × 4 blocks,
@@ -10,7 +10,6 @@ interface TransposeModule {
   transpose4(src: number, dst: number, batch: number, rows: number, cols: number): void;
 }
 
-const get = (v: string) => `(local.get ${v})`;
 /** i8x16.shuffle byte indices picking 32-bit lanes `lanes` of (a, b) — lanes 4..7 are b's */
 const shuffle = (lanes: number[], a: string, b: string) =>
   `(i8x16.shuffle ${lanes.flatMap((l) => [0, 1, 2, 3].map((k) => 4 * l + k)).join(' ')} ${a} ${b})`;

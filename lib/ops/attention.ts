@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { watFor, wasmModule } from '../backend/wasmModules';
+import { watFor, wasmModule, watGet as get, watLaneSum } from '../backend/wasmModules';
 import { transposeBlocks } from '../backend/wasmTranspose';
 import { wasmKernelContext, type WasmKernelContext } from './wasmBackend';
 import { f32, flatProgram, runProgram } from './webgpuProgram';
@@ -35,7 +35,6 @@ interface AttentionLoops {
 }
 
 function attentionLoopsText(): string {
-  const get = (v: string) => `(local.get ${v})`;
   // byte addresses of element (row, i, head h, j) in the [b, t, d] layout and in [b·heads, t, dh]
   const wide = `(i32.shl (i32.add (i32.add (i32.mul (i32.add (i32.mul ${get('$row')} ${get('$t')}) ${get('$i')}) ${get('$d')}) (i32.mul ${get('$h')} ${get('$dh')})) ${get('$j')}) (i32.const 2))`;
   const entry = `(i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get('$row')} ${get('$heads')}) ${get('$h')}) ${get('$t')}) ${get('$i')}) ${get('$dh')}) ${get('$j')}) (i32.const 2))`;
@@ -56,7 +55,7 @@ function attentionLoopsText(): string {
       (local.set $acc (v128.const f32x4 0 0 0 0))
       ${watFor('$j', '(i32.const 0)', `(i32.shl ${get('$n')} (i32.const 2))`, 16, `
         (local.set $acc (f32x4.add ${get('$acc')} (f32x4.mul (v128.load (i32.add (i32.add ${get('$dp')} ${get('$at')}) ${get('$j')})) (v128.load (i32.add (i32.add ${get('$p')} ${get('$at')}) ${get('$j')})))))`)}
-      (local.set $dot (f32x4.splat (f32.add (f32.add (f32x4.extract_lane 0 ${get('$acc')}) (f32x4.extract_lane 1 ${get('$acc')})) (f32.add (f32x4.extract_lane 2 ${get('$acc')}) (f32x4.extract_lane 3 ${get('$acc')})))))
+      (local.set $dot (f32x4.splat ${watLaneSum(get('$acc'))}))
       ${watFor('$j', '(i32.const 0)', `(i32.shl ${get('$n')} (i32.const 2))`, 16, `
         (v128.store (i32.add (i32.add ${get('$o')} ${get('$at')}) ${get('$j')})
           (f32x4.mul (v128.load (i32.add (i32.add ${get('$p')} ${get('$at')}) ${get('$j')})) (f32x4.sub (v128.load (i32.add (i32.add ${get('$dp')} ${get('$at')}) ${get('$j')})) ${get('$dot')})))`)}`)})

@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { watFor, wasmModule } from '../backend/wasmModules';
+import { watFor, wasmModule, watGet as get } from '../backend/wasmModules';
 import { wasmKernelContext } from './wasmBackend';
 import { flatProgram, runProgram, type WebGpuProgram } from './webgpuProgram';
 
@@ -106,7 +106,6 @@ interface ShiftLoops {
 }
 
 function shiftLoopsText(): string {
-  const get = (v: string) => `(local.get ${v})`;
   const minK = (n: string) => `(select ${get('$k')} ${n} (i32.lt_u ${get('$k')} ${n}))`;
   return `(module
   (import "env" "memory" (memory 1))

@@ -2,7 +2,7 @@ import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
 import { f32, flatProgram, runProgram } from './webgpuProgram';
 import { uniformDraws } from '../util/random';
-import { watFor, wasmModule } from '../backend/wasmModules';
+import { watFor, wasmModule, watGet as get } from '../backend/wasmModules';
 import { wasmKernelContext } from './wasmBackend';
 
 /**
@@ -15,7 +15,6 @@ interface DrawModule {
 }
 
 function drawText(): string {
-  const get = (v: string) => `(local.get ${v})`;
   const splat = (n: number) => `(i32x4.splat (i32.const ${n}))`;
   const rotl = (x: string, r: number) => `(v128.or (i32x4.shl ${x} (i32.const ${r})) (i32x4.shr_u ${x} (i32.const ${32 - r})))`;
   const mix = (x: string, shift: number) => `(v128.xor ${x} (i32x4.shr_u ${x} (i32.const ${shift})))`;

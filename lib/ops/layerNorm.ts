@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { watFor, wasmModule } from '../backend/wasmModules';
+import { watFor, wasmModule, watGet as get, watLaneSum } from '../backend/wasmModules';
 import { wasmKernelContext } from './wasmBackend';
 import { flatProgram, runProgram } from './webgpuProgram';
 
@@ -105,11 +105,11 @@ interface LayerNormLoops {
 }
 
 function loopsText(): string {
-  const get = (v: string) => `(local.get ${v})`;
   const ld = (base: string, k = '$k') => `(v128.load (i32.add ${get(base)} ${get(k)}))`;
   const st = (base: string, value: string, k = '$k') => `(v128.store (i32.add ${get(base)} ${get(k)}) ${value})`;
-  const hsum = (v: string) => `(f32.add (f32.add (f32x4.extract_lane 0 ${v}) (f32x4.extract_lane 1 ${v})) (f32.add (f32x4.extract_lane 2 ${v}) (f32x4.extract_lane 3 ${v})))`;
   const lanes = (body: string) => watFor('$k', '(i32.const 0)', get('$db'), 16, body);
+  /** local `name` := this row's start in the [rows, d] array at `base` */
+  const rowOf = (name: string, base: string) => `(local.set ${name} (i32.add ${get(base)} (i32.mul ${get('$row')} ${get('$db')})))`;
   const rowStart = `
       (local.set $db (i32.shl ${get('$d')} (i32.const 2)))
       (local.set $df (f32.convert_i32_u ${get('$d')}))`;
@@ -119,15 +119,15 @@ function loopsText(): string {
     (local $row i32) (local $k i32) (local $db i32) (local $df f32) (local $acc v128) (local $mean v128) (local $r v128) (local $h v128) (local $rx i32) (local $ry i32) (local $rh i32)
     ${rowStart}
     ${watFor('$row', '(i32.const 0)', get('$rows'), 1, `
-      (local.set $rx (i32.add ${get('$x')} (i32.mul ${get('$row')} ${get('$db')})))
-      (local.set $ry (i32.add ${get('$y')} (i32.mul ${get('$row')} ${get('$db')})))
-      (local.set $rh (i32.add ${get('$xhat')} (i32.mul ${get('$row')} ${get('$db')})))
+      ${rowOf('$rx', '$x')}
+      ${rowOf('$ry', '$y')}
+      ${rowOf('$rh', '$xhat')}
       (local.set $acc (v128.const f32x4 0 0 0 0))
       ${lanes(`(local.set $acc (f32x4.add ${get('$acc')} ${ld('$rx')}))`)}
-      (local.set $mean (f32x4.splat (f32.div ${hsum(get('$acc'))} ${get('$df')})))
+      (local.set $mean (f32x4.splat (f32.div ${watLaneSum(get('$acc'))} ${get('$df')})))
       (local.set $acc (v128.const f32x4 0 0 0 0))
       ${lanes(`(local.set $h (f32x4.sub ${ld('$rx')} ${get('$mean')})) (local.set $acc (f32x4.add ${get('$acc')} (f32x4.mul ${get('$h')} ${get('$h')})))`)}
-      (local.set $r (f32x4.splat (f32.div (f32.const 1) (f32.sqrt (f32.add (f32.div ${hsum(get('$acc'))} ${get('$df')}) (f32.const 1e-5))))))
+      (local.set $r (f32x4.splat (f32.div (f32.const 1) (f32.sqrt (f32.add (f32.div ${watLaneSum(get('$acc'))} ${get('$df')}) (f32.const 1e-5))))))
       (f32.store (i32.add ${get('$rstd')} (i32.shl ${get('$row')} (i32.const 2))) (f32x4.extract_lane 0 ${get('$r')}))
       ${lanes(`
         (local.set $h (f32x4.mul (f32x4.sub ${ld('$rx')} ${get('$mean')}) ${get('$r')}))
@@ -138,9 +138,9 @@ function loopsText(): string {
     (local $rdy i32) (local $rh i32) (local $rdx i32)
     ${rowStart}
     ${watFor('$row', '(i32.const 0)', get('$rows'), 1, `
-      (local.set $rdy (i32.add ${get('$dy')} (i32.mul ${get('$row')} ${get('$db')})))
-      (local.set $rh (i32.add ${get('$xhat')} (i32.mul ${get('$row')} ${get('$db')})))
-      (local.set $rdx (i32.add ${get('$dx')} (i32.mul ${get('$row')} ${get('$db')})))
+      ${rowOf('$rdy', '$dy')}
+      ${rowOf('$rh', '$xhat')}
+      ${rowOf('$rdx', '$dx')}
       (local.set $m1 (v128.const f32x4 0 0 0 0))
       (local.set $m2 (v128.const f32x4 0 0 0 0))
       ${lanes(`
@@ -151,8 +151,8 @@ function loopsText(): string {
         (local.set $m2 (f32x4.add ${get('$m2')} (f32x4.mul ${get('$gdy')} ${get('$h')})))
         ${st('$gainSum', `(f32x4.add ${ld('$gainSum')} (f32x4.mul ${get('$v')} ${get('$h')}))`)}
         ${st('$biasSum', `(f32x4.add ${ld('$biasSum')} ${get('$v')})`)}`)}
-      (local.set $m1 (f32x4.splat (f32.div ${hsum(get('$m1'))} ${get('$df')})))
-      (local.set $m2 (f32x4.splat (f32.div ${hsum(get('$m2'))} ${get('$df')})))
+      (local.set $m1 (f32x4.splat (f32.div ${watLaneSum(get('$m1'))} ${get('$df')})))
+      (local.set $m2 (f32x4.splat (f32.div ${watLaneSum(get('$m2'))} ${get('$df')})))
       (local.set $r (f32x4.splat (f32.load (i32.add ${get('$rstd')} (i32.shl ${get('$row')} (i32.const 2))))))
       ${lanes(st('$rdx', `(f32x4.mul ${get('$r')} (f32x4.sub (f32x4.sub (f32x4.mul ${ld('$rdy')} ${ld('$g')}) ${get('$m1')}) (f32x4.mul ${ld('$rh')} ${get('$m2')})))`))}`)})
 )`;
@@ -165,7 +165,8 @@ function layerNormLoops(d: number): LayerNormLoops | null {
 }
 
 /*
- * The wasm kernel: one JavaScript pass over the backend's memory each way. Forward writes y
+ * The wasm kernel: one pass over the backend's memory each way (the SIMD passes above, or the
+ * JavaScript ones here for a width not a multiple of 4). Forward writes y
  * and keeps x̂ and each row's 1/σ; backward computes dx = (1/σ)·(g·dy − mean(g·dy) −
  * x̂·mean(g·dy·x̂)) row by row while summing the gain's (dy·x̂) and the bias's (dy) gradients.
  * The plain ops run ~9 wasm kernels forward and ~20 back, each a pass over [b, t, d].

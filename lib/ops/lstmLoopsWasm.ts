@@ -1,4 +1,4 @@
-import { wasmHeap, watFor, wasmModule } from '../backend/wasmModules';
+import { wasmHeap, watFor, wasmModule, watGet as get } from '../backend/wasmModules';
 
 /**
  * The per-step loops of the wasm LSTM kernel (`lstmSequenceWasm.ts`) in WebAssembly with
@@ -22,7 +22,6 @@ export interface LstmLoops {
 const load = (address: string) => `(v128.load ${address})`;
 const store = (address: string, value: string) => `(v128.store ${address} ${value})`;
 const at = (...terms: string[]) => terms.reduce((sum, t) => `(i32.add ${sum} ${t})`);
-const get = (v: string) => `(local.get ${v})`;
 const mul = (a: string, b: string) => `(f32x4.mul ${a} ${b})`;
 const add = (a: string, b: string) => `(f32x4.add ${a} ${b})`;
 const sub = (a: string, b: string) => `(f32x4.sub ${a} ${b})`;
