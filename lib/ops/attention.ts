@@ -76,9 +76,9 @@ function splitHeads(c: WasmKernelContext, x: tf.Tensor, heads: number, transpose
   const loops = attentionLoops(t, dh);
   if (loops) {
     const split = transposed ? c.output([b * heads, t, dh]) : out;
-    loops.split(c.heap(x).byteOffset, c.heap(split).byteOffset, b, t, heads, dh, scale);
+    loops.split(c.address(x), c.address(split), b, t, heads, dh, scale);
     if (transposed) {
-      transposeBlocks(c.heap(split).byteOffset, c.heap(out).byteOffset, b * heads, t, dh);
+      transposeBlocks(c.address(split), c.address(out), b * heads, t, dh);
       c.free(split);
     }
     return c.tensor(out);
@@ -104,7 +104,7 @@ function mergeHeads(c: WasmKernelContext, x: tf.Tensor, batch: number, heads: nu
   const out = c.output([batch, t, d]);
   const loops = attentionLoops(t, dh);
   if (loops) {
-    loops.merge(c.heap(x).byteOffset, c.heap(out).byteOffset, batch, t, heads, dh, scale);
+    loops.merge(c.address(x), c.address(out), batch, t, heads, dh, scale);
     return c.tensor(out);
   }
   const X = c.heap(x), O = c.heap(out);
@@ -131,9 +131,9 @@ function softmaxGrad(c: WasmKernelContext, p: tf.Tensor, dp: tf.Tensor): { dS: t
   const [dS, dST, pT] = [c.output(p.shape), c.output(p.shape), c.output(p.shape)];
   const loops = attentionLoops(n, 4);
   if (loops) {
-    loops.softmaxGradRows(c.heap(p).byteOffset, c.heap(dp).byteOffset, c.heap(dS).byteOffset, entries * n, n);
-    transposeBlocks(c.heap(dS).byteOffset, c.heap(dST).byteOffset, entries, n, n);
-    transposeBlocks(c.heap(p).byteOffset, c.heap(pT).byteOffset, entries, n, n);
+    loops.softmaxGradRows(c.address(p), c.address(dp), c.address(dS), entries * n, n);
+    transposeBlocks(c.address(dS), c.address(dST), entries, n, n);
+    transposeBlocks(c.address(p), c.address(pT), entries, n, n);
     return { dS: c.tensor(dS), dST: c.tensor(dST), pT: c.tensor(pT) };
   }
   const P = c.heap(p), DP = c.heap(dp), O = c.heap(dS), OT = c.heap(dST), PT = c.heap(pT);

@@ -150,15 +150,15 @@ function wasm(x: tf.Tensor3D, k: number, dilation: number): tf.Tensor3D {
   const [batch, steps, channels] = x.shape;
   const loops = shiftLoops(channels);
   const body = (xx: tf.Tensor3D) => {
-    const { output, heap, tensor } = wasmKernelContext();
+    const { output, heap, address, tensor } = wasmKernelContext();
     const y = output([batch, steps, k * channels]);
-    if (loops) loops.unfold(heap(xx).byteOffset, heap(y).byteOffset, batch, steps, channels, k, dilation);
+    if (loops) loops.unfold(address(xx), address(y), batch, steps, channels, k, dilation);
     else unfold(heap(xx), heap(y), batch, steps, channels, k, dilation);
     return {
       value: tensor<tf.Tensor3D>(y),
       gradFunc: (dy: tf.Tensor) => {
         const dx = output([batch, steps, channels]);
-        if (loops) loops.fold(heap(dy).byteOffset, heap(dx).byteOffset, batch, steps, channels, k, dilation);
+        if (loops) loops.fold(address(dy), address(dx), batch, steps, channels, k, dilation);
         else fold(heap(dy), heap(dx), batch, steps, channels, k, dilation);
         return tensor(dx);
       },

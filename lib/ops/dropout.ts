@@ -57,7 +57,7 @@ export function uniformTensor(seed: number, from: number, shape: number[]): tf.T
   if (tf.getBackend() !== 'wasm') return tf.tensor(uniformDraws(seed, from, size), shape, 'float32');
   const c = wasmKernelContext();
   const out = c.output(shape);
-  wasmModule<DrawModule>('gatebook_uniform_draws', drawText).draws(seed, from, size, c.heap(out).byteOffset);
+  wasmModule<DrawModule>('gatebook_uniform_draws', drawText).draws(seed, from, size, c.address(out));
   return c.tensor(out);
 }
 

@@ -179,7 +179,7 @@ function wasm(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D
     const [y, xhat, rstd] = [c.output([b, t, d]), c.output([rows, d]), c.output([rows])];
     const X = c.heap(xx), G = c.heap(g), B = c.heap(beta), Y = c.heap(y), XH = c.heap(xhat), R = c.heap(rstd);
     const loops = layerNormLoops(d);
-    if (loops) loops.forward(X.byteOffset, G.byteOffset, B.byteOffset, Y.byteOffset, XH.byteOffset, R.byteOffset, rows, d);
+    if (loops) loops.forward(c.address(xx), c.address(g), c.address(beta), c.address(y), c.address(xhat), c.address(rstd), rows, d);
     else for (let row = 0, at = 0; row < rows; row++, at += d) {
       let sum = 0;
       for (let k = 0; k < d; k++) sum += X[at + k];
@@ -205,7 +205,7 @@ function wasm(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D
         if (loops) {
           c.heap(dGain).fill(0);
           c.heap(dBias).fill(0);
-          loops.backward(DY.byteOffset, XH2.byteOffset, R2.byteOffset, G2.byteOffset, DX.byteOffset, c.heap(dGain).byteOffset, c.heap(dBias).byteOffset, rows, d);
+          loops.backward(c.address(dy), c.address(sxhat), c.address(srstd), c.address(sg), c.address(dx), c.address(dGain), c.address(dBias), rows, d);
           return [c.tensor(dx), c.tensor(dGain), c.tensor(dBias)];
         }
         const gainSum = new Float64Array(d), biasSum = new Float64Array(d);

@@ -31,7 +31,7 @@ function doubledG(c: WasmKernelContext, r: tf.Tensor2D): TensorInfo {
 /** P [B, T, 4U], R [U, 4U] → S [B, T, 7U] (per step i, f, g, o, c, h, and σ(2c) for the backward pass). */
 function forward(p: tf.Tensor3D, r: tf.Tensor2D, reverse: boolean): tf.Tensor3D {
   const context = wasmKernelContext();
-  const { output, heap, free, matMul, sigmoid, tensor } = context;
+  const { output, heap, address: at, free, matMul, sigmoid, tensor } = context;
   const [batch, steps, four] = p.shape;
   const units = four / 4, seven = 7 * units, ub = 4 * units;
   const loops = lstmLoopsFor(units);
@@ -40,7 +40,6 @@ function forward(p: tf.Tensor3D, r: tf.Tensor2D, reverse: boolean): tf.Tensor3D 
   const c2 = output([batch, units]);
   const c = output([batch, units]);
   const r3 = doubledG(context, r);
-  const at = (t: TensorInfo | tf.Tensor) => heap(t).byteOffset; // a tensor's address (stable when memory grows)
   heap(c).fill(0);
   try {
     for (let s = 0; s < steps; s++) {
@@ -65,7 +64,7 @@ function forward(p: tf.Tensor3D, r: tf.Tensor2D, reverse: boolean): tf.Tensor3D 
 
 /** dH [B, T, U], S [B, T, 7U], R [U, 4U] → dZ [B, T, 4U]. */
 function backward(dH: tf.Tensor3D, saved: tf.Tensor3D, r: tf.Tensor2D, reverse: boolean): tf.Tensor3D {
-  const { output, heap, free, matMul, tensor } = wasmKernelContext();
+  const { output, heap, address: at, free, matMul, tensor } = wasmKernelContext();
   const [batch, steps, units] = dH.shape;
   const four = 4 * units, seven = 7 * units, ub = 4 * units;
   const loops = lstmLoopsFor(units);
@@ -74,7 +73,6 @@ function backward(dH: tf.Tensor3D, saved: tf.Tensor3D, r: tf.Tensor2D, reverse: 
   const rT = { ...(tf.transpose(r) as unknown as TensorInfo), shape: [1, four, units] }; // freed with the backward pass's other tensors
   const zeros = output([batch, units]); // what reaches the last step's h through R, and the c before the first step
   const dc = output([batch, units]);
-  const at = (t: TensorInfo | tf.Tensor) => heap(t).byteOffset;
   heap(zeros).fill(0);
   heap(dc).fill(0);
   let back: TensorInfo | null = null;

@@ -14,6 +14,8 @@ export interface WasmKernelContext {
   output(shape: number[]): TensorInfo;
   /** the values of a tensor, or of an output, in wasm memory */
   heap(t: TensorInfo | tf.Tensor): Float32Array;
+  /** where those values start, in bytes (stable when memory grows): what gatebook's WebAssembly takes */
+  address(t: TensorInfo | tf.Tensor): number;
   free(...t: Array<TensorInfo | null>): void;
   /** a · b of rank-3 [1, m, k] · [1, k, n] (XNNPACK; it caches b's packing by tensor) */
   matMul(a: TensorInfo, b: TensorInfo): TensorInfo;
@@ -30,6 +32,7 @@ export function wasmKernelContext(): WasmKernelContext {
   return {
     output: (shape) => backend.makeOutput(shape, 'float32'),
     heap: (t) => backend.typedArrayFromHeap(t as unknown as TensorInfo) as Float32Array, // float32 tensors only
+    address: (t) => backend.typedArrayFromHeap(t as unknown as TensorInfo).byteOffset,
     free: (...ts) => { for (const t of ts) if (t) backend.disposeData(t.dataId); },
     matMul: (a, b) => matMul({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as TensorInfo,
     sigmoid: (x) => sigmoid({ inputs: { x }, backend, attrs: {} }) as TensorInfo,
