@@ -102,11 +102,11 @@ function rotl(x: number, k: number): number {
  * stream is drawn on its own, equal to the same positions of the whole, and streams of
  * different seeds are not shifts of one another (the seed enters the hash non-linearly).
  * Dropout draws its masks with it: a data-parallel replica draws only its rows of the whole
- * batch's mask. ~2–3 ns a value, where tf.randomUniform (seedrandom's alea) takes ~20. `out`
- * (count values from its start) lets a caller draw straight into a tensor's memory: a fresh
- * megabyte-sized array costs more in page faults on a VM than the hashing.
+ * batch's mask. ~2–3 ns a value, where tf.randomUniform (seedrandom's alea) takes ~20 (on wasm,
+ * `ops/dropout.ts` draws the same values in WebAssembly straight into the tensor's memory).
  */
-export function uniformDraws(seed: number, from: number, count: number, out: Float32Array = new Float32Array(count)): Float32Array {
+export function uniformDraws(seed: number, from: number, count: number): Float32Array {
+  const out = new Float32Array(count);
   for (let n = 0; n < count; n++) {
     let k = Math.imul(from + n, 0xcc9e2d51);
     k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
