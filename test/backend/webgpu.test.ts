@@ -225,13 +225,13 @@ describe('webgpu backend on lavapipe', () => {
     }
   });
 
-  for (const [k, dilation] of [[3, 1], [3, 4], [2, 9]]) {
-    it(`the TCN's unfolded causal input (k ${k}, dilation ${dilation}) in one dispatch each way equals the plain ops on cpu`, async () => {
+  for (const [k, dilation, stride = 1, steps = 8] of [[3, 1], [3, 4], [2, 9], [3, 2, 2, 4], [2, 3, 3, 3], [1, 1, 4, 2]]) {
+    it(`the TCN's unfolded causal input (k ${k}, dilation ${dilation}, every ${stride} step${stride > 1 ? 's' : ''}, ${steps} of 8) in one dispatch each way equals the plain ops on cpu`, async () => {
       const go = async (impl: typeof causalShifts.op.reference) => {
         return readAll(() => {
           const x = tf.tensor3d(wave(3 * 8 * 5, 0.37, 2), [3, 8, 5]);
-          const weights = tf.tensor3d(wave(3 * 8 * 5 * k, 1.1, 1), [3, 8, 5 * k]);
-          return [impl(x, k, dilation), tf.grad((xx: tf.Tensor) => impl(xx as tf.Tensor3D, k, dilation).mul(weights).sum())(x)];
+          const weights = tf.tensor3d(wave(3 * steps * 5 * k, 1.1, 1), [3, steps, 5 * k]);
+          return [impl(x, k, dilation, stride, steps), tf.grad((xx: tf.Tensor) => impl(xx as tf.Tensor3D, k, dilation, stride, steps).mul(weights).sum())(x)];
         });
       };
       await selectBackend('cpu');
@@ -241,7 +241,7 @@ describe('webgpu backend on lavapipe', () => {
       const actual = await go(causalShifts.op.kernels.webgpu!);
       expect(webgpuDispatches() - before).toBeLessThanOrEqual(6); // forward twice (value and inside grad), the loss's mul and sum, mul's gradient, backward
       actual.forEach((a, i) => expect(relativeError(a, expected[i])).toBeLessThan(1e-6));
-      expect(expected[0].filter((v) => v === 0).length).toBeGreaterThan(0); // the zeros before the first step are there
+      expect(expected[k > 1 ? 0 : 1].filter((v) => v === 0).length).toBeGreaterThan(0); // the zeros before the first step are there (k 1: the steps not read get no gradient)
     });
   }
 

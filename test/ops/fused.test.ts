@@ -141,19 +141,25 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
     });
   }
 
-  it('causal shifts, wasm kernel (one pass each way): every kernel size and dilation, shifts past the window, JavaScript (5 channels) and SIMD (8) passes', async () => {
-    for (const [k, dilation, C] of [[3, 1, 5], [3, 4, 5], [2, 8, 5], [4, 3, 5], [3, 1, 8], [3, 4, 8], [2, 8, 8], [4, 3, 8], [2, 12, 8]]) {
+  it('causal shifts, wasm kernel (one pass each way): every kernel size and dilation, shifts past the window, every stride-th step and the last steps only, JavaScript (5 channels) and SIMD (8) passes', async () => {
+    const cases = [[3, 1, 5], [3, 4, 5], [2, 8, 5], [4, 3, 5], [3, 1, 8], [3, 4, 8], [2, 8, 8], [4, 3, 8], [2, 12, 8],
+      [3, 2, 8, 2, 5], [2, 3, 5, 3, 3], [3, 1, 5, 1, 4], [2, 2, 8, 2, 2], [1, 1, 8, 4, 3], [1, 1, 5, 2, 1]];
+    for (const [k, dilation, C, stride = 1, steps = 9] of cases) {
       const go = (impl: typeof causalShifts.op.reference) => tf.tidy(() => {
         const x = tf.tensor3d(wave(3 * 9 * C, 0.83, 2), [3, 9, C]);
-        const weights = tf.tensor3d(wave(3 * 9 * C * k, 1.1, 1), [3, 9, C * k]);
-        return [impl(x, k, dilation), tf.grad((xx: tf.Tensor) => impl(xx as tf.Tensor3D, k, dilation).mul(weights).sum())(x)].map((t) => Array.from(t.dataSync()));
+        const weights = tf.tensor3d(wave(3 * steps * C * k, 1.1, 1), [3, steps, C * k]);
+        return [impl(x, k, dilation, stride, steps), tf.grad((xx: tf.Tensor) => impl(xx as tf.Tensor3D, k, dilation, stride, steps).mul(weights).sum())(x)].map((t) => Array.from(t.dataSync()));
       });
       await selectBackend('cpu');
       const expected = go(causalShifts.op.reference);
       await selectBackend('wasm');
       const actual = go(causalShifts.op.kernels.wasm!);
       expectClose(actual, expected);
-      expect(expected[0].filter((v) => v === 0).length).toBeGreaterThanOrEqual(3 * C * Math.min(9, dilation) * (k - 1) - 1); // the zeros before the first step are there
+      // the zeros before the first step are there: the (row, block) pairs that read before it, C wide, in each of 3 rows of the batch
+      let before = 0;
+      for (let i = 0; i < steps; i++) for (let j = 0; j < k; j++) if (8 - (steps - 1 - i) * stride - j * dilation < 0) before++;
+      expect(expected[0].filter((v) => v === 0).length).toBeGreaterThanOrEqual(3 * C * before);
+      expect(expected[1].filter((v) => v === 0).length).toBe(expected[1].length - 3 * C * new Set(Array.from({ length: steps * k }, (_, n) => 8 - (steps - 1 - Math.floor(n / k)) * stride - (n % k) * dilation).filter((r) => r >= 0)).size); // the gradient reaches exactly the steps read
     }
   });
 
