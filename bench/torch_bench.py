@@ -23,8 +23,9 @@ class Lstm(nn.Module):
 
 
 class Tcn(nn.Module):
-    def __init__(self, channels=32, k=3, dilations=(1, 2, 4, 8)):
+    def __init__(self, channels=32, k=3, dilations=(1, 2, 4, 8), dropout=0.1):
         super().__init__()
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()  # after each convolution's ReLU, as gatebook's TCN (models/tcn.ts)
         self.blocks = nn.ModuleList()
         self.skips = nn.ModuleList()
         size = F
@@ -39,8 +40,8 @@ class Tcn(nn.Module):
         h = x.transpose(1, 2)
         for (c1, c2), skip, d in zip(self.blocks, self.skips, self.dilations):
             pad = (self.k - 1) * d
-            y = torch.relu(c1(nn.functional.pad(h, (pad, 0))))
-            y = torch.relu(c2(nn.functional.pad(y, (pad, 0))))
+            y = self.drop(torch.relu(c1(nn.functional.pad(h, (pad, 0)))))
+            y = self.drop(torch.relu(c2(nn.functional.pad(y, (pad, 0)))))
             h = torch.relu(y + skip(h))
         return self.head(h[:, :, -1]).squeeze(-1)
 
@@ -89,5 +90,6 @@ print(json.dumps({
     'lstm 2x64': rate(Lstm(2, 64, False)),
     'bilstm 64': rate(Lstm(1, 64, True)),
     'tcn 32x[1,2,4,8]': rate(Tcn()),
+    'tcn 32x[1,2,4,8] no dropout': rate(Tcn(dropout=0)),
     'transformer 2x4x64': rate(Transformer()),
 }))

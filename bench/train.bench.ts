@@ -24,6 +24,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { adapterLine, findAdapter, sampleGpu, selectBackend, tf, webgpuDispatches, type GpuUtilization } from '../lib/backend';
 import { createModel, type NeuralModel } from '../lib/models';
+import { tcnSteps, TcnParams } from '../lib/models/tcn';
 import { adam } from '../lib/ops/adam';
 import { DataParallel, deferredStep, readEvery, shardsOf, trainingStep } from '../lib/train';
 import { shardGradients, shardLoss } from '../lib/train/classification';
@@ -37,6 +38,8 @@ const MODELS: Array<[string, string, Record<string, unknown>]> = [
   ['lstm 2x64', 'lstm', { layers: 2, units: 64, dropout: 0.2 }],
   ['bilstm 64', 'lstm', { layers: 1, units: 64, bidirectional: true, dropout: 0.2 }],
   ['tcn 32x[1,2,4,8]', 'tcn', {}],
+  // the same without dropout on both sides: PyTorch's dropout costs ~9 ns a value on this kind of build (Debian's, no MKL), more than its convolutions
+  ['tcn 32x[1,2,4,8] no dropout', 'tcn', { dropout: 0 }],
   ['transformer 2x4x64', 'transformer', {}],
 ];
 
@@ -134,6 +137,22 @@ function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/**
+ * The share of an every-step TCN's convolution multiply-adds that gatebook's TCN does: its
+ * classifier reads the last step, so each layer computes only the steps that step reads.
+ */
+function tcnShare(params: Record<string, unknown>): number {
+  const p = TcnParams.parse(params);
+  const k = p.kernelSize, c = p.channels;
+  const plan = tcnSteps(T, k, p.dilations);
+  const macs = (steps: (b: (typeof plan)[number]) => [number, number]) => plan.reduce((sum, b, i) => {
+    const into = i === 0 ? F : c;
+    const [inner, output] = steps(b);
+    return sum + (inner * k * into + output * k * c + (into !== c ? output * into : 0)) * c;
+  }, 0);
+  return macs((b) => [b.inner.steps, b.output.steps]) / macs(() => [T, T]);
+}
+
 const cell = (x: number | undefined, width: number) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(0)).padStart(width);
 
 (async () => {
@@ -192,15 +211,18 @@ const cell = (x: number | undefined, width: number) => (x === undefined || !Numb
   if (adapter && !adapter.software) console.log(`  pytorch cuda: ${typeof torchGpu === 'object' ? torchGpu.device : torchGpu}`);
   const head = counts.map((n) => `${n} worker${n > 1 ? 's' : ''}`.padStart(11));
   const gpuHead = adapter ? ` ${(adapter.software ? 'webgpu(sw)' : 'webgpu').padStart(11)}${adapter.software ? '' : ` ${'torch cuda'.padStart(11)} ${'gpu ratio'.padStart(9)}`}` : '';
-  console.log(`  ${'model'.padEnd(20)} ${head.join(' ')} ${'plain ops,1'.padStart(12)} ${'pytorch cpu'.padStart(12)} ${'ratio'.padStart(7)}${gpuHead}`);
+  const nameWidth = Math.max(20, ...ours.map((o) => o.name.length));
+  console.log(`  ${'model'.padEnd(nameWidth)} ${head.join(' ')} ${'plain ops,1'.padStart(12)} ${'pytorch cpu'.padStart(12)} ${'ratio'.padStart(7)}${gpuHead}`);
   for (const { name, rates, plain, ratios, webgpu } of ours) {
     const ref = torchRounds.length ? torchRates[name] : undefined;
     const ratio = median(ratios);
     const gpuRef = typeof torchGpu === 'object' ? torchGpu.rates[name] : undefined;
     const gpuCells = adapter ? ` ${cell(webgpu?.rate, 11)}${adapter.software ? '' : ` ${cell(gpuRef, 11)} ${(gpuRef && webgpu ? (webgpu.rate / gpuRef).toFixed(3) : '-').padStart(9)}`}` : '';
-    console.log(`  ${name.padEnd(20)} ${rates.map((r) => cell(r, 11)).join(' ')} ${cell(plain, 12)} ${cell(ref, 12)} ${(Number.isFinite(ratio) ? ratio.toFixed(2) : '-').padStart(7)}${gpuCells}`);
+    console.log(`  ${name.padEnd(nameWidth)} ${rates.map((r) => cell(r, 11)).join(' ')} ${cell(plain, 12)} ${cell(ref, 12)} ${(Number.isFinite(ratio) ? ratio.toFixed(2) : '-').padStart(7)}${gpuCells}`);
   }
   console.log(`  samples/s = training samples per second (forward + backward + clipped Adam step); ratio = gatebook at ${counts.at(-1)} workers / pytorch cpu${ROUNDS > 1 ? ' (the median of the rounds\' ratios)' : ''}; plain ops,1 = one process with GATEBOOK_FUSED=0`);
+  const tcn = models.find(([, family]) => family === 'tcn');
+  if (tcn) console.log(`  tcn: the head reads the last step, so gatebook computes each layer only at the steps that step reads: ${(100 * tcnShare(tcn[2])).toFixed(0)} % of the multiply-adds of every step (models/tcn.ts; the same output and gradients); the PyTorch model computes every step, as nn.Conv1d does`);
   if (ROUNDS > 1 && torchRounds.length) console.log(`  ratio by round: ${ours.map((o) => `${o.name} ${o.ratios.map((r) => r.toFixed(2)).join(' ')}`).join('; ')}`);
   if (adapter) {
     for (const { name, webgpu } of ours) console.log(`dispatches per step (webgpu): ${name} ${Math.round(webgpu!.dispatches)}`);
