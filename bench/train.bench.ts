@@ -20,7 +20,8 @@
  * On a machine without Node (a rented GPU box): bench/device/ carries a bundled copy there.
  */
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { adapterLine, findAdapter, sampleGpu, selectBackend, tf, webgpuDispatches, type GpuUtilization } from '../lib/backend';
 import { createModel, type NeuralModel } from '../lib/models';
@@ -153,6 +154,23 @@ function tcnShare(params: Record<string, unknown>): number {
   return macs((b) => [b.inner.steps, b.output.steps]) / macs(() => [T, T]);
 }
 
+/**
+ * The CPU, for telling runs on different hosts apart: the same bench moves by a third between
+ * two x86 hosts of this kind (PyTorch's kernels use AVX2 / AVX-512 with FMA; wasm SIMD is
+ * 128-bit without FMA).
+ */
+function cpuLine(): string {
+  let flags = '';
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '';
+    const has = new Set(line.split(/\s+/));
+    flags = ['avx512f', 'avx2', 'fma'].filter((f) => has.has(f)).join(', ');
+  } catch {
+    // not Linux: the model name only
+  }
+  return `${cpus()[0]?.model.trim() ?? 'unknown'}${flags ? ` (${flags})` : ''}`;
+}
+
 const cell = (x: number | undefined, width: number) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(0)).padStart(width);
 
 (async () => {
@@ -206,6 +224,7 @@ const cell = (x: number | undefined, width: number) => (x === undefined || !Numb
   const torchGpu = adapter && !adapter.software ? torchFigures('cuda') : 'no GPU adapter';
   const cores = availableParallelism();
   console.log(`gatebook train bench: T=${T} F=${F} batch ${BATCH} (shards of ≥ ${shardsOf(BATCH, counts.at(-1)!).at(-1)!.size} rows), ${STEPS} timed steps${ROUNDS > 1 ? ` × ${ROUNDS} rounds (medians)` : ''}, backend ${backend.name}, ${cores} cores, node ${process.version}`);
+  console.log(`  cpu: ${cpuLine()}`);
   console.log(`  pytorch cpu: ${typeof torch === 'object' ? `${torch.threads} threads (torch.get_num_threads; OMP_NUM_THREADS=${cores}, OPENBLAS_NUM_THREADS=1)` : torch}`);
   console.log(`  webgpu: ${adapter ? adapterLine(adapter) : search ? search.problem : 'left out (BENCH_WEBGPU=0)'}`);
   if (adapter && !adapter.software) console.log(`  pytorch cuda: ${typeof torchGpu === 'object' ? torchGpu.device : torchGpu}`);
