@@ -1,5 +1,5 @@
 import { tf } from './tf';
-import { gradientMatMul } from './wasmGradientMatMul';
+import { gradientMatMul, plainMatMul } from './wasmMatMul';
 import { transposeBlocks } from './wasmTranspose';
 
 /**
@@ -7,7 +7,9 @@ import { transposeBlocks } from './wasmTranspose';
  * - Slice / Unpack / SplitV as shipped copy the WHOLE input out of wasm memory on every
  *   call (readSync); these read it in place and copy only the slice.
  * - BatchMatMul / _FusedMatMul are fast (XNNPACK) only without transposes, yet every
- *   backward matMul transposes; these transpose explicitly first.
+ *   backward matMul transposes; these transpose explicitly first. A plain product of one
+ *   matrix each, a·b or aᵀ·b with n a multiple of 8, runs on gatebook's own SIMD kernels
+ *   (`wasmMatMul.ts`: faster than this XNNPACK build, and no packing of b on every call).
  * - Concat as shipped makes a typed-array view per row and input (1,024 for four [256, 64]
  *   blocks along the last axis); this moves the rows within wasm memory (copyWithin).
  * - Transpose of the last two axes (what every weight gradient xᵀ·dy needs) takes ~13 ms
@@ -58,7 +60,8 @@ export function speedUpWasm(): void {
   const identityOrig = original('Identity').kernelFunc as unknown as KernelFunc;
   replace('Identity', (args) => (args.inputs.x.dtype === 'string' ? identityOrig(args) : sharedIdentity(args)));
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
-    const matmul = original(name).kernelFunc as unknown as KernelFunc;
+    const stock = original(name).kernelFunc as unknown as KernelFunc;
+    const matmul: KernelFunc = (args) => simdMatMul(args) ?? stock(args);
     replace(name, (args) => untransposedMatMul(args, name === 'BatchMatMul' ? (a) => batchedMatMul(a, matmul) : matmul, transpose));
   }
   installed = true;
@@ -185,7 +188,7 @@ function splitV({ inputs: { x }, attrs, backend }: KernelArgs, slice: KernelFunc
 function untransposedMatMul(args: KernelArgs, matmul: KernelFunc, transpose: KernelFunc): TensorInfo {
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
   if (!transposeA && !transposeB) return matmul(args) as TensorInfo;
-  const gradient = weightGradient(args);
+  const gradient = simdMatMul(args); // aᵀ·b: no transpose needed
   if (gradient) return gradient;
   const temps: TensorInfo[] = [];
   const flip = (t: TensorInfo) => {
@@ -204,26 +207,29 @@ function untransposedMatMul(args: KernelArgs, matmul: KernelFunc, transpose: Ker
 }
 
 /**
- * aᵀ·b of one matrix each (a weight gradient xᵀ·dy: a [m, k], b [m, n], n a multiple of 8), a
- * plain product, by gatebook's SIMD kernel (`wasmGradientMatMul.ts`): no transpose of a and
- * no packing of b — XNNPACK packs a new right-hand side on every call, and for an LSTM
- * layer's hᵀ·dz that cost more than its multiply-adds ([7680, 64]ᵀ·[7680, 256]: 24 → 7.5 ms).
- * null for anything else.
+ * a·b and aᵀ·b of one matrix each (n a multiple of 8), plain products (no bias or activation),
+ * by gatebook's own SIMD kernels (`wasmMatMul.ts`), null for anything else. Measured
+ * against the XNNPACK build tfjs ships, on this kind of machine: a·b 16–21 GMAC/s where XNNPACK
+ * does 11–14 with b's packing cached ([7680, 64]·[64, 256] 11.0 → 6.6 ms; an LSTM step's
+ * [128, 64]·[64, 256] 0.26 → 0.11 ms); aᵀ·b (every weight gradient xᵀ·dy) needs no transpose
+ * of a and no packing of b — XNNPACK packs a new right-hand side on every call, and for an
+ * LSTM layer's hᵀ·dz that cost more than its multiply-adds ([7680, 64]ᵀ·[7680, 256]: 24 → 7.5 ms).
  */
-function weightGradient(args: KernelArgs): TensorInfo | null {
+function simdMatMul(args: KernelArgs): TensorInfo | null {
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
   const { a, b } = args.inputs;
-  if (!transposeA || transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== b.shape.length) return null;
+  if (transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== b.shape.length) return null;
   if (a.shape.slice(0, -2).some((d) => d !== 1) || b.shape.slice(0, -2).some((d) => d !== 1)) return null;
   if (Object.keys(args.inputs).length !== 2 || (args.attrs.activation ?? 'linear') !== 'linear') return null; // no bias or activation to apply
-  const [m, k] = a.shape.slice(-2);
-  const n = b.shape[b.shape.length - 1];
-  if (b.shape[b.shape.length - 2] !== m || n % 8 !== 0) return null;
+  const [rows, cols] = a.shape.slice(-2);
+  const [inner, n] = b.shape.slice(-2);
+  const [m, k] = transposeA ? [cols, rows] : [rows, cols];
+  if (inner !== (transposeA ? rows : cols) || n % 8 !== 0) return null;
   const { backend } = args;
-  const out = backend.makeOutput([...a.shape.slice(0, -2), k, n], 'float32');
+  const out = backend.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
   // byte offsets taken after makeOutput: allocating may grow (and move) wasm memory
   const at = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  if (gradientMatMul(at(a), at(b), at(out), m, k, n)) return out;
+  if (transposeA ? gradientMatMul(at(a), at(b), at(out), rows, cols, n) : plainMatMul(at(a), at(b), at(out), m, k, n)) return out;
   backend.disposeData(out.dataId);
   return null;
 }

@@ -10,7 +10,7 @@ function reference(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor
  * y + bias [out] with its own gradient: dy passes through, and the bias's gradient is onesᵀ·dy
  * (a column of ones, transposed), since a sum over axis 0 (what autograd emits for the
  * broadcast add) is slow on wasm. Written as a weight gradient aᵀ·b, it runs on wasm as one
- * streaming SIMD pass over dy (`backend/wasmGradientMatMul.ts`); as ones[1, n]·dy XNNPACK
+ * streaming SIMD pass over dy (`backend/wasmMatMul.ts`); as ones[1, n]·dy XNNPACK
  * packed all of dy first: 11.6 ms of an LSTM layer's 128-row step for [7680, 256].
  */
 const addBias = tf.customGrad(((y: tf.Tensor2D, bias: tf.Tensor1D) => ({

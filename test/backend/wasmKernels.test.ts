@@ -50,20 +50,24 @@ describe('wasm kernels (in-place slice, untransposed matMul) agree with the cpu 
     wasm.forEach((w, i) => w.forEach((v, j) => expect(v).toBeCloseTo(cpu[i][j], 3)));
   });
 
-  it('aᵀ·b of one matrix each (a weight gradient; SIMD tiles of 4 rows × 8 columns, rows of c past a multiple of 4 one at a time, rows of a and b in chunks of 128) equals the cpu backend', async () => {
+  it('a·b and aᵀ·b of one matrix each by gatebook\'s SIMD kernels (tiles of 4 rows × 8 columns, the rows past a multiple of 4 one at a time; aᵀ·b over chunks of 128 rows), and batched a·b with an unbatched b, equal the cpu backend', async () => {
     const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.2) * 2);
-    // [m, k]ᵀ·[m, n]: k at, under and past a multiple of 4; m under, at and past a chunk; n 8, 16, 264; and n 12 (not a multiple of 8: XNNPACK)
+    // [m, k]ᵀ·[m, n] and [m, k]·[k, n]: k and m at, under and past a multiple of 4; m under, at and past a chunk; n 8, 16, 264; n 12 (not a multiple of 8: XNNPACK)
     const shapes = [[1, 4, 8], [5, 1, 8], [37, 7, 16], [128, 12, 8], [300, 31, 264], [129, 64, 16], [40, 6, 12]];
     const ops = () => shapes.flatMap(([m, k, n]) => {
-      const a = tf.tensor2d(wave(m * k, 0.37), [m, k]), b = tf.tensor2d(wave(m * n, 1.13), [m, n]);
-      return [tf.matMul(a, b, true, false), tf.matMul(a.reshape([1, m, k]) as tf.Tensor3D, b.reshape([1, m, n]) as tf.Tensor3D, true, false)];
+      const a = tf.tensor2d(wave(m * k, 0.37), [m, k]), b = tf.tensor2d(wave(m * n, 1.13), [m, n]), w = tf.tensor2d(wave(k * n, 0.71), [k, n]);
+      return [
+        tf.matMul(a, b, true, false), tf.matMul(a.reshape([1, m, k]) as tf.Tensor3D, b.reshape([1, m, n]) as tf.Tensor3D, true, false),
+        tf.matMul(a, w), tf.matMul(a.reshape([1, m, k]) as tf.Tensor3D, w.reshape([1, k, n]) as tf.Tensor3D), tf.matMul(a.reshape([1, 1, m, k]) as tf.Tensor4D, w),
+      ];
     });
     const [wasm, cpu] = [await on('wasm', ops), await on('cpu', ops)];
-    expect(wasm.map((w) => w.length)).toEqual(shapes.flatMap(([, k, n]) => [k * n, k * n]));
+    expect(wasm.map((w) => w.length)).toEqual(shapes.flatMap(([m, k, n]) => [k * n, k * n, m * n, m * n, m * n]));
     let worst = 0;
     wasm.forEach((w, i) => w.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - cpu[i][j]) / (1 + Math.abs(cpu[i][j]))))));
     expect(worst).toBeLessThan(1e-5);
-    expect(Math.max(...cpu[8].map(Math.abs))).toBeGreaterThan(1); // the sums are not trivially small
+    expect(Math.max(...cpu[20].map(Math.abs))).toBeGreaterThan(1); // the sums are not trivially small
+    expect(Math.max(...cpu[22].map(Math.abs))).toBeGreaterThan(1);
   });
 
   it('batched matMul (one XNNPACK call per entry, or one call when b has no batch) and its gradients', async () => {
