@@ -8,7 +8,7 @@ import { transposeBlocks } from './wasmTranspose';
  *   call (readSync); these read it in place and copy only the slice.
  * - BatchMatMul / _FusedMatMul are fast (XNNPACK) only without transposes, yet every
  *   backward matMul transposes; these transpose explicitly first. A plain product of one
- *   matrix each, a·b or aᵀ·b with n a multiple of 8, runs on gatebook's own SIMD kernels
+ *   matrix each, a·b or aᵀ·b with n a multiple of 4, runs on gatebook's own SIMD kernels
  *   (`wasmMatMul.ts`: faster than this XNNPACK build, and no packing of b on every call).
  * - Concat as shipped makes a typed-array view per row and input (1,024 for four [256, 64]
  *   blocks along the last axis); this moves the rows within wasm memory (copyWithin).
@@ -207,7 +207,7 @@ function untransposedMatMul(args: KernelArgs, matmul: KernelFunc, transpose: Ker
 }
 
 /**
- * a·b and aᵀ·b of one matrix each (n a multiple of 8), plain products (no bias or activation),
+ * a·b and aᵀ·b of one matrix each (n a multiple of 4), plain products (no bias or activation),
  * by gatebook's own SIMD kernels (`wasmMatMul.ts`), null for anything else. Measured
  * against the XNNPACK build tfjs ships, on this kind of machine: a·b 16–21 GMAC/s where XNNPACK
  * does 11–14 with b's packing cached ([7680, 64]·[64, 256] 11.0 → 6.6 ms; an LSTM step's
@@ -224,7 +224,7 @@ function simdMatMul(args: KernelArgs): TensorInfo | null {
   const [rows, cols] = a.shape.slice(-2);
   const [inner, n] = b.shape.slice(-2);
   const [m, k] = transposeA ? [cols, rows] : [rows, cols];
-  if (inner !== (transposeA ? rows : cols) || n % 8 !== 0) return null;
+  if (inner !== (transposeA ? rows : cols) || n % 4 !== 0) return null;
   const { backend } = args;
   const out = backend.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
   // byte offsets taken after makeOutput: allocating may grow (and move) wasm memory
@@ -238,10 +238,11 @@ function simdMatMul(args: KernelArgs): TensorInfo | null {
 const PER_ENTRY_MIN = 4096;
 
 /**
- * An untransposed BatchMatMul with batch dimensions through XNNPACK: b without batch → a as
- * one [batch·m, k] matrix; equal batches → one matMul per entry (copied out, a fresh b each
- * time: XNNPACK caches a right-hand side's packing by tensor id). Broadcasting otherwise, and
- * small entries, go to the stock kernel.
+ * An untransposed BatchMatMul with batch dimensions: b without batch → a as one [batch·m, k]
+ * matrix; equal batches → gatebook's SIMD kernel on each entry in place (n a multiple of 4),
+ * else one XNNPACK matMul per entry (copied out, a fresh b each time: XNNPACK caches a
+ * right-hand side's packing by tensor id). Broadcasting otherwise, and small entries, go to
+ * the stock kernel.
  */
 function batchedMatMul(args: KernelArgs, matmul: KernelFunc): TensorInfo {
   const { a, b } = args.inputs;
@@ -256,7 +257,16 @@ function batchedMatMul(args: KernelArgs, matmul: KernelFunc): TensorInfo {
     const out = matmul({ ...args, inputs: { a: { ...a, shape: [1, batchA * m, k] }, b: { ...b, shape: [1, k, n] } } }) as TensorInfo;
     return { ...out, shape: outShape };
   }
-  if (batchB !== batchA || m * k * n < PER_ENTRY_MIN) return matmul(args) as TensorInfo;
+  if (batchB !== batchA) return matmul(args) as TensorInfo;
+  if (n % 4 === 0) {
+    // gatebook's SIMD kernel on each entry where it lies: no copies
+    const out = backend.makeOutput(outShape, 'float32');
+    const at = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset; // after makeOutput: memory may have moved
+    const [pa, pb, pc] = [at(a), at(b), at(out)];
+    for (let i = 0; i < batchA; i++) plainMatMul(pa + 4 * i * m * k, pb + 4 * i * k * n, pc + 4 * i * m * n, m, k, n);
+    return out;
+  }
+  if (m * k * n < PER_ENTRY_MIN) return matmul(args) as TensorInfo;
   const out = backend.makeOutput(outShape, 'float32');
   const aEntry = backend.makeOutput([1, m, k], 'float32');
   try {

@@ -50,10 +50,10 @@ describe('wasm kernels (in-place slice, untransposed matMul) agree with the cpu 
     wasm.forEach((w, i) => w.forEach((v, j) => expect(v).toBeCloseTo(cpu[i][j], 3)));
   });
 
-  it('a·b and aᵀ·b of one matrix each by gatebook\'s SIMD kernels (tiles of 4 rows × 8 columns, the rows past a multiple of 4 one at a time; aᵀ·b over chunks of 128 rows), and batched a·b with an unbatched b, equal the cpu backend', async () => {
+  it('a·b and aᵀ·b of one matrix each by gatebook\'s SIMD kernels (tiles of 4 rows × 8 columns, the rows past a multiple of 4 one at a time, the columns past a multiple of 8 four at a time; aᵀ·b over chunks of 128 rows), and batched a·b with an unbatched b, equal the cpu backend', async () => {
     const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.2) * 2);
-    // [m, k]ᵀ·[m, n] and [m, k]·[k, n]: k and m at, under and past a multiple of 4; m under, at and past a chunk; n 8, 16, 264; n 12 (not a multiple of 8: XNNPACK)
-    const shapes = [[1, 4, 8], [5, 1, 8], [37, 7, 16], [128, 12, 8], [300, 31, 264], [129, 64, 16], [40, 6, 12]];
+    // [m, k]ᵀ·[m, n] and [m, k]·[k, n]: k and m at, under and past a multiple of 4; m under, at and past a chunk; n 8, 16, 264, and 4, 12, 60 (a last tile 4 wide); n 6 (not a multiple of 4: XNNPACK)
+    const shapes = [[1, 4, 8], [5, 1, 8], [37, 7, 16], [128, 12, 8], [300, 31, 264], [129, 64, 16], [40, 6, 12], [9, 5, 4], [61, 16, 60], [10, 3, 6]];
     const ops = () => shapes.flatMap(([m, k, n]) => {
       const a = tf.tensor2d(wave(m * k, 0.37), [m, k]), b = tf.tensor2d(wave(m * n, 1.13), [m, n]), w = tf.tensor2d(wave(k * n, 0.71), [k, n]);
       return [
@@ -70,7 +70,7 @@ describe('wasm kernels (in-place slice, untransposed matMul) agree with the cpu 
     expect(Math.max(...cpu[22].map(Math.abs))).toBeGreaterThan(1);
   });
 
-  it('batched matMul (one XNNPACK call per entry, or one call when b has no batch) and its gradients', async () => {
+  it('batched matMul (gatebook\'s kernel on each entry in place, or an XNNPACK call per entry where n is not a multiple of 4, or one call when b has no batch) and its gradients', async () => {
     // entries of 20×16·16×20 = 6,400 multiply-adds: above the size where the stock loop is kept
     const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.2));
     const a = () => tf.tensor4d(wave(2 * 3 * 20 * 16, 1.31), [2, 3, 20, 16]);
@@ -79,7 +79,7 @@ describe('wasm kernels (in-place slice, untransposed matMul) agree with the cpu 
       const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p as tf.Tensor4D, q as tf.Tensor4D).square().sum())([a(), b()]);
       return [
         tf.matMul(a(), b()), tf.matMul(a(), a(), false, true), tf.matMul(b(), b(), true, false), tf.matMul(a(), b(), true, true),
-        tf.matMul(a(), tf.tensor2d(wave(16 * 20, 0.5), [16, 20])), da, db,
+        tf.matMul(a(), tf.tensor2d(wave(16 * 20, 0.5), [16, 20])), da, db, tf.matMul(a(), tf.tensor4d(wave(2 * 3 * 16 * 18, 0.29), [2, 3, 16, 18])),
       ];
     };
     const [wasm, cpu] = [await on('wasm', ops), await on('cpu', ops)];
