@@ -44,7 +44,7 @@ function option(name: string, fallback: number): number {
   const vars = [...net.variables.values()];
   const x = tf.randomNormal([rows, T, F], 0, 1, 'float32', 1) as tf.Tensor3D;
   const y = tf.tensor1d(Array.from({ length: rows }, (_, i) => i % 2));
-  const opt = tf.train.adam(1e-3);
+  const opt: tf.Optimizer = tf.train.adam(1e-3);
   const step = () => tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => weightedBce(net.forward(x, true), y), vars);
     opt.applyGradients(grads);
