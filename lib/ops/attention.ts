@@ -19,7 +19,8 @@ function reference(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number
 }
 
 // ---- wasm: the heads split and merged in one JavaScript pass each (no 4-D transposes), the
-// softmax's gradient in one pass, the products through XNNPACK (one call per entry).
+// softmax's gradient in one pass, the products through the wasm BatchMatMul (gatebook's kernel on
+// each entry in place: `backend/wasmKernels.ts`).
 
 /**
  * The heads' moves and the softmax gradient's rows in WebAssembly SIMD, for head widths and

@@ -5,8 +5,8 @@ import { wasmKernelContext, type TensorInfo, type WasmKernelContext } from './wa
 
 /**
  * The wasm kernel of `lstmSequence`: each direction's whole window walked in one call on the
- * wasm backend's memory, without a tfjs op per gate. Per step forward: one XNNPACK matMul
- * (h·R: the backend's own BatchMatMul kernel, called directly, R packed once a window), the
+ * wasm backend's memory, without a tfjs op per gate. Per step forward: one matMul (h·R: the
+ * backend's BatchMatMul kernel as gatebook registers it, called directly), the
  * step's projection added, one vectorized Sigmoid over all four gates (the g-gate doubled,
  * tanh(g) = 2σ(2g) − 1), the cell, one Sigmoid for tanh(c), h (σ(2c) kept for the way back).
  * Back: per step one loop for the pre-activation gradients and one matMul dz·Rᵀ. The loops

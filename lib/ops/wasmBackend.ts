@@ -5,7 +5,7 @@ export type { TensorInfo };
 
 /**
  * What gatebook's wasm kernels use of tfjs's wasm backend: outputs allocated in its memory,
- * views of a tensor's values there, and its own kernels (XNNPACK matMul, vectorized Sigmoid)
+ * views of a tensor's values there, and its own kernels (matMul, vectorized Sigmoid)
  * called directly, without the engine's per-op bookkeeping. A view is taken when it is used:
  * allocating may grow (and move) wasm memory.
  */
@@ -17,7 +17,7 @@ export interface WasmKernelContext {
   /** where those values start, in bytes (stable when memory grows): what gatebook's WebAssembly takes */
   address(t: TensorInfo | tf.Tensor): number;
   free(...t: Array<TensorInfo | null>): void;
-  /** a · b of rank-3 [1, m, k] · [1, k, n] (XNNPACK; it caches b's packing by tensor) */
+  /** a · b of rank-3 [1, m, k] · [1, k, n] (the backend's BatchMatMul as gatebook registers it: `backend/wasmMatMul.ts` for n a multiple of 4) */
   matMul(a: TensorInfo, b: TensorInfo): TensorInfo;
   sigmoid(x: TensorInfo): TensorInfo;
   /** an output as the engine's tensor (the caller's result) */
