@@ -164,36 +164,61 @@ function layerNormLoops(d: number): LayerNormLoops | null {
   return wasmModule<LayerNormLoops>('gatebook_layer_norm', loopsText);
 }
 
+/** The forward pass in JavaScript (a width not a multiple of 4): y, x̂ and each row's 1/σ, summing in doubles. */
+function forwardRows(X: Float32Array, G: Float32Array, B: Float32Array, Y: Float32Array, XH: Float32Array, R: Float32Array, rows: number, d: number): void {
+  for (let row = 0, at = 0; row < rows; row++, at += d) {
+    let sum = 0;
+    for (let k = 0; k < d; k++) sum += X[at + k];
+    const mean = sum / d;
+    let sq = 0;
+    for (let k = 0; k < d; k++) sq += (X[at + k] - mean) ** 2;
+    const r = 1 / Math.sqrt(sq / d + 1e-5);
+    R[row] = r;
+    for (let k = 0; k < d; k++) {
+      const h = (X[at + k] - mean) * r;
+      XH[at + k] = h;
+      Y[at + k] = h * G[k] + B[k];
+    }
+  }
+}
+
+/** The backward pass in JavaScript: dx row by row, and the gain's and bias's gradients into DGAIN and DBIAS. */
+function backwardRows(DY: Float32Array, XH: Float32Array, R: Float32Array, G: Float32Array, DX: Float32Array, DGAIN: Float32Array, DBIAS: Float32Array, rows: number, d: number): void {
+  const gainSum = new Float64Array(d), biasSum = new Float64Array(d);
+  for (let row = 0, at = 0; row < rows; row++, at += d) {
+    let m1 = 0, m2 = 0;
+    for (let k = 0; k < d; k++) {
+      const gdy = DY[at + k] * G[k];
+      m1 += gdy;
+      m2 += gdy * XH[at + k];
+      gainSum[k] += DY[at + k] * XH[at + k];
+      biasSum[k] += DY[at + k];
+    }
+    m1 /= d;
+    m2 /= d;
+    const r = R[row];
+    for (let k = 0; k < d; k++) DX[at + k] = r * (DY[at + k] * G[k] - m1 - XH[at + k] * m2);
+  }
+  DGAIN.set(gainSum);
+  DBIAS.set(biasSum);
+}
+
 /*
- * The wasm kernel: one pass over the backend's memory each way (the SIMD passes above, or the
- * JavaScript ones here for a width not a multiple of 4). Forward writes y
- * and keeps x̂ and each row's 1/σ; backward computes dx = (1/σ)·(g·dy − mean(g·dy) −
- * x̂·mean(g·dy·x̂)) row by row while summing the gain's (dy·x̂) and the bias's (dy) gradients.
+ * The wasm kernel: one pass over the backend's memory each way (the SIMD passes, or the
+ * JavaScript ones for a width not a multiple of 4). Forward writes y and keeps x̂ and each
+ * row's 1/σ; backward computes dx = (1/σ)·(g·dy − mean(g·dy) − x̂·mean(g·dy·x̂)) row by row
+ * while summing the gain's (dy·x̂) and the bias's (dy) gradients.
  * The plain ops run ~9 wasm kernels forward and ~20 back, each a pass over [b, t, d].
  */
 function wasm(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D {
   const [b, t, d] = x.shape;
   const rows = b * t;
+  const loops = layerNormLoops(d);
   const body = (xx: tf.Tensor3D, g: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
     const c = wasmKernelContext();
     const [y, xhat, rstd] = [c.output([b, t, d]), c.output([rows, d]), c.output([rows])];
-    const X = c.heap(xx), G = c.heap(g), B = c.heap(beta), Y = c.heap(y), XH = c.heap(xhat), R = c.heap(rstd);
-    const loops = layerNormLoops(d);
     if (loops) loops.forward(c.address(xx), c.address(g), c.address(beta), c.address(y), c.address(xhat), c.address(rstd), rows, d);
-    else for (let row = 0, at = 0; row < rows; row++, at += d) {
-      let sum = 0;
-      for (let k = 0; k < d; k++) sum += X[at + k];
-      const mean = sum / d;
-      let sq = 0;
-      for (let k = 0; k < d; k++) sq += (X[at + k] - mean) ** 2;
-      const r = 1 / Math.sqrt(sq / d + 1e-5);
-      R[row] = r;
-      for (let k = 0; k < d; k++) {
-        const h = (X[at + k] - mean) * r;
-        XH[at + k] = h;
-        Y[at + k] = h * G[k] + B[k];
-      }
-    }
+    else forwardRows(c.heap(xx), c.heap(g), c.heap(beta), c.heap(y), c.heap(xhat), c.heap(rstd), rows, d);
     const saved = [c.tensor(xhat), c.tensor(rstd)];
     save([...saved, g]);
     tf.dispose(saved); // kept by save until the backward pass
@@ -201,30 +226,13 @@ function wasm(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D
       value: c.tensor<tf.Tensor3D>(y),
       gradFunc: (dy: tf.Tensor, [sxhat, srstd, sg]: tf.Tensor[]) => {
         const [dx, dGain, dBias] = [c.output([b, t, d]), c.output([d]), c.output([d])];
-        const DY = c.heap(dy), XH2 = c.heap(sxhat), R2 = c.heap(srstd), G2 = c.heap(sg), DX = c.heap(dx);
         if (loops) {
           c.heap(dGain).fill(0);
           c.heap(dBias).fill(0);
           loops.backward(c.address(dy), c.address(sxhat), c.address(srstd), c.address(sg), c.address(dx), c.address(dGain), c.address(dBias), rows, d);
-          return [c.tensor(dx), c.tensor(dGain), c.tensor(dBias)];
+        } else {
+          backwardRows(c.heap(dy), c.heap(sxhat), c.heap(srstd), c.heap(sg), c.heap(dx), c.heap(dGain), c.heap(dBias), rows, d);
         }
-        const gainSum = new Float64Array(d), biasSum = new Float64Array(d);
-        for (let row = 0, at = 0; row < rows; row++, at += d) {
-          let m1 = 0, m2 = 0;
-          for (let k = 0; k < d; k++) {
-            const gdy = DY[at + k] * G2[k];
-            m1 += gdy;
-            m2 += gdy * XH2[at + k];
-            gainSum[k] += DY[at + k] * XH2[at + k];
-            biasSum[k] += DY[at + k];
-          }
-          m1 /= d;
-          m2 /= d;
-          const r = R2[row];
-          for (let k = 0; k < d; k++) DX[at + k] = r * (DY[at + k] * G2[k] - m1 - XH2[at + k] * m2);
-        }
-        c.heap(dGain).set(gainSum);
-        c.heap(dBias).set(biasSum);
         return [c.tensor(dx), c.tensor(dGain), c.tensor(dBias)];
       },
     };
