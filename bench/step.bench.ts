@@ -6,19 +6,13 @@
  * entry each — the matMuls inside them are not listed apart).
  *
  * Run: npm run bench:step -- lstm|bilstm|tcn|transformer [--rows 128] [--steps 15] [--kernels]
+ *   (the first of the bench's models whose name starts with the word: `bench/models.ts`)
  * For a function-level profile: node --cpu-prof --import tsx bench/step.bench.ts lstm
  */
 import { selectBackend, tf } from '../lib/backend';
 import { createModel, type NeuralModel } from '../lib/models';
 import { weightedBce } from '../lib/train/loss';
-
-const T = 60, F = 31;
-const MODELS: Record<string, [string, Record<string, unknown>]> = {
-  lstm: ['lstm', { layers: 2, units: 64, dropout: 0.2 }],
-  bilstm: ['lstm', { layers: 1, units: 64, bidirectional: true, dropout: 0.2 }],
-  tcn: ['tcn', {}],
-  transformer: ['transformer', {}],
-};
+import { F, MODELS, T } from './models';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
@@ -32,14 +26,15 @@ function option(name: string, fallback: number): number {
 }
 
 (async () => {
-  const name = process.argv[2];
-  if (!name || !(name in MODELS)) {
-    console.error(`usage: npm run bench:step -- ${Object.keys(MODELS).join('|')} [--rows 128] [--steps 15] [--kernels]`);
+  const word = process.argv[2];
+  const model = word ? MODELS.find(([name]) => name.startsWith(`${word} `)) : undefined;
+  if (!model) {
+    console.error(`usage: npm run bench:step -- ${[...new Set(MODELS.map(([name]) => name.split(' ')[0]))].join('|')} [--rows 128] [--steps 15] [--kernels]`);
     process.exit(2);
   }
+  const [name, family, params] = model;
   const rows = option('--rows', 128), steps = option('--steps', 15);
   await selectBackend('wasm');
-  const [family, params] = MODELS[name];
   const net = (createModel(family, params) as NeuralModel<Record<string, unknown>>).buildNet(F, T, 1);
   const vars = [...net.variables.values()];
   const x = tf.randomNormal([rows, T, F], 0, 1, 'float32', 1) as tf.Tensor3D;

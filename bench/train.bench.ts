@@ -26,23 +26,15 @@ import { join } from 'node:path';
 import { adapterLine, findAdapter, sampleGpu, selectBackend, tf, webgpuDispatches, type GpuUtilization } from '../lib/backend';
 import { createModel, type NeuralModel } from '../lib/models';
 import { tcnSteps, TcnParams } from '../lib/models/tcn';
+import { F, MODELS, T } from './models';
 import { adam } from '../lib/ops/adam';
 import { DataParallel, deferredStep, readEvery, shardsOf, trainingStep } from '../lib/train';
 import { shardGradients, shardLoss } from '../lib/train/classification';
 import type { WindowSource } from '../lib/tensors/windows';
 import { Random } from '../lib/util/random';
 
-const T = 60, F = 31, BATCH = 256;
+const BATCH = 256;
 const STEPS = Number(process.env.BENCH_STEPS ?? 3);
-
-const MODELS: Array<[string, string, Record<string, unknown>]> = [
-  ['lstm 2x64', 'lstm', { layers: 2, units: 64, dropout: 0.2 }],
-  ['bilstm 64', 'lstm', { layers: 1, units: 64, bidirectional: true, dropout: 0.2 }],
-  ['tcn 32x[1,2,4,8]', 'tcn', {}],
-  // the same without dropout on both sides: PyTorch's dropout costs ~9 ns a value on this kind of build (Debian's, no MKL), more than its convolutions
-  ['tcn 32x[1,2,4,8] no dropout', 'tcn', { dropout: 0 }],
-  ['transformer 2x4x64', 'transformer', {}],
-];
 
 function workerCounts(): number[] {
   const at = process.argv.indexOf('--workers');
