@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { tf } from './tf';
 import { GatebookError } from '../util/errors';
 import { packageRoot } from '../util/packageRoot';
+import { spaceDawnPolls } from './dawnPolling';
 
 export type DawnBackend = 'vulkan' | 'opengles';
 
@@ -61,6 +62,7 @@ export function webgpuAdapter(): WebGpuAdapterInfo | null {
 
 function loadDawn(): DawnModule {
   if (!dawn) {
+    spaceDawnPolls(); // Dawn polls with setImmediate while a read is pending: ~150,000 times a second otherwise
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     dawn = require('webgpu') as DawnModule;
     Object.assign(globalThis, dawn.globals); // GPUBufferUsage, GPUMapMode, … : tfjs's backend reads them as globals
