@@ -41,13 +41,13 @@ export function spaceDawnPolls(): void {
   const immediate = globalThis.setImmediate;
   let waitStarted = -Infinity, lastPoll = -Infinity;
   const spaced = function setImmediate(this: unknown, callback: (...args: unknown[]) => void, ...args: unknown[]) {
-    if (!isDawnPoll(callback)) return immediate.call(this, callback as never, ...args);
+    if (!isDawnPoll(callback)) return Reflect.apply(immediate, this, [callback, ...args]) as NodeJS.Immediate;
     const now = performance.now();
     if (now - lastPoll > NEW_WAIT_MS) waitStarted = now;
     lastPoll = now;
     if (now - waitStarted < IMMEDIATE_MS) {
       counts.immediate++;
-      return immediate(callback, ...args);
+      return Reflect.apply(immediate, undefined, [callback, ...args]) as NodeJS.Immediate;
     }
     counts.spaced++;
     setTimeout(callback, 0, ...args);
