@@ -1,16 +1,27 @@
 /**
- * One model's training step on one thread of the wasm backend, for finding where its time
- * goes (what `npm run bench:train` times over worker threads): milliseconds per step
- * (gradients and Adam, 128 rows by default, T = 60, F = 31, the bench's models) and, with
- * --kernels, the engine's kernels by time for one step (gatebook's fused kernels show as one
- * entry each — the matMuls inside them are not listed apart).
+ * One model's training step, for finding where its time goes (what `npm run bench:train` times
+ * over worker threads or on the GPU): milliseconds per step (gradients and Adam, 128 rows by
+ * default, T = 60, F = 31, the bench's models).
  *
- * Run: npm run bench:step -- lstm|bilstm|tcn|transformer [--rows 128] [--steps 15] [--kernels]
+ * - `--backend wasm` (default): one thread of the wasm backend; with --kernels, the engine's
+ *   kernels by time for one step (gatebook's fused kernels show as one entry each).
+ * - `--backend webgpu`: the training loop's step on webgpu (the loss kept on the device and read
+ *   every GATEBOOK_READ_EVERY steps, as the loop does), split into the main thread's recording
+ *   of the steps (JavaScript, tfjs, Dawn's calls) and the wait for the GPU at each read, with
+ *   the dispatches per step. A software adapter (lavapipe) is used and named.
+ * - `--profile`: the main thread's functions by self time per step over the timed steps (an
+ *   in-process CPU profile; startup and warm-up left out) — on a GPU box, what bounds the step.
+ *
+ * Run: npm run bench:step -- lstm|bilstm|tcn|transformer [--backend wasm|webgpu] [--rows 128]
+ *        [--steps 15] [--kernels] [--profile]
  *   (the first of the bench's models whose name starts with the word: `bench/models.ts`)
- * For a function-level profile: node --cpu-prof --import tsx bench/step.bench.ts lstm
  */
-import { selectBackend, tf } from '../lib/backend';
+import { Session } from 'node:inspector/promises';
+import { basename } from 'node:path';
+import { adapterLine, selectBackend, tf, webgpuAdapter, webgpuDispatches } from '../lib/backend';
 import { createModel, type NeuralModel } from '../lib/models';
+import { adam } from '../lib/ops/adam';
+import { deferredStep, readEvery } from '../lib/train';
 import { weightedBce } from '../lib/train/loss';
 import { F, MODELS, T } from './models';
 
@@ -25,39 +36,110 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+
+/** The main thread's functions by self time (ms per step), the `top` largest, idle left out. */
+function selfTimes(profile: { nodes: ProfileNode[]; samples?: number[]; timeDeltas?: number[] }, steps: number, top: number): string[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const parent = new Map(profile.nodes.flatMap((n) => (n.children ?? []).map((c) => [c, n.id] as const)));
+  const profiling = (id: number | undefined): boolean => id !== undefined && (byId.get(id)!.url === 'node:inspector' || profiling(parent.get(id)));
+  const self = new Map<string, number>();
+  let busy = 0;
+  (profile.samples ?? []).forEach((id, i) => {
+    const frame = byId.get(id)!;
+    if (frame.functionName === '(idle)' || profiling(id)) return; // idle, or the profiler's own stop
+    const where = (f: ProfileNode['callFrame']) => `${f.functionName || '(anonymous)'} ${basename(f.url)}:${f.lineNumber + 1}`;
+    const caller = parent.has(id) ? byId.get(parent.get(id)!)! : null;
+    // a native function (Dawn's calls, V8's builtins) is named by the JavaScript that called it
+    const key = frame.url ? where(frame) : frame.functionName.startsWith('(') || !caller?.url ? frame.functionName || '(native)' : `native call in ${where(caller)}`;
+    const us = profile.timeDeltas?.[i] ?? 0;
+    self.set(key, (self.get(key) ?? 0) + us);
+    busy += us;
+  });
+  return [
+    `  main thread busy ${(busy / 1000 / steps).toFixed(2)} ms a step; by function (self time, ms a step):`,
+    ...[...self].sort((a, b) => b[1] - a[1]).slice(0, top).map(([key, us]) => `  ${(us / 1000 / steps).toFixed(2).padStart(8)}  ${key}`),
+  ];
+}
+
 (async () => {
   const word = process.argv[2];
   const model = word ? MODELS.find(([name]) => name.startsWith(`${word} `)) : undefined;
-  if (!model) {
-    console.error(`usage: npm run bench:step -- ${[...new Set(MODELS.map(([name]) => name.split(' ')[0]))].join('|')} [--rows 128] [--steps 15] [--kernels]`);
+  const at = process.argv.indexOf('--backend');
+  const backend = at < 0 ? 'wasm' : process.argv[at + 1];
+  if (!model || (backend !== 'wasm' && backend !== 'webgpu') || (backend === 'webgpu' && process.argv.includes('--kernels'))) {
+    console.error(`usage: npm run bench:step -- ${[...new Set(MODELS.map(([name]) => name.split(' ')[0]))].join('|')} [--backend wasm|webgpu] [--rows 128] [--steps 15] [--kernels] [--profile]\n  (--kernels: wasm only)`);
     process.exit(2);
   }
   const [name, family, params] = model;
-  const rows = option('--rows', 128), steps = option('--steps', 15);
-  await selectBackend('wasm');
+  const rows = option('--rows', 128), steps = option('--steps', backend === 'webgpu' ? 30 : 15);
+  await selectBackend(backend);
   const net = (createModel(family, params) as NeuralModel<Record<string, unknown>>).buildNet(F, T, 1);
   const vars = [...net.variables.values()];
   const x = tf.randomNormal([rows, T, F], 0, 1, 'float32', 1) as tf.Tensor3D;
   const y = tf.tensor1d(Array.from({ length: rows }, (_, i) => i % 2));
-  const opt: tf.Optimizer = tf.train.adam(1e-3);
-  const step = () => tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => weightedBce(net.forward(x, true), y), vars);
-    opt.applyGradients(grads);
-    return value.dataSync()[0];
-  });
-  for (let i = 0; i < 3; i++) step(); // warm-up: the JIT, the wasm modules
+  const loss = () => weightedBce(net.forward(x, true), y);
+
+  let recording = 0, waiting = 0;
+  let step: () => Promise<void>;
+  if (backend === 'webgpu') {
+    // the loop's step: clipped Adam with the loss and norm left on the device, read every k steps
+    const opt = adam(1e-3), every = readEvery(), pending: tf.Tensor[] = [];
+    step = async () => {
+      const started = performance.now();
+      pending.push(deferredStep(vars, opt, { size: rows, loss }, 1));
+      recording += performance.now() - started;
+      if (pending.length >= every) {
+        const all = tf.concat(pending.splice(0));
+        const reading = performance.now();
+        await all.data();
+        waiting += performance.now() - reading;
+        tf.dispose(all);
+      }
+    };
+  } else {
+    const opt: tf.Optimizer = tf.train.adam(1e-3);
+    step = async () => void tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(loss, vars);
+      opt.applyGradients(grads);
+      return value.dataSync()[0];
+    });
+  }
+  const every = backend === 'webgpu' ? readEvery() : 1;
+  const timed = Math.ceil(steps / every) * every; // whole read cycles
+  for (let i = 0; i < Math.max(3, every); i++) await step(); // warm-up: the JIT, wasm modules, pipelines
+  const session = process.argv.includes('--profile') ? new Session() : null;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+  }
+  recording = 0;
+  waiting = 0;
+  const dispatched = webgpuDispatches();
   const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
+  for (let i = 0; i < timed; i++) {
     const started = performance.now();
-    step();
+    await step();
     times.push(performance.now() - started);
   }
-  times.sort((a, b) => a - b);
-  console.log(`${name}, ${rows} rows, one thread (wasm): median ${times[steps >> 1].toFixed(1)} ms a step, fastest ${times[0].toFixed(1)} ms (${steps} steps)`);
+  const profile = session ? (await session.post('Profiler.stop')).profile : null;
+  const total = times.reduce((a, b) => a + b, 0);
+  if (backend === 'webgpu') {
+    const adapter = webgpuAdapter();
+    console.log(`${name}, ${rows} rows, webgpu on ${adapter ? adapterLine(adapter) : '?'}: ${(total / timed).toFixed(2)} ms a step (${timed} steps, the loss read every ${every}): ` +
+      `recording ${(recording / timed).toFixed(2)} ms, waiting for the GPU ${(waiting / timed).toFixed(2)} ms; ${((webgpuDispatches() - dispatched) / timed).toFixed(0)} dispatches a step, ` +
+      `${((1000 * recording) / (webgpuDispatches() - dispatched)).toFixed(0)} µs of recording a dispatch; ${Math.round((rows * timed) / (total / 1000))} samples/s`);
+  } else {
+    times.sort((a, b) => a - b);
+    console.log(`${name}, ${rows} rows, one thread (wasm): median ${times[timed >> 1].toFixed(1)} ms a step, fastest ${times[0].toFixed(1)} ms (${timed} steps)`);
+  }
+  if (profile) for (const line of selfTimes(profile, timed, 25)) console.log(line);
   if (process.argv.includes('--kernels')) {
-    const profile = await tf.profile(() => void step());
+    const kernels = await tf.profile(() => void step());
     const byName = new Map<string, { ms: number; calls: number }>();
-    for (const k of profile.kernels) {
+    for (const k of kernels.kernels) {
       const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
       entry.ms += Number(k.kernelTimeMs);
       entry.calls++;

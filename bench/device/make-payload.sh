@@ -11,7 +11,7 @@ W="$(mktemp -d)"; trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/p/bin" "$W/p/debs" "$W/npm" "$DEST"
 cp "$(command -v node)" "$W/p/bin/node"
 cd "$ROOT"
-for entry in bench/train.bench.ts:train.bench.js lib/models/trainingWorker.ts:trainingWorker.js bench/device/check.ts:check.js; do
+for entry in bench/train.bench.ts:train.bench.js bench/step.bench.ts:step.js lib/models/trainingWorker.ts:trainingWorker.js bench/device/check.ts:check.js; do
   npx esbuild "${entry%%:*}" --bundle --platform=node --target=node20 --outfile="$W/p/${entry##*:}" \
     --external:@tensorflow/* --external:webgpu --external:nodejs-polars --log-level=warning
 done
