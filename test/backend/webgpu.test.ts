@@ -143,27 +143,58 @@ describe('webgpu backend on lavapipe', () => {
     }
   }
 
-  it('Adam in three WGSL dispatches a variable gives tfjs Adam\'s weights and state on cpu (a learning-rate change included)', async () => {
-    const steps = async (backend: 'cpu' | 'webgpu') => {
-      await selectBackend(backend);
-      const vars = [tf.variable(tf.tensor2d(wave(6 * 5, 0.7, 1), [6, 5]), true, `w_${backend}`), tf.variable(tf.tensor1d(wave(5, 1.9, 0.1)), true, `b_${backend}`)];
-      const opt = backend === 'cpu' ? tf.train.adam(0.01) : adam(0.01);
-      const before = webgpuDispatches();
-      for (let k = 0; k < 4; k++) {
-        if (k === 2) (opt as unknown as { learningRate: number }).learningRate = 0.003;
-        tf.tidy(() => opt.applyGradients({ [vars[0].name]: tf.tensor2d(wave(30, 0.3 + k, 2), [6, 5]), [vars[1].name]: tf.tensor1d(wave(5, 1.1 + k, 0.5)) }));
+  /**
+   * Four Adam steps of two variables (a learning-rate change after two) on `backend`; the
+   * weights and optimizer state after them. `hold`: a clone of the first variable is taken
+   * before the third step and held (it shares the variable's buffer), and the second variable
+   * is read after each step (tfjs keeps what it read on the CPU).
+   */
+  const adamSteps = async (backend: 'cpu' | 'webgpu', hold: boolean) => {
+    await selectBackend(backend);
+    const vars = [tf.variable(tf.tensor2d(wave(6 * 5, 0.7, 1), [6, 5]), true, `w_${backend}_${hold}`), tf.variable(tf.tensor1d(wave(5, 1.9, 0.1)), true, `b_${backend}_${hold}`)];
+    const opt = backend === 'cpu' ? tf.train.adam(0.01) : adam(0.01);
+    const before = webgpuDispatches();
+    const seen: Float32Array[] = [];
+    let held: { tensor: tf.Tensor; values: Float32Array } | null = null;
+    for (let k = 0; k < 4; k++) {
+      if (k === 2) (opt as unknown as { learningRate: number }).learningRate = 0.003;
+      if (k === 2 && hold) {
+        const tensor = vars[0].clone();
+        held = { tensor, values: Float32Array.from(await tensor.data()) };
       }
-      const dispatches = webgpuDispatches() - before;
-      const state = await Promise.all([...vars, ...(await opt.getWeights()).map((w) => w.tensor)].map(async (t) => Float32Array.from(await t.data())));
-      tf.dispose(vars);
-      opt.dispose();
-      return { state, dispatches };
-    };
-    const cpu = await steps('cpu');
-    const gpu = await steps('webgpu');
+      tf.tidy(() => opt.applyGradients({ [vars[0].name]: tf.tensor2d(wave(30, 0.3 + k, 2), [6, 5]), [vars[1].name]: tf.tensor1d(wave(5, 1.1 + k, 0.5)) }));
+      if (hold) seen.push(Float32Array.from(await vars[1].data()));
+    }
+    const dispatches = webgpuDispatches() - before;
+    const state = await Promise.all([...vars, ...(await opt.getWeights()).map((w) => w.tensor)].map(async (t) => Float32Array.from(await t.data())));
+    const heldAfter = held ? { before: held.values, after: Float32Array.from(await held.tensor.data()) } : null;
+    tf.dispose([...vars, ...(held ? [held.tensor] : [])]);
+    opt.dispose();
+    return { state, dispatches, seen, held: heldAfter };
+  };
+
+  it('Adam in one WGSL dispatch a variable (in place) gives tfjs Adam\'s weights and state on cpu (a learning-rate change included)', async () => {
+    const cpu = await adamSteps('cpu', false);
+    const gpu = await adamSteps('webgpu', false);
     expect(gpu.state).toHaveLength(cpu.state.length); // weights, the iteration count, m and v of each
     gpu.state.forEach((g, k) => expect(relativeError(g, cpu.state[k]), `state ${k}`).toBeLessThan(1e-5));
-    expect(gpu.dispatches).toBeLessThanOrEqual(4 * 2 * 3 + 4 * 4); // 3 per variable a step, plus the bias corrections
+    // the first step copies (each variable still shares its buffer with the tensor it was made from), then 1 a
+    // variable; and 1 a step for the bias corrections
+    expect(gpu.dispatches).toBe(2 * 3 + 3 * 2 * 1 + 4);
+  });
+
+  it('Adam never writes a buffer another tensor sees, and a value read before a step is not served stale after it', async () => {
+    const cpu = await adamSteps('cpu', true);
+    const gpu = await adamSteps('webgpu', true);
+    gpu.state.forEach((g, k) => expect(relativeError(g, cpu.state[k]), `state ${k}`).toBeLessThan(1e-5));
+    // the clone taken before the third step still holds the values it had then
+    expect(relativeError(gpu.held!.after, gpu.held!.before)).toBe(0);
+    expect(relativeError(gpu.state[0], gpu.held!.before)).toBeGreaterThan(1e-4); // while the variable moved on
+    // the second variable, read after every step, shows each step's new values
+    gpu.seen.forEach((values, k) => expect(relativeError(values, cpu.seen[k]), `step ${k}`).toBeLessThan(1e-5));
+    expect(new Set(gpu.seen.map((v) => v.join())).size).toBe(4);
+    // the held variable's third step took the copying path: 2 dispatches more than in place
+    expect(gpu.dispatches).toBe(2 * 3 + 3 * 2 * 1 + 4 + 2);
   });
 
   it('layer norm\'s WGSL kernels (1 dispatch forward, 4 back) equal the plain ops on cpu within 1e-5', async () => {

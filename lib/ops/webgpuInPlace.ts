@@ -1,0 +1,140 @@
+import { tf } from '../backend/tf';
+
+/**
+ * A WGSL kernel that writes several tensors in place, recorded into tfjs's webgpu command stream.
+ *
+ * tfjs's programs (`webgpuProgram.ts`) write one new output each, so an update of k tensors
+ * (Adam's first moment, second moment and value) is k dispatches. This records one dispatch
+ * that binds the `written` tensors' own buffers read-write, next to tfjs's own dispatches: the
+ * same compute pass, the same batching into submits (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE), every
+ * bound tensor kept from the buffer pool until its submit (as tfjs keeps its own). WebGPU orders
+ * dispatches, so the tensors read earlier in the step read the values from before.
+ *
+ * Writing in place is only right where no other tensor sees the buffer: `writableInPlace` says
+ * whether a tensor owns its buffer alone (tfjs shares a buffer between a tensor and its clones
+ * and reshapes; such a tensor is left to the caller's copying path). A copy of the values tfjs
+ * cached on the CPU by an earlier read is dropped. Tied to tfjs 4.22's backend internals
+ * (tensorMap, the command encoder and pass, commandQueueOwnedIds): `inPlaceAvailable` is false
+ * where they are missing or while tfjs times its kernels (tf.profile), and callers fall back.
+ */
+export interface InPlaceKernel {
+  /** names the pipeline in the cache: the same key, the same code */
+  key: string;
+  /** storage arrays of f32 written in place, in the order of `written` */
+  written: string[];
+  /** storage arrays of f32 only read, in the order of `read` */
+  read: string[];
+  /** uniform fields, 4 bytes each, e.g. ['size : i32', 'lr : f32'] (their values go to `runInPlace`) */
+  uniforms: string[];
+  /** WGSL defining `fn main(index : i32)`, run once for each index below `threads` */
+  main: string;
+}
+
+interface TensorData { resource?: unknown; refCount: number; values?: unknown; external?: boolean }
+interface GpuPass { setPipeline(p: unknown): void; setBindGroup(i: number, g: unknown): void; dispatchWorkgroups(x: number, y?: number, z?: number): void }
+interface GpuDevice {
+  createShaderModule(d: { code: string }): unknown;
+  createComputePipeline(d: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): { getBindGroupLayout(i: number): unknown };
+  createBindGroup(d: { layout: unknown; entries: Array<{ binding: number; resource: { buffer: unknown; offset?: number; size?: number } }> }): unknown;
+  queue: { writeBuffer(b: unknown, offset: number, data: ArrayBuffer, dataOffset: number, size: number): void };
+  limits: { maxComputeWorkgroupsPerDimension: number };
+}
+interface WebGpuInternals {
+  device: GpuDevice;
+  tensorMap: { get(id: object): TensorData | undefined };
+  commandEncoder: { beginComputePass(d: object): GpuPass } | null;
+  computePassEncoder: GpuPass | null;
+  commandQueueOwnedIds: WeakSet<object>;
+  uniformPendingDisposal: unknown[];
+  bufferManager: { acquireBuffer(size: number, usage: number): unknown };
+  dispatchCountInPass: number;
+  activeTimers: unknown;
+  uploadToGPU(id: object): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+}
+
+const WORKGROUP = 64;
+const pipelines = new WeakMap<object, Map<string, { getBindGroupLayout(i: number): unknown }>>();
+
+function internals(): WebGpuInternals | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  const b = tf.backend() as unknown as Partial<WebGpuInternals>;
+  const complete = b.device && b.tensorMap && b.commandQueueOwnedIds && b.uniformPendingDisposal && b.bufferManager &&
+    typeof b.ensureCommandEncoderReady === 'function' && typeof b.endComputePassEncoder === 'function' && typeof b.submitQueue === 'function' && typeof b.uploadToGPU === 'function';
+  return complete && b.activeTimers == null ? (b as WebGpuInternals) : null;
+}
+
+/** The active backend is webgpu with the internals this needs (and not timing its kernels). */
+export function inPlaceAvailable(): boolean {
+  return internals() !== null;
+}
+
+/** `t` is on the GPU in a buffer of its own: no clone or reshape shares it, it is not the user's buffer. */
+export function writableInPlace(t: tf.Tensor): boolean {
+  const data = internals()?.tensorMap.get(t.dataId);
+  return Boolean(data && data.resource && data.refCount === 1 && !data.external && t.dtype === 'float32');
+}
+
+function shader(kernel: InPlaceKernel): string {
+  const arrays = [
+    ...kernel.written.map((name, i) => `@group(0) @binding(${i}) var<storage, read_write> ${name} : array<f32>;`),
+    ...kernel.read.map((name, i) => `@group(0) @binding(${kernel.written.length + i}) var<storage, read> ${name} : array<f32>;`),
+  ];
+  const fields = [...kernel.uniforms, ...Array.from({ length: (4 - (kernel.uniforms.length % 4)) % 4 }, (_, i) => `_pad${i} : i32`)];
+  return `${arrays.join('\n')}
+struct Uniforms { ${fields.join(', ')}, };
+@group(0) @binding(${kernel.written.length + kernel.read.length}) var<uniform> uniforms : Uniforms;
+${kernel.main}
+@compute @workgroup_size(${WORKGROUP})
+fn _start(@builtin(global_invocation_id) id : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  main(i32(id.x + id.y * groups.x * ${WORKGROUP}u));
+}`;
+}
+
+/**
+ * Records `kernel` over `threads` indices: `written` updated in place (each must pass
+ * `writableInPlace`), `read` only read, `uniforms` the values of its uniform fields (i32 fields
+ * rounded; f32 as float32).
+ */
+export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf.Tensor[], uniforms: Array<{ type: 'i32' | 'f32'; value: number }>, threads: number): void {
+  const b = internals();
+  if (!b) throw new Error('runInPlace needs the webgpu backend (see inPlaceAvailable)');
+  for (const t of written) if (!writableInPlace(t)) throw new Error(`runInPlace (${kernel.key}): a written tensor shares its buffer; use the copying path`);
+  const device = b.device;
+  let cache = pipelines.get(device);
+  if (!cache) pipelines.set(device, (cache = new Map()));
+  let pipeline = cache.get(kernel.key);
+  if (!pipeline) {
+    pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: shader(kernel) }), entryPoint: '_start' } });
+    cache.set(kernel.key, pipeline);
+  }
+  const tensors = [...written, ...read];
+  for (const t of read) b.uploadToGPU(t.dataId);
+  const bytes = new ArrayBuffer(16 * Math.ceil(Math.max(1, uniforms.length) / 4));
+  const view = new DataView(bytes);
+  uniforms.forEach((u, i) => (u.type === 'i32' ? view.setInt32(4 * i, Math.round(u.value), true) : view.setFloat32(4 * i, u.value, true)));
+  const usage = (globalThis as unknown as { GPUBufferUsage: { COPY_DST: number; UNIFORM: number } }).GPUBufferUsage;
+  const uniformBuffer = b.bufferManager.acquireBuffer(bytes.byteLength, usage.COPY_DST | usage.UNIFORM);
+  device.queue.writeBuffer(uniformBuffer, 0, bytes, 0, bytes.byteLength);
+  b.uniformPendingDisposal.push(uniformBuffer); // back to the pool at the submit, as tfjs's own uniforms
+  const bindGroup = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [...tensors.map((t, i) => ({ binding: i, resource: { buffer: b.tensorMap.get(t.dataId)!.resource } })), { binding: tensors.length, resource: { buffer: uniformBuffer } }],
+  });
+  const groups = Math.max(1, Math.ceil(threads / WORKGROUP));
+  const perRow = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
+  b.ensureCommandEncoderReady();
+  b.computePassEncoder ??= b.commandEncoder!.beginComputePass({});
+  b.computePassEncoder.setPipeline(pipeline);
+  b.computePassEncoder.setBindGroup(0, bindGroup);
+  b.computePassEncoder.dispatchWorkgroups(perRow, Math.ceil(groups / perRow), 1);
+  for (const t of tensors) b.commandQueueOwnedIds.add(t.dataId); // kept from the pool until this submit
+  for (const t of written) b.tensorMap.get(t.dataId)!.values = null; // a copy read back earlier is stale now
+  b.dispatchCountInPass++;
+  if (b.dispatchCountInPass >= Number(tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'))) {
+    b.endComputePassEncoder();
+    b.submitQueue();
+  }
+}
