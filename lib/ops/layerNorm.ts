@@ -3,6 +3,7 @@ import { fusedOp } from './fusedOp';
 import { watFor, wasmModule, watGet as get, watLaneSum } from '../backend/wasmModules';
 import { wasmKernelContext } from './wasmBackend';
 import { flatProgram, runProgram } from './webgpuProgram';
+import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
 
 /** Layer norm over the last axis (ε = 1e-5): (x − mean) / √(var + ε) · gain + bias. */
 function reference(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D {
@@ -12,9 +13,10 @@ function reference(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Ten
 
 /*
  * The webgpu kernel: one thread per row (a row is one step's d features). Forward is one
- * dispatch; backward is three — each row's mean and 1/σ, dx = (1/σ)·(g·dy − mean(g·dy) −
- * x̂·mean(g·dy·x̂)), and the gain's gradient Σ_rows dy·x̂ (one thread per feature) — plus the
- * bias's Σ_rows dy. The plain ops take ~9 dispatches forward and ~20 back.
+ * dispatch; backward is two (`backwardInTwo`): each row's mean and 1/σ with its dx = (1/σ)·
+ * (g·dy − mean(g·dy) − x̂·mean(g·dy·x̂)), then the gain's gradient Σ_rows dy·x̂ and the bias's
+ * Σ_rows dy (one thread per feature); five where tfjs's internals are not there. The plain
+ * ops take ~9 dispatches forward and ~20 back.
  */
 const STATS = (d: number) => `
   fn rowStats(row : i32) -> vec2<f32> {
@@ -47,6 +49,7 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
       value: y.reshape([b, t, d]) as tf.Tensor3D,
       gradFunc: (dy: tf.Tensor, [sx, sg]: tf.Tensor[]) => {
         const dyFlat = dy.reshape([rows, d]);
+        if (inPlaceAvailable()) return backwardInTwo(sx, sg, dyFlat, rows, d, [b, t, d]);
         const stats = runProgram(flatProgram(`gatebook_layernorm_stats_${d}`, [rows, 2], rows, ['X'], `${STATS(d)}
           fn main(index : i32) {
             if (index < uniforms.xShape.x) {
@@ -92,6 +95,62 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
     };
   };
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x, gain, bias) as tf.Tensor3D;
+}
+
+/**
+ * Layer norm's backward in two dispatches (`webgpuInPlace.ts`: several outputs from one
+ * dispatch): a thread per row writes the row's mean and 1/σ and its dx, then a thread per
+ * feature writes the gain's and the bias's gradients (Σ_rows dy·x̂ and Σ_rows dy) — where the
+ * copying path takes five (the statistics, dx, the gain's gradient, and a transpose and a
+ * reduction for the bias's).
+ */
+function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows: number, d: number, shape: number[]): tf.Tensor[] {
+  const [dx, stats] = newOutputs([[rows, d], [rows, 2]]);
+  runInPlace({
+    key: `gatebook_layernorm_backward_rows_${d}`, written: ['DX', 'S'], read: ['X', 'G', 'DY'], uniforms: ['rows : i32'],
+    main: `${STATS(d)}
+    fn main(index : i32) {
+      if (index < uniforms.rows) {
+        let s = rowStats(index);
+        S[index * 2] = s.x;
+        S[index * 2 + 1] = s.y;
+        var m1 = 0.0;
+        var m2 = 0.0;
+        for (var k = 0; k < ${d}; k++) {
+          let at = index * ${d} + k;
+          let gdy = DY[at] * G[k];
+          m1 = m1 + gdy;
+          m2 = m2 + gdy * (X[at] - s.x) * s.y;
+        }
+        m1 = m1 / ${d}.0;
+        m2 = m2 / ${d}.0;
+        for (var k = 0; k < ${d}; k++) {
+          let at = index * ${d} + k;
+          DX[at] = s.y * (DY[at] * G[k] - m1 - (X[at] - s.x) * s.y * m2);
+        }
+      }
+    }`,
+  }, [dx, stats], [x, gain, dy], [{ type: 'i32', value: rows }], rows);
+  const [dGain, dBias] = newOutputs([[d], [d]]);
+  runInPlace({
+    key: `gatebook_layernorm_backward_columns_${d}`, written: ['DG', 'DB'], read: ['X', 'DY', 'S'], uniforms: ['rows : i32'],
+    main: `
+    fn main(index : i32) {
+      if (index < ${d}) {
+        var acc = 0.0;
+        var sum = 0.0;
+        for (var r = 0; r < uniforms.rows; r++) {
+          let at = r * ${d} + index;
+          acc = acc + DY[at] * (X[at] - S[r * 2]) * S[r * 2 + 1];
+          sum = sum + DY[at];
+        }
+        DG[index] = acc;
+        DB[index] = sum;
+      }
+    }`,
+  }, [dGain, dBias], [x, dy, stats], [{ type: 'i32', value: rows }], d);
+  stats.dispose(); // its buffer stays the queue's until the submit
+  return [dx.reshape(shape), dGain, dBias];
 }
 
 /**

@@ -15,7 +15,8 @@ import { tf } from '../backend/tf';
  * and reshapes; such a tensor is left to the caller's copying path). A copy of the values tfjs
  * cached on the CPU by an earlier read is dropped. Tied to tfjs 4.22's backend internals
  * (tensorMap, the command encoder and pass, commandQueueOwnedIds): `inPlaceAvailable` is false
- * where they are missing or while tfjs times its kernels (tf.profile), and callers fall back.
+ * where they are missing, while tfjs times its kernels (tf.profile), or with
+ * GATEBOOK_WEBGPU_IN_PLACE=0, and callers take their copying path.
  */
 export interface InPlaceKernel {
   /** names the pipeline in the cache: the same key, the same code */
@@ -41,6 +42,7 @@ interface GpuDevice {
 }
 interface WebGpuInternals {
   device: GpuDevice;
+  makeTensorInfo(shape: number[], dtype: 'float32'): tf.TensorInfo;
   tensorMap: { get(id: object): TensorData | undefined };
   commandEncoder: { beginComputePass(d: object): GpuPass } | null;
   computePassEncoder: GpuPass | null;
@@ -59,9 +61,9 @@ const WORKGROUP = 64;
 const pipelines = new WeakMap<object, Map<string, { getBindGroupLayout(i: number): unknown }>>();
 
 function internals(): WebGpuInternals | null {
-  if (tf.getBackend() !== 'webgpu') return null;
+  if (tf.getBackend() !== 'webgpu' || process.env.GATEBOOK_WEBGPU_IN_PLACE === '0') return null;
   const b = tf.backend() as unknown as Partial<WebGpuInternals>;
-  const complete = b.device && b.tensorMap && b.commandQueueOwnedIds && b.uniformPendingDisposal && b.bufferManager &&
+  const complete = b.device && typeof b.makeTensorInfo === 'function' && b.tensorMap && b.commandQueueOwnedIds && b.uniformPendingDisposal && b.bufferManager &&
     typeof b.ensureCommandEncoderReady === 'function' && typeof b.endComputePassEncoder === 'function' && typeof b.submitQueue === 'function' && typeof b.uploadToGPU === 'function';
   return complete && b.activeTimers == null ? (b as WebGpuInternals) : null;
 }
@@ -69,6 +71,21 @@ function internals(): WebGpuInternals | null {
 /** The active backend is webgpu with the internals this needs (and not timing its kernels). */
 export function inPlaceAvailable(): boolean {
   return internals() !== null;
+}
+
+/**
+ * New float32 tensors with GPU buffers of their own and unspecified contents (no dispatch:
+ * tfjs takes the buffers from its pool), for a kernel that writes them all (`runInPlace`) —
+ * several outputs from one dispatch, where a tfjs program writes one.
+ */
+export function newOutputs(shapes: number[][]): tf.Tensor[] {
+  const b = internals();
+  if (!b) throw new Error('newOutputs needs the webgpu backend (see inPlaceAvailable)');
+  return shapes.map((shape) => {
+    const info = b.makeTensorInfo(shape, 'float32');
+    b.uploadToGPU(info.dataId);
+    return tf.engine().makeTensorFromTensorInfo(info);
+  });
 }
 
 /** `t` is on the GPU in a buffer of its own: no clone or reshape shares it, it is not the user's buffer. */

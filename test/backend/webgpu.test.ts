@@ -197,26 +197,30 @@ describe('webgpu backend on lavapipe', () => {
     expect(gpu.dispatches).toBe(2 * 3 + 3 * 2 * 1 + 4 + 2);
   });
 
-  it('layer norm\'s WGSL kernels (1 dispatch forward, 4 back) equal the plain ops on cpu within 1e-5', async () => {
-    const go = async (impl: typeof layerNorm.op.reference) => {
-      return readAll(() => {
-        const x = tf.tensor3d(wave(5 * 7 * 16, 0.37, 2), [5, 7, 16]);
-        const g = tf.tensor1d(wave(16, 1.3, 0.5).map((v) => v + 1));
-        const b = tf.tensor1d(wave(16, 0.9, 0.3));
-        const weights = tf.tensor3d(wave(5 * 7 * 16, 2.1, 1), [5, 7, 16]);
-        const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([x, g, b]);
-        return [impl(x, g, b), ...grads];
-      });
-    };
-    await selectBackend('cpu');
-    const expected = await go(layerNorm.op.reference);
-    await selectBackend('webgpu');
-    const before = webgpuDispatches();
-    const actual = await go(layerNorm.op.kernels.webgpu!);
-    expect(webgpuDispatches() - before).toBeLessThan(15); // the plain ops: ~30
-    actual.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx', 'd gain', 'd bias'][k]).toBeLessThan(1e-5));
-    expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3);
-  });
+  for (const inPlace of [true, false]) {
+    it(`layer norm's WGSL kernels (1 dispatch forward, ${inPlace ? '2 back writing two outputs each' : '5 back, GATEBOOK_WEBGPU_IN_PLACE=0'}) equal the plain ops on cpu within 1e-5`, async () => {
+      const go = async (impl: typeof layerNorm.op.reference) => {
+        return readAll(() => {
+          const x = tf.tensor3d(wave(5 * 7 * 16, 0.37, 2), [5, 7, 16]);
+          const g = tf.tensor1d(wave(16, 1.3, 0.5).map((v) => v + 1));
+          const b = tf.tensor1d(wave(16, 0.9, 0.3));
+          const weights = tf.tensor3d(wave(5 * 7 * 16, 2.1, 1), [5, 7, 16]);
+          const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([x, g, b]);
+          return [impl(x, g, b), ...grads];
+        });
+      };
+      await selectBackend('cpu');
+      const expected = await go(layerNorm.op.reference);
+      await selectBackend('webgpu');
+      if (!inPlace) process.env.GATEBOOK_WEBGPU_IN_PLACE = '0';
+      const before = webgpuDispatches();
+      const actual = await go(layerNorm.op.kernels.webgpu!).finally(() => delete process.env.GATEBOOK_WEBGPU_IN_PLACE);
+      // forward 1, back 2 (or 5), and 4 for the test's mul and sum and their gradients; the plain ops: ~30
+      expect(webgpuDispatches() - before).toBe(inPlace ? 7 : 10);
+      actual.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx', 'd gain', 'd bias'][k]).toBeLessThan(1e-5));
+      expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3);
+    });
+  }
 
   it('dropout\'s WGSL kernel (one dispatch each way) equals the plain ops on cpu', async () => {
     const go = async (impl: typeof dropoutWith.op.reference) => {
