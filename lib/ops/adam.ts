@@ -1,13 +1,15 @@
 import { tf } from '../backend/tf';
 import { f32, flatProgram, runProgram } from './webgpuProgram';
-import { inPlaceAvailable, runInPlace, writableInPlace, type InPlaceKernel } from './webgpuInPlace';
+import { inPlaceAvailable, runInPlace, storageBuffersPerStage, writableInPlace, type InPlaceKernel } from './webgpuInPlace';
 
 /**
  * Adam as tfjs computes it, with its state kept the same way (the moments as `<name>/m`,
  * `<name>/v` variables, β₁ᵗ and β₂ᵗ as running products): checkpoints, resume and
- * `getWeights` are tfjs's. On webgpu each variable's step is one WGSL dispatch writing the
- * two moments and the value in their own buffers (`webgpuInPlace.ts`) — three (the new first
- * moment, the new second moment, the new value) where a buffer is shared with another tensor —
+ * `getWeights` are tfjs's. On webgpu one WGSL dispatch steps several variables, writing
+ * the two moments and the value in their own buffers (`webgpuInPlace.ts`; as many variables a
+ * dispatch as the adapter's storage buffers allow: 3 at 16) — three dispatches (the new first
+ * moment, the new second moment, the new value) for a variable whose buffer another tensor
+ * shares —
  * where tfjs issues ~14 (one per elementwise op); the learning rate and ε are uniforms, so a
  * schedule does not recompile.
  * Other backends run tfjs's own step.
@@ -23,13 +25,14 @@ export class GatebookAdam extends tf.AdamOptimizer {
 
   /**
    * webgpu: the step with every gradient multiplied by `scale[at]` on the device (global-norm
-   * clipping without reading the norm back), in the same three dispatches a variable.
+   * clipping without reading the norm back), in the same dispatches.
    */
   applyScaled(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0], scale: { tensor: tf.Tensor; at: number } | null): void {
     const self = this as unknown as AdamState;
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     tf.tidy(() => {
       const corrections = tf.stack([tf.sub(1, self.accBeta1), tf.sub(1, self.accBeta2)]); // 1 − β₁ᵗ, 1 − β₂ᵗ
+      const inPlace: Array<{ m: tf.Variable; v: tf.Variable; value: tf.Variable; gradient: tf.Tensor }> = [];
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name];
         self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
@@ -38,14 +41,12 @@ export class GatebookAdam extends tf.AdamOptimizer {
         if (gradient == null) return;
         const m = self.accumulatedFirstMoment[i].variable;
         const v = self.accumulatedSecondMoment[i].variable;
-        const g = scale ? `(G[index] * S[${scale.at}])` : 'G[index]';
-        const extra = scale ? [scale.tensor] : [];
         if (inPlaceAvailable() && writableInPlace(m) && writableInPlace(v) && writableInPlace(value)) {
-          // one dispatch writing the moments and the value in their own buffers
-          runInPlace(stepInPlace(this.beta1, this.beta2, g), [m, v, value], [gradient, corrections, ...extra],
-            [{ type: 'i32', value: value.size }, { type: 'f32', value: this.learningRate }, { type: 'f32', value: this.epsilon }], value.size);
+          inPlace.push({ m, v, value, gradient }); // stepped below, several variables a dispatch
           return;
         }
+        const g = scale ? `(G[index] * S[${scale.at}])` : 'G[index]';
+        const extra = scale ? [scale.tensor] : [];
         const m2 = moment('m', this.beta1, g, [m, gradient, ...extra]);
         const v2 = moment('v', this.beta2, `${g} * ${g}`, [v, gradient, ...extra]);
         const w2 = update([m2, v2, value, corrections], this.learningRate, this.epsilon);
@@ -53,6 +54,15 @@ export class GatebookAdam extends tf.AdamOptimizer {
         v.assign(v2);
         value.assign(w2);
       });
+      // as many variables a dispatch as the adapter's storage buffers allow: 4 each (m, v, value, gradient), the corrections and the scale
+      const perDispatch = Math.max(1, Math.floor((storageBuffersPerStage() - 1 - (scale ? 1 : 0)) / 4));
+      for (let at = 0; at < inPlace.length; at += perDispatch) {
+        const group = inPlace.slice(at, at + perDispatch);
+        const ends = group.map((_, k) => group.slice(0, k + 1).reduce((n, e) => n + e.value.size, 0));
+        runInPlace(stepInPlace(this.beta1, this.beta2, group.length, scale?.at ?? null),
+          group.flatMap((e) => [e.m, e.v, e.value]), [...group.map((e) => e.gradient), corrections, ...(scale ? [scale.tensor] : [])],
+          [...ends.map((end) => ({ type: 'i32' as const, value: end })), { type: 'f32', value: this.learningRate }, { type: 'f32', value: this.epsilon }], ends[ends.length - 1]);
+      }
       self.accBeta1.assign(tf.mul(self.accBeta1, this.beta1));
       self.accBeta2.assign(tf.mul(self.accBeta2, this.beta2));
     });
@@ -69,24 +79,33 @@ type Slot = { originalName: string; variable: tf.Variable };
 interface AdamState { accBeta1: tf.Variable; accBeta2: tf.Variable; accumulatedFirstMoment: Slot[]; accumulatedSecondMoment: Slot[] }
 
 /**
- * The whole step of one variable in one dispatch, in place (`webgpuInPlace.ts`): the two
- * moments and the value, each in the arithmetic of the three kernels below.
+ * The whole step of `count` variables in one dispatch, in place (`webgpuInPlace.ts`): for
+ * each, the two moments and the value, in the arithmetic of the three kernels below. The
+ * threads run over the variables end to end; `uniforms.end<k>` is where variable k's end.
  */
-function stepInPlace(beta1: number, beta2: number, g: string): InPlaceKernel {
-  return {
-    key: `gatebook_adam_in_place_${beta1}_${beta2}_${g}`, written: ['M', 'V', 'W'], read: g.includes('S[') ? ['G', 'A', 'S'] : ['G', 'A'],
-    uniforms: ['size : i32', 'lr : f32', 'eps : f32'],
-    main: `
-    fn main(index : i32) {
-      if (index < uniforms.size) {
-        let m = M[index] * ${f32(beta1)} + (${g}) * ${f32(1 - beta1)};
-        let v = V[index] * ${f32(beta2)} + (${g} * ${g}) * ${f32(1 - beta2)};
-        M[index] = m;
-        V[index] = v;
+function stepInPlace(beta1: number, beta2: number, count: number, scaleAt: number | null): InPlaceKernel {
+  const ks = Array.from({ length: count }, (_, k) => k);
+  const one = (k: number) => {
+    const g = scaleAt === null ? `G${k}[i]` : `(G${k}[i] * S[${scaleAt}])`;
+    return `
+        let m = M${k}[i] * ${f32(beta1)} + (${g}) * ${f32(1 - beta1)};
+        let v = V${k}[i] * ${f32(beta2)} + (${g} * ${g}) * ${f32(1 - beta2)};
+        M${k}[i] = m;
+        V${k}[i] = v;
         let mHat = m / A[0];
         let vHat = v / A[1];
-        W[index] = (mHat / (sqrt(vHat) + uniforms.eps)) * (-uniforms.lr) + W[index];
-      }
+        W${k}[i] = (mHat / (sqrt(vHat) + uniforms.eps)) * (-uniforms.lr) + W${k}[i];`;
+  };
+  return {
+    key: `gatebook_adam_in_place_${count}_${beta1}_${beta2}_${scaleAt}`,
+    written: ks.flatMap((k) => [`M${k}`, `V${k}`, `W${k}`]),
+    read: [...ks.map((k) => `G${k}`), 'A', ...(scaleAt === null ? [] : ['S'])],
+    uniforms: [...ks.map((k) => `end${k} : i32`), 'lr : f32', 'eps : f32'],
+    main: `
+    fn main(index : i32) {
+      ${ks.map((k) => `${k ? 'else ' : ''}if (index < uniforms.end${k}) {
+        let i = index${k ? ` - uniforms.end${k - 1}` : ''};${one(k)}
+      }`).join(' ')}
     }`,
   };
 }

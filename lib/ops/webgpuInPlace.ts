@@ -38,7 +38,7 @@ interface GpuDevice {
   createComputePipeline(d: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): { getBindGroupLayout(i: number): unknown };
   createBindGroup(d: { layout: unknown; entries: Array<{ binding: number; resource: { buffer: unknown; offset?: number; size?: number } }> }): unknown;
   queue: { writeBuffer(b: unknown, offset: number, data: ArrayBuffer, dataOffset: number, size: number): void };
-  limits: { maxComputeWorkgroupsPerDimension: number };
+  limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBuffersPerShaderStage: number };
 }
 interface WebGpuInternals {
   device: GpuDevice;
@@ -86,6 +86,11 @@ export function newOutputs(shapes: number[][]): tf.Tensor[] {
     b.uploadToGPU(info.dataId);
     return tf.engine().makeTensorFromTensorInfo(info);
   });
+}
+
+/** The device's limit on storage buffers a kernel binds (8 where unknown: WebGPU's default). */
+export function storageBuffersPerStage(): number {
+  return internals()?.device.limits.maxStorageBuffersPerShaderStage ?? 8;
 }
 
 /** `t` is on the GPU in a buffer of its own: no clone or reshape shares it, it is not the user's buffer. */
