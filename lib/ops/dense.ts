@@ -1,5 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
+import { runProgram } from './webgpuProgram';
 
 /** x [n, in] · w [in, out] + bias [out] → [n, out]. */
 function reference(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
@@ -27,4 +28,44 @@ function fused(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   return addBias(tf.matMul(x, w), bias);
 }
 
-export const dense = fusedOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D], tf.Tensor2D>({ name: 'dense', reference, kernels: { '*': fused } });
+const SUM_THREADS = 64;
+
+/**
+ * webgpu: the bias's gradient Σ_rows dy in one dispatch — a workgroup a column, its threads
+ * summing strided rows, then a tree in workgroup memory — where onesᵀ·dy is two there (a fill
+ * of the ones and the product).
+ */
+function columnSums(dy: tf.Tensor2D): tf.Tensor1D {
+  const columns = dy.shape[1];
+  return runProgram({
+    outputShape: [columns], shaderKey: 'gatebook_column_sums', dispatchLayout: { x: [0] }, dispatch: [columns, 1, 1],
+    variableNames: ['X'], workgroupSize: [SUM_THREADS, 1, 1],
+    getUserCode: () => `
+      var<workgroup> partial : array<f32, ${SUM_THREADS}>;
+      fn main(index : i32) {
+        let rows = uniforms.xShape.x;
+        let columns = uniforms.xShape.y;
+        let column = i32(workgroupId.x);
+        let j = i32(localId.x);
+        var sum = 0.0;
+        for (var r = j; r < rows; r = r + ${SUM_THREADS}) { sum = sum + X[r * columns + column]; }
+        partial[j] = sum;
+        workgroupBarrier();
+        for (var k = ${SUM_THREADS / 2}; k > 0; k = k / 2) {
+          if (j < k) { partial[j] = partial[j] + partial[j + k]; }
+          workgroupBarrier();
+        }
+        if (j == 0) { result[column] = partial[0]; }
+      }`,
+  }, [dy]).reshape([columns]) as tf.Tensor1D;
+}
+
+const addBiasWebgpu = tf.customGrad(((y: tf.Tensor2D, bias: tf.Tensor1D) => ({
+  value: y.add(bias),
+  gradFunc: (dy: tf.Tensor2D) => [dy, columnSums(dy)],
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (y: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+export const dense = fusedOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D], tf.Tensor2D>({
+  name: 'dense', reference,
+  kernels: { '*': fused, webgpu: (x, w, bias) => addBiasWebgpu(tf.matMul(x, w), bias) },
+});

@@ -14,6 +14,7 @@ import { adam } from '../../lib/ops/adam';
 import { weightedBceOp } from '../../lib/ops/bce';
 import { attention } from '../../lib/ops/attention';
 import { causalShifts } from '../../lib/ops/causalShifts';
+import { dense } from '../../lib/ops/dense';
 import { dropoutWith } from '../../lib/ops/dropout';
 import { layerNorm } from '../../lib/ops/layerNorm';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
@@ -244,6 +245,33 @@ describe('webgpu backend on lavapipe', () => {
       expect(webgpuDispatches() - before).toBe(inPlace ? 7 : 10);
       actual.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx', 'd gain', 'd bias'][k]).toBeLessThan(1e-5));
       expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3);
+    });
+  }
+
+  for (const rows of [9, 3000]) {
+    it(`dense on webgpu (${rows} rows): the bias's gradient as one column sum (no ones uploaded), all equal to the plain ops on cpu within 1e-5`, async () => {
+      const go = async (impl: typeof dense.op.reference) => readAll(() => {
+        const x = tf.tensor2d(wave(rows * 6, 0.9, 2), [rows, 6]);
+        const w = tf.tensor2d(wave(6 * 5, 1.3, 0.5), [6, 5]);
+        const b = tf.tensor1d(wave(5, 2.1, 0.3));
+        const weights = tf.tensor2d(wave(rows * 5, 0.4, 1), [rows, 5]);
+        const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D).mul(weights).sum())([x, w, b]);
+        return [impl(x, w, b), ...grads];
+      });
+      await selectBackend('cpu');
+      const expected = await go(dense.op.reference);
+      await selectBackend('webgpu');
+      const counted = async (impl: typeof dense.op.reference) => {
+        const before = webgpuDispatches();
+        const values = await go(impl);
+        return { values, dispatches: webgpuDispatches() - before };
+      };
+      const shared = await counted(dense.op.kernels['*']!); // the bias's gradient as onesᵀ·dy
+      const actual = await counted(dense.op.kernels.webgpu!);
+      actual.values.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx', 'dw', 'd bias'][k]).toBeLessThan(1e-5));
+      expect(Math.max(...expected[3].map(Math.abs))).toBeGreaterThan(1e-2);
+      // a column sum where onesᵀ·dy was one product (its ones made on the CPU and uploaded, a buffer of n floats a step)
+      expect(actual.dispatches).toBe(shared.dispatches);
     });
   }
 
