@@ -27,8 +27,13 @@ export interface InPlaceKernel {
   read: string[];
   /** uniform fields, 4 bytes each, e.g. ['size : i32', 'lr : f32'] (their values go to `runInPlace`) */
   uniforms: string[];
-  /** WGSL defining `fn main(index : i32)`, run once for each index below `threads` */
+  /**
+   * WGSL defining `fn main(index : i32)`, run once for each index below `threads` (`localId`,
+   * `workgroupId` and `numWorkgroups` are there too, as in tfjs's shaders)
+   */
   main: string;
+  /** threads a workgroup (64 by default) */
+  workgroupSize?: number;
 }
 
 interface TensorData { resource?: unknown; refCount: number; values?: unknown; external?: boolean }
@@ -58,6 +63,8 @@ interface WebGpuInternals {
 }
 
 const WORKGROUP = 64;
+// a workgroup past the last dimension's limit goes on to the next row of workgroups (y): main's index
+// and workgroupId.x + workgroupId.y · numWorkgroups.x count on across rows
 const pipelines = new WeakMap<object, Map<string, { getBindGroupLayout(i: number): unknown }>>();
 
 function internals(): WebGpuInternals | null {
@@ -93,6 +100,11 @@ export function storageBuffersPerStage(): number {
   return internals()?.device.limits.maxStorageBuffersPerShaderStage ?? 8;
 }
 
+/** The device's limit on workgroups along one dimension of a dispatch (65,535 where unknown: WebGPU's default). */
+export function workgroupsPerDimension(): number {
+  return internals()?.device.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+}
+
 /** `t` is on the GPU in a buffer of its own: no clone or reshape shares it, it is not the user's buffer. */
 export function writableInPlace(t: tf.Tensor): boolean {
   const data = internals()?.tensorMap.get(t.dataId);
@@ -108,10 +120,17 @@ function shader(kernel: InPlaceKernel): string {
   return `${arrays.join('\n')}
 struct Uniforms { ${fields.join(', ')}, };
 @group(0) @binding(${kernel.written.length + kernel.read.length}) var<uniform> uniforms : Uniforms;
+var<private> localId : vec3<u32>;
+var<private> workgroupId : vec3<u32>;
+var<private> numWorkgroups : vec3<u32>;
 ${kernel.main}
-@compute @workgroup_size(${WORKGROUP})
-fn _start(@builtin(global_invocation_id) id : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
-  main(i32(id.x + id.y * groups.x * ${WORKGROUP}u));
+@compute @workgroup_size(${kernel.workgroupSize ?? WORKGROUP})
+fn _start(@builtin(global_invocation_id) id : vec3<u32>, @builtin(local_invocation_id) local : vec3<u32>,
+          @builtin(workgroup_id) group : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+  localId = local;
+  workgroupId = group;
+  numWorkgroups = groups;
+  main(i32(id.x + id.y * groups.x * ${kernel.workgroupSize ?? WORKGROUP}u));
 }`;
 }
 
@@ -145,7 +164,7 @@ export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf
     layout: pipeline.getBindGroupLayout(0),
     entries: [...tensors.map((t, i) => ({ binding: i, resource: { buffer: b.tensorMap.get(t.dataId)!.resource } })), { binding: tensors.length, resource: { buffer: uniformBuffer } }],
   });
-  const groups = Math.max(1, Math.ceil(threads / WORKGROUP));
+  const groups = Math.max(1, Math.ceil(threads / (kernel.workgroupSize ?? WORKGROUP)));
   const perRow = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
   b.ensureCommandEncoderReady();
   b.computePassEncoder ??= b.commandEncoder!.beginComputePass({});
