@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { dense } from '../ops/dense';
-import { dropoutWith, uniformTensor } from '../ops/dropout';
+import { dropoutWith } from '../ops/dropout';
 import { layerNorm as layerNormOp } from '../ops/layerNorm';
 import type { BatchShard } from '../train/net';
 import { Random } from '../util/random';
@@ -97,8 +97,7 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boole
   const shard = weights.shard;
   const keep = 1 - rate;
   const perRow = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  const u = uniformTensor(seed, (shard?.offset ?? 0) * perRow, x.shape);
-  return dropoutWith(x, u, keep) as T;
+  return dropoutWith(x, { seed, from: (shard?.offset ?? 0) * perRow }, keep) as T;
 }
 
 /** Layer normalization over the last axis with learned gain and bias. */

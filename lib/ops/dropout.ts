@@ -61,38 +61,66 @@ export function uniformTensor(seed: number, from: number, shape: number[]): tf.T
   return c.tensor(out);
 }
 
-/**
- * Dropout given its uniform draws `u` (same shape as x): x · ⌊u + keep⌋ / keep, tf.dropout's
- * formula. Only x gets a gradient, dy · mask: autograd would also differentiate the mask's
- * add, floor and div (~8 kernels back where one is needed).
- */
-function reference(x: tf.Tensor, u: tf.Tensor, keep: number): tf.Tensor {
-  return x.mul(u.add(keep).floor().div(keep));
+/** Where a dropout's uniform draws come from: positions [from, from + size) of the seed's stream (`uniformDraws`). */
+export interface Draws {
+  seed: number;
+  from: number;
 }
 
-function fused(x: tf.Tensor, u: tf.Tensor, keep: number): tf.Tensor {
+/**
+ * Dropout with the uniform draws `draws` names (same shape as x): x · ⌊u + keep⌋ / keep,
+ * tf.dropout's formula. Only x gets a gradient, dy · mask: autograd would also differentiate
+ * the mask's add, floor and div (~8 kernels back where one is needed).
+ */
+function reference(x: tf.Tensor, draws: Draws, keep: number): tf.Tensor {
+  return x.mul(uniformTensor(draws.seed, draws.from, x.shape).add(keep).floor().div(keep));
+}
+
+function fused(x: tf.Tensor, draws: Draws, keep: number): tf.Tensor {
   const body = (xx: tf.Tensor, save: tf.GradSaveFunc) => {
-    const mask = u.add(keep).floor().div(keep);
+    const mask = uniformTensor(draws.seed, draws.from, x.shape).add(keep).floor().div(keep);
     save([mask]);
     return { value: xx.mul(mask), gradFunc: (dy: tf.Tensor, [m]: tf.Tensor[]) => dy.mul(m) };
   };
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x);
 }
 
-/** One dispatch: out = a · ⌊u + keep⌋ / keep (x forward, dy back). */
-function masked(a: tf.Tensor, u: tf.Tensor, keep: number): tf.Tensor {
-  return runProgram(flatProgram(`gatebook_dropout_${Math.fround(keep)}`, a.shape, a.size, ['A', 'U'], `
+/**
+ * `uniformDraws` in WGSL: the same MurmurHash3_x86_32 of a position under the seed (u32
+ * arithmetic wraps as Math.imul does) and the same 24-bit float, bit for bit.
+ */
+const DRAW = `
+  fn draw(seed : u32, n : u32) -> f32 {
+    var k = n * 0xcc9e2d51u;
+    k = ((k << 15u) | (k >> 17u)) * 0x1b873593u;
+    var h = seed ^ k;
+    h = ((h << 13u) | (h >> 19u)) * 5u + 0xe6546b64u;
+    h = h ^ 4u;
+    h = (h ^ (h >> 16u)) * 0x85ebca6bu;
+    h = (h ^ (h >> 13u)) * 0xc2b2ae35u;
+    h = h ^ (h >> 16u);
+    return f32(h >> 8u) / 16777216.0;
+  }`;
+
+/** One dispatch: out = a · ⌊u + keep⌋ / keep with u drawn in the kernel (x forward, dy back). */
+function masked(a: tf.Tensor, draws: Draws, keep: number): tf.Tensor {
+  return runProgram(flatProgram(`gatebook_dropout_${Math.fround(keep)}`, a.shape, a.size, ['A'], `${DRAW}
     fn main(index : i32) {
-      if (index < uniforms.size) { result[index] = A[index] * (floor(U[index] + ${f32(keep)}) / ${f32(keep)}); }
-    }`, { size: true }), [a, u]);
+      if (index < uniforms.size) {
+        let u = draw(uniforms.seed, uniforms.start + u32(index));
+        result[index] = A[index] * (floor(u + ${f32(keep)}) / ${f32(keep)});
+      }
+    }`, { size: true, uniforms: 'seed : u32, start : u32,' }), [a], [{ u32: draws.seed }, { u32: draws.from }]);
 }
 
-function webgpu(x: tf.Tensor, u: tf.Tensor, keep: number): tf.Tensor {
-  const body = (xx: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([u]);
-    return { value: masked(xx, u, keep), gradFunc: (dy: tf.Tensor, [uu]: tf.Tensor[]) => masked(dy, uu, keep) };
-  };
+/**
+ * webgpu: the mask drawn in the kernel, one dispatch each way — no draws computed on the CPU
+ * and uploaded (at batch 256 the transformer's dropout is ~1M draws, ~3–4 ms of the main
+ * thread and 4 MB to the GPU, four times a step).
+ */
+function webgpu(x: tf.Tensor, draws: Draws, keep: number): tf.Tensor {
+  const body = (xx: tf.Tensor) => ({ value: masked(xx, draws, keep), gradFunc: (dy: tf.Tensor) => masked(dy, draws, keep) });
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x);
 }
 
-export const dropoutWith = fusedOp<[tf.Tensor, tf.Tensor, number], tf.Tensor>({ name: 'dropout', reference, kernels: { '*': fused, webgpu } });
+export const dropoutWith = fusedOp<[tf.Tensor, Draws, number], tf.Tensor>({ name: 'dropout', reference, kernels: { '*': fused, webgpu } });

@@ -17,7 +17,7 @@ export interface WebGpuProgram {
   variableNames: string[];
   workgroupSize: [number, number, number];
   size?: boolean;
-  /** extra uniform fields, e.g. 'lr : f32, eps : f32,' (their values are passed to runProgram) */
+  /** extra uniform fields, e.g. 'lr : f32, eps : f32,' or 'seed : u32,' (their values are passed to runProgram) */
   uniforms?: string;
   getUserCode(): string;
 }
@@ -27,10 +27,13 @@ interface WebGpuBackendLike {
   device?: { limits: { maxComputeInvocationsPerWorkgroup: number } };
 }
 
-/** Runs a program on the active (webgpu) backend; `floats` are the values of its extra uniforms, in order. */
-export function runProgram(program: WebGpuProgram, inputs: tf.Tensor[], floats?: number[]): tf.Tensor {
+/**
+ * Runs a program on the active (webgpu) backend; `values` are the values of its extra uniforms,
+ * in order: a number for an f32 field, { u32 } for a u32 one.
+ */
+export function runProgram(program: WebGpuProgram, inputs: tf.Tensor[], values?: Array<number | { u32: number }>): tf.Tensor {
   const backend = tf.backend() as unknown as WebGpuBackendLike;
-  const uniforms = floats?.map((x) => ({ type: 'float32', data: [x] }));
+  const uniforms = values?.map((x) => (typeof x === 'number' ? { type: 'float32', data: [x] } : { type: 'uint32', data: [x.u32 >>> 0] }));
   return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32', uniforms));
 }
 

@@ -286,24 +286,30 @@ describe('webgpu backend on lavapipe', () => {
     });
   }
 
-  it('dropout\'s WGSL kernel (one dispatch each way) equals the plain ops on cpu', async () => {
-    const go = async (impl: typeof dropoutWith.op.reference) => {
-      return readAll(() => {
-        const x = tf.tensor2d(wave(40 * 9, 0.77, 2), [40, 9]);
-        const u = tf.randomUniform([40, 9], 0, 1, 'float32', 11);
-        const weights = tf.tensor2d(wave(40 * 9, 1.9, 1), [40, 9]);
-        return [impl(x, u, 0.7), tf.grad((xx: tf.Tensor) => impl(xx, u, 0.7).mul(weights).sum())(x)];
-      });
-    };
-    await selectBackend('cpu');
-    const expected = await go(dropoutWith.op.reference);
-    await selectBackend('webgpu');
-    const actual = await go(dropoutWith.op.kernels.webgpu!);
-    actual.forEach((a, k) => expect(relativeError(a, expected[k])).toBeLessThan(1e-6));
-    const dropped = expected[0].filter((v) => v === 0).length;
-    expect(dropped).toBeGreaterThan(60); // ~30 % of 360 dropped: the mask is real
-    expect(dropped).toBeLessThan(160);
-  });
+  for (const draws of [{ seed: 11, from: 0 }, { seed: -5, from: 2 ** 31 - 100 }, { seed: 0x9e3779b9 | 0, from: 12345 }]) {
+    it(`dropout's WGSL kernel (one dispatch each way, the draws made in the kernel: seed ${draws.seed}, from ${draws.from}) equals the plain ops on cpu`, async () => {
+      const go = async (impl: typeof dropoutWith.op.reference) => {
+        return readAll(() => {
+          const x = tf.tensor2d(wave(40 * 9, 0.77, 2), [40, 9]);
+          const weights = tf.tensor2d(wave(40 * 9, 1.9, 1), [40, 9]);
+          return [impl(x, draws, 0.7), tf.grad((xx: tf.Tensor) => impl(xx, draws, 0.7).mul(weights).sum())(x)];
+        });
+      };
+      await selectBackend('cpu');
+      const expected = await go(dropoutWith.op.reference);
+      await selectBackend('webgpu');
+      const before = webgpuDispatches();
+      const actual = await go(dropoutWith.op.kernels.webgpu!);
+      const dispatches = webgpuDispatches() - before;
+      actual.forEach((a, k) => expect(relativeError(a, expected[k])).toBeLessThan(1e-6));
+      // the same elements dropped: the kernel's draws are the stream's, bit for bit
+      expect(actual[0].map((v) => (v === 0 ? 1 : 0)).join('')).toBe(expected[0].map((v) => (v === 0 ? 1 : 0)).join(''));
+      const dropped = expected[0].filter((v) => v === 0).length;
+      expect(dropped).toBeGreaterThan(60); // ~30 % of 360 dropped: the mask is real
+      expect(dropped).toBeLessThan(160);
+      expect(dispatches).toBeLessThanOrEqual(2 + 4); // forward twice (the value, the gradient's pass), back once; the test's mul and sum
+    });
+  }
 
   it('weighted BCE\'s WGSL kernels (one dispatch each way) equal the plain ops on cpu', async () => {
     const go = async (impl: typeof weightedBceOp.op.reference, weighted: boolean) => {
