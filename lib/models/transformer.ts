@@ -5,6 +5,7 @@ import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
 import { dense3d, dropout, layerNorm, WeightFactory } from './net';
 import { attention as attentionOp } from '../ops/attention';
+import { meanOverSteps } from '../ops/meanOverSteps';
 
 export const TransformerParams = z.object({
   dModel: z.number().int().min(4).max(1024).default(64),
@@ -51,7 +52,7 @@ export function buildTransformer(params: TransformerParams, features: number, wi
         h = layerNorm(h.add(dropout(ff, params.dropout, training, w)) as tf.Tensor3D, t1(L.norm2g), t1(L.norm2b));
       }
       const [batch, steps] = h.shape;
-      const pooled = params.pooling === 'mean' ? h.mean(1) : h.slice([0, steps - 1, 0], [batch, 1, d]).reshape([batch, d]);
+      const pooled = params.pooling === 'mean' ? meanOverSteps(h) : h.slice([0, steps - 1, 0], [batch, 1, d]).reshape([batch, d]);
       return tf.matMul(pooled as tf.Tensor2D, t2(headW)).add(headB).reshape([-1]) as tf.Tensor1D;
     },
   };

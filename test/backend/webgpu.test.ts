@@ -17,6 +17,7 @@ import { causalShifts } from '../../lib/ops/causalShifts';
 import { dense } from '../../lib/ops/dense';
 import { dropoutWith } from '../../lib/ops/dropout';
 import { layerNorm } from '../../lib/ops/layerNorm';
+import { meanOverSteps } from '../../lib/ops/meanOverSteps';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
 import { sumOfSquares } from '../../lib/ops/sumOfSquares';
 import { shardLoss } from '../../lib/train/classification';
@@ -310,6 +311,29 @@ describe('webgpu backend on lavapipe', () => {
       expect(dispatches).toBeLessThanOrEqual(2 + 4); // forward twice (the value, the gradient's pass), back once; the test's mul and sum
     });
   }
+
+  it('the mean over steps (transformer pooling) in one dispatch each way equals the plain ops on cpu, with no ones uploaded', async () => {
+    const go = async (impl: typeof meanOverSteps.op.reference) => readAll(() => {
+      const x = tf.tensor3d(wave(5 * 7 * 6, 0.53, 2), [5, 7, 6]);
+      const weights = tf.tensor2d(wave(5 * 6, 1.7, 1), [5, 6]);
+      return [impl(x), tf.grad((xx: tf.Tensor) => impl(xx as tf.Tensor3D).mul(weights).sum())(x)];
+    });
+    await selectBackend('cpu');
+    const expected = await go(meanOverSteps.op.reference);
+    await selectBackend('webgpu');
+    const backend = tf.backend() as unknown as { write(values: unknown, shape: number[], dtype: string): unknown };
+    const write = backend.write;
+    const written: number[][] = [];
+    backend.write = function (this: unknown, values: unknown, shape: number[], dtype: string) {
+      if (values != null) written.push(shape); // values made on the CPU (an output's buffer comes without)
+      return write.call(this, values, shape, dtype);
+    };
+    const before = webgpuDispatches();
+    const actual = await go(meanOverSteps.op.kernels.webgpu!).finally(() => void (backend.write = write));
+    actual.forEach((a, k) => expect(relativeError(a, expected[k]), ['mean', 'dx'][k]).toBeLessThan(1e-5));
+    expect(webgpuDispatches() - before).toBeLessThanOrEqual(2 + 1 + 4); // forward twice (value, gradient pass), back once; the test's mul and sum
+    expect(written.filter((shape) => shape.join() === '5,7,6')).toHaveLength(1); // x itself: no tensor of ones of its shape
+  });
 
   it('weighted BCE\'s WGSL kernels (one dispatch each way) equal the plain ops on cpu', async () => {
     const go = async (impl: typeof weightedBceOp.op.reference, weighted: boolean) => {
