@@ -1,6 +1,7 @@
 import { tf } from '../backend/tf';
 import { dense } from '../ops/dense';
 import { dropoutWith } from '../ops/dropout';
+import type { BranchDropout } from '../ops/layerNorm';
 import { layerNorm as layerNormOp } from '../ops/layerNorm';
 import type { BatchShard } from '../train/net';
 import { Random } from '../util/random';
@@ -92,12 +93,20 @@ export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.
  * drawn, and its mask is the one a single process would use for them.
  */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, training: boolean, weights: WeightFactory): T {
-  if (!training || rate <= 0) return x;
+  const drop = dropoutDraws(x, rate, training, weights);
+  return drop ? (dropoutWith(x, drop.draws, drop.keep) as T) : x;
+}
+
+/**
+ * Where dropout(x) would take its draws, for an op that applies it itself (`residualNorm`):
+ * null when not training or at rate 0; else the factory's next seed, as `dropout` takes it.
+ */
+export function dropoutDraws(x: tf.Tensor, rate: number, training: boolean, weights: WeightFactory): BranchDropout | null {
+  if (!training || rate <= 0) return null;
   const seed = weights.nextDropoutSeed();
   const shard = weights.shard;
-  const keep = 1 - rate;
   const perRow = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  return dropoutWith(x, { seed, from: (shard?.offset ?? 0) * perRow }, keep) as T;
+  return { draws: { seed, from: (shard?.offset ?? 0) * perRow }, keep: 1 - rate };
 }
 
 /** Layer normalization over the last axis with learned gain and bias. */

@@ -3,9 +3,10 @@ import { tf } from '../backend/tf';
 import type { Net } from '../train/net';
 import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
-import { dense3d, dropout, layerNorm, WeightFactory } from './net';
+import { dense3d, dropoutDraws, WeightFactory } from './net';
 import { attention as attentionOp } from '../ops/attention';
 import { meanOverSteps } from '../ops/meanOverSteps';
+import { residualNorm } from '../ops/residualNorm';
 
 export const TransformerParams = z.object({
   dModel: z.number().int().min(4).max(1024).default(64),
@@ -19,8 +20,8 @@ export type TransformerParams = z.infer<typeof TransformerParams>;
 
 /**
  * Transformer encoder: input projection, learned positions, L post-norm layers of
- * multi-head self-attention and a ReLU feed-forward, then mean or last-step pooling and a
- * dense head. (The seed's multi-coin model is 4 layers, 8 heads over 100 bars.)
+ * multi-head self-attention and a ReLU feed-forward (each added to its input after dropout,
+ * then normalized: `residualNorm`), then mean or last-step pooling and a dense head. (The seed's multi-coin model is 4 layers, 8 heads over 100 bars.)
  */
 export function buildTransformer(params: TransformerParams, features: number, window: number, seed: number): Net {
   const w = new WeightFactory(seed);
@@ -47,9 +48,9 @@ export function buildTransformer(params: TransformerParams, features: number, wi
       let h = dense3d(x, t2(inW), t1(inB)).add(positions) as tf.Tensor3D;
       for (const L of layers) {
         const attended = dense3d(attention(h, t2(L.q), t2(L.k), t2(L.v), params.heads), t2(L.o));
-        h = layerNorm(h.add(dropout(attended, params.dropout, training, w)) as tf.Tensor3D, t1(L.norm1g), t1(L.norm1b));
+        h = residualNorm(h, attended, dropoutDraws(attended, params.dropout, training, w), t1(L.norm1g), t1(L.norm1b));
         const ff = dense3d(dense3d(h, t2(L.ff1), t1(L.ff1b)).relu() as tf.Tensor3D, t2(L.ff2), t1(L.ff2b));
-        h = layerNorm(h.add(dropout(ff, params.dropout, training, w)) as tf.Tensor3D, t1(L.norm2g), t1(L.norm2b));
+        h = residualNorm(h, ff, dropoutDraws(ff, params.dropout, training, w), t1(L.norm2g), t1(L.norm2b));
       }
       const [batch, steps] = h.shape;
       const pooled = params.pooling === 'mean' ? meanOverSteps(h) : h.slice([0, steps - 1, 0], [batch, 1, d]).reshape([batch, d]);

@@ -89,7 +89,7 @@ function fused(x: tf.Tensor, draws: Draws, keep: number): tf.Tensor {
  * `uniformDraws` in WGSL: the same MurmurHash3_x86_32 of a position under the seed (u32
  * arithmetic wraps as Math.imul does) and the same 24-bit float, bit for bit.
  */
-const DRAW = `
+export const DRAW = `
   fn draw(seed : u32, n : u32) -> f32 {
     var k = n * 0xcc9e2d51u;
     k = ((k << 15u) | (k >> 17u)) * 0x1b873593u;
@@ -102,13 +102,17 @@ const DRAW = `
     return f32(h >> 8u) / 16777216.0;
   }`;
 
+/** WGSL: dropout's factor ⌊u + keep⌋ / keep at flat position `at` (needs DRAW and `seed`, `start` among the uniforms). */
+export function maskAt(at: string, keep: number): string {
+  return `(floor(draw(uniforms.seed, uniforms.start + u32(${at})) + ${f32(keep)}) / ${f32(keep)})`;
+}
+
 /** One dispatch: out = a · ⌊u + keep⌋ / keep with u drawn in the kernel (x forward, dy back). */
 function masked(a: tf.Tensor, draws: Draws, keep: number): tf.Tensor {
   return runProgram(flatProgram(`gatebook_dropout_${Math.fround(keep)}`, a.shape, a.size, ['A'], `${DRAW}
     fn main(index : i32) {
       if (index < uniforms.size) {
-        let u = draw(uniforms.seed, uniforms.start + u32(index));
-        result[index] = A[index] * (floor(u + ${f32(keep)}) / ${f32(keep)});
+        result[index] = A[index] * ${maskAt('index', keep)};
       }
     }`, { size: true, uniforms: 'seed : u32, start : u32,' }), [a], [{ u32: draws.seed }, { u32: draws.from }]);
 }

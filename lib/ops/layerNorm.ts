@@ -4,6 +4,7 @@ import { watFor, wasmModule, watGet as get, watLaneSum } from '../backend/wasmMo
 import { wasmKernelContext } from './wasmBackend';
 import { flatProgram, runProgram } from './webgpuProgram';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
+import { DRAW, maskAt, type Draws } from './dropout';
 
 /** Layer norm over the last axis (ε = 1e-5): (x − mean) / √(var + ε) · gain + bias. */
 function reference(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D {
@@ -18,7 +19,7 @@ function reference(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Ten
  * Σ_rows dy (one thread per feature); five where tfjs's internals are not there. The plain
  * ops take ~9 dispatches forward and ~20 back.
  */
-const STATS = (d: number) => `
+export const STATS = (d: number) => `
   fn rowStats(row : i32) -> vec2<f32> {
     var sum = 0.0;
     for (var k = 0; k < ${d}; k++) { sum = sum + X[row * ${d} + k]; }
@@ -49,7 +50,10 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
       value: y.reshape([b, t, d]) as tf.Tensor3D,
       gradFunc: (dy: tf.Tensor, [sx, sg]: tf.Tensor[]) => {
         const dyFlat = dy.reshape([rows, d]);
-        if (inPlaceAvailable()) return backwardInTwo(sx, sg, dyFlat, rows, d, [b, t, d]);
+        if (inPlaceAvailable()) {
+          const [dx, dGain, dBias] = backwardInTwo(sx, sg, dyFlat, rows, d);
+          return [dx.reshape([b, t, d]), dGain, dBias];
+        }
         const stats = runProgram(flatProgram(`gatebook_layernorm_stats_${d}`, [rows, 2], rows, ['X'], `${STATS(d)}
           fn main(index : i32) {
             if (index < uniforms.xShape.x) {
@@ -97,18 +101,26 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x, gain, bias) as tf.Tensor3D;
 }
 
+/** Dropout on a residual branch: the draws and the keep probability (null: no dropout). */
+export interface BranchDropout { draws: Draws; keep: number }
+
 /**
  * Layer norm's backward in two dispatches (`webgpuInPlace.ts`: several outputs from one
  * dispatch): a thread per row writes the row's mean and 1/σ and its dx, then a thread per
  * feature writes the gain's and the bias's gradients (Σ_rows dy·x̂ and Σ_rows dy) — where the
  * copying path takes five (the statistics, dx, the gain's gradient, and a transpose and a
- * reduction for the bias's).
+ * reduction for the bias's). With `branch` (x was h + dropout(b): `residualNorm.ts`), the row
+ * kernel also writes b's gradient, dx times the dropout's factor (dx itself without dropout).
  */
-function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows: number, d: number, shape: number[]): tf.Tensor[] {
-  const [dx, stats] = newOutputs([[rows, d], [rows, 2]]);
+export function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows: number, d: number, branch?: BranchDropout | null): tf.Tensor[] {
+  const withBranch = branch !== undefined;
+  const outputs = newOutputs(withBranch ? [[rows, d], [rows, 2], [rows, d]] : [[rows, d], [rows, 2]]);
+  const [dx, stats] = outputs;
+  const factor = branch ? ` * ${maskAt('at', branch.keep)}` : '';
   runInPlace({
-    key: `gatebook_layernorm_backward_rows_${d}`, written: ['DX', 'S'], read: ['X', 'G', 'DY'], uniforms: ['rows : i32'],
-    main: `${STATS(d)}
+    key: `gatebook_layernorm_backward_rows_${d}${withBranch ? `_branch_${branch ? Math.fround(branch.keep) : 1}` : ''}`,
+    written: withBranch ? ['DX', 'S', 'DB'] : ['DX', 'S'], read: ['X', 'G', 'DY'], uniforms: ['rows : i32', 'seed : u32', 'start : u32'],
+    main: `${DRAW}${STATS(d)}
     fn main(index : i32) {
       if (index < uniforms.rows) {
         let s = rowStats(index);
@@ -126,11 +138,13 @@ function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows: numbe
         m2 = m2 / ${d}.0;
         for (var k = 0; k < ${d}; k++) {
           let at = index * ${d} + k;
-          DX[at] = s.y * (DY[at] * G[k] - m1 - (X[at] - s.x) * s.y * m2);
+          let v = s.y * (DY[at] * G[k] - m1 - (X[at] - s.x) * s.y * m2);
+          DX[at] = v;${withBranch ? `
+          DB[at] = v${factor};` : ''}
         }
       }
     }`,
-  }, [dx, stats], [x, gain, dy], [{ type: 'i32', value: rows }], rows);
+  }, outputs, [x, gain, dy], [{ type: 'i32', value: rows }, { type: 'u32', value: branch?.draws.seed ?? 0 }, { type: 'u32', value: branch?.draws.from ?? 0 }], rows);
   const [dGain, dBias] = newOutputs([[d], [d]]);
   runInPlace({
     key: `gatebook_layernorm_backward_columns_${d}`, written: ['DG', 'DB'], read: ['X', 'DY', 'S'], uniforms: ['rows : i32'],
@@ -150,7 +164,7 @@ function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows: numbe
     }`,
   }, [dGain, dBias], [x, dy, stats], [{ type: 'i32', value: rows }], d);
   stats.dispose(); // its buffer stays the queue's until the submit
-  return [dx.reshape(shape), dGain, dBias];
+  return withBranch ? [dx, dGain, dBias, outputs[2]] : [dx, dGain, dBias];
 }
 
 /**

@@ -137,9 +137,9 @@ fn _start(@builtin(global_invocation_id) id : vec3<u32>, @builtin(local_invocati
 /**
  * Records `kernel` over `threads` indices: `written` updated in place (each must pass
  * `writableInPlace`), `read` only read, `uniforms` the values of its uniform fields (i32 fields
- * rounded; f32 as float32).
+ * rounded, u32 as their 32 bits, f32 as float32).
  */
-export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf.Tensor[], uniforms: Array<{ type: 'i32' | 'f32'; value: number }>, threads: number): void {
+export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf.Tensor[], uniforms: Array<{ type: 'i32' | 'u32' | 'f32'; value: number }>, threads: number): void {
   const b = internals();
   if (!b) throw new Error('runInPlace needs the webgpu backend (see inPlaceAvailable)');
   for (const t of written) if (!writableInPlace(t)) throw new Error(`runInPlace (${kernel.key}): a written tensor shares its buffer; use the copying path`);
@@ -155,7 +155,11 @@ export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf
   for (const t of read) b.uploadToGPU(t.dataId);
   const bytes = new ArrayBuffer(16 * Math.ceil(Math.max(1, uniforms.length) / 4));
   const view = new DataView(bytes);
-  uniforms.forEach((u, i) => (u.type === 'i32' ? view.setInt32(4 * i, Math.round(u.value), true) : view.setFloat32(4 * i, u.value, true)));
+  uniforms.forEach((u, i) => {
+    if (u.type === 'f32') view.setFloat32(4 * i, u.value, true);
+    else if (u.type === 'u32') view.setUint32(4 * i, u.value >>> 0, true);
+    else view.setInt32(4 * i, Math.round(u.value), true);
+  });
   const usage = (globalThis as unknown as { GPUBufferUsage: { COPY_DST: number; UNIFORM: number } }).GPUBufferUsage;
   const uniformBuffer = b.bufferManager.acquireBuffer(bytes.byteLength, usage.COPY_DST | usage.UNIFORM);
   device.queue.writeBuffer(uniformBuffer, 0, bytes, 0, bytes.byteLength);

@@ -18,6 +18,7 @@ import { dense } from '../../lib/ops/dense';
 import { dropoutWith } from '../../lib/ops/dropout';
 import { layerNorm } from '../../lib/ops/layerNorm';
 import { meanOverSteps } from '../../lib/ops/meanOverSteps';
+import { residualNorm } from '../../lib/ops/residualNorm';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
 import { sumOfSquares } from '../../lib/ops/sumOfSquares';
 import { shardLoss } from '../../lib/train/classification';
@@ -284,6 +285,40 @@ describe('webgpu backend on lavapipe', () => {
       expect(Math.max(...expected[3].map(Math.abs))).toBeGreaterThan(1e-2);
       // a column sum where onesᵀ·dy was one product (its ones made on the CPU and uploaded, a buffer of n floats a step)
       expect(actual.dispatches).toBe(shared.dispatches);
+    });
+  }
+
+  for (const dropout of [{ draws: { seed: 21, from: 35 }, keep: 0.8 }, null]) {
+    it(`layerNorm(h + dropout(x)) in one dispatch forward and two back (${dropout ? 'keep 0.8' : 'no dropout'}) equals the plain ops on cpu within 1e-5, and the separate ops with GATEBOOK_WEBGPU_IN_PLACE=0`, async () => {
+      // 1,120 values: past the size below which tfjs computes a small op on the CPU (1,000), so every op is a dispatch
+      const go = async (impl: typeof residualNorm.op.reference) => readAll(() => {
+        const h = tf.tensor3d(wave(5 * 7 * 32, 0.37, 2), [5, 7, 32]);
+        const x = tf.tensor3d(wave(5 * 7 * 32, 1.21, 1.5), [5, 7, 32]);
+        const g = tf.tensor1d(wave(32, 1.3, 0.5).map((v) => v + 1));
+        const b = tf.tensor1d(wave(32, 0.9, 0.3));
+        const weights = tf.tensor3d(wave(5 * 7 * 32, 2.1, 1), [5, 7, 32]);
+        const grads = tf.grads((hh: tf.Tensor, xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+          impl(hh as tf.Tensor3D, xx as tf.Tensor3D, dropout, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([h, x, g, b]);
+        return [impl(h, x, dropout, g, b), ...grads];
+      });
+      await selectBackend('cpu');
+      const expected = await go(residualNorm.op.reference);
+      await selectBackend('webgpu');
+      const counted = async () => {
+        const before = webgpuDispatches();
+        const values = await go(residualNorm.op.kernels.webgpu!);
+        return { values, dispatches: webgpuDispatches() - before };
+      };
+      const fused = await counted();
+      process.env.GATEBOOK_WEBGPU_IN_PLACE = '0';
+      const separate = await counted().finally(() => delete process.env.GATEBOOK_WEBGPU_IN_PLACE);
+      for (const run of [fused, separate]) {
+        run.values.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dh', 'dx', 'd gain', 'd bias'][k]).toBeLessThan(1e-5));
+      }
+      if (dropout) expect(relativeError(expected[2], expected[1])).toBeGreaterThan(0.1); // x's gradient is h's times the mask
+      // the forward pass runs twice (the value, the gradients' pass): 1 each where dropout, the add and layer norm take
+      // 3 (2 without dropout); back 2 where layer norm takes 5 and dropout 1
+      expect(separate.dispatches - fused.dispatches).toBe(dropout ? 2 * 2 + 4 : 2 * 1 + 3);
     });
   }
 

@@ -4,6 +4,7 @@ import { tf } from '../../lib/backend/tf';
 import { dense } from '../../lib/ops/dense';
 import { weightedBceOp } from '../../lib/ops/bce';
 import { dropoutWith, uniformTensor } from '../../lib/ops/dropout';
+import { residualNorm } from '../../lib/ops/residualNorm';
 import { uniformDraws } from '../../lib/util/random';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
 import { causalShifts } from '../../lib/ops/causalShifts';
@@ -105,6 +106,28 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
       const actual = go(dropoutWith.op.kernels['*']!);
       actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-6)));
       expect(expected[0].filter((v) => v === 0).length).toBeGreaterThan(10); // ~20 % of 210 dropped
+    });
+  }
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`layerNorm(h + dropout(x)) as the fused ops in turn: ${backend}`, async () => {
+      const dropout = { draws: { seed: 9, from: 70 }, keep: 0.75 };
+      const go = (impl: typeof residualNorm.op.reference) => tf.tidy(() => {
+        const h = tf.tensor3d(wave(3 * 5 * 8, 0.61, 2), [3, 5, 8]);
+        const x = tf.tensor3d(wave(3 * 5 * 8, 1.7, 1), [3, 5, 8]);
+        const g = tf.tensor1d(wave(8, 1.1, 0.4).map((v) => v + 1));
+        const b = tf.tensor1d(wave(8, 0.3, 0.2));
+        const weights = tf.tensor3d(wave(3 * 5 * 8, 2.3, 1), [3, 5, 8]);
+        const grads = tf.grads((hh: tf.Tensor, xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+          impl(hh as tf.Tensor3D, xx as tf.Tensor3D, dropout, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([h, x, g, b]);
+        return [impl(h, x, dropout, g, b), ...grads].map((t) => Array.from(t.dataSync()));
+      });
+      await selectBackend('cpu');
+      const expected = go(residualNorm.op.reference);
+      await selectBackend(backend);
+      const actual = go(residualNorm.op.kernels['*']!);
+      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
+      expect(expected[2].filter((v) => v === 0).length).toBeGreaterThan(10); // ~25 % of x's gradient dropped
     });
   }
 
