@@ -3,7 +3,8 @@ import { tf } from '../backend/tf';
 import type { Net } from '../train/net';
 import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
-import { dense3d, dropout, WeightFactory } from './net';
+import { dense3d, dropoutDraws, WeightFactory } from './net';
+import { reluDropout } from '../ops/reluDropout';
 import { causalShifts } from '../ops/causalShifts';
 
 export const TcnParams = z.object({
@@ -52,8 +53,10 @@ export function buildTcn(params: TcnParams, features: number, _window: number, s
       let h = pick(x, { stride: 1, steps: x.shape[1] }, plan[0].input);
       blocks.forEach((b, i) => {
         const { input, inner, output } = plan[i];
-        const y1 = dropout(causalConv(h, b.conv1 as tf.Tensor2D, b.bias1 as tf.Tensor1D, k, b.dilation, input, inner).relu(), params.dropout, training, w);
-        const y2 = dropout(causalConv(y1 as tf.Tensor3D, b.conv2 as tf.Tensor2D, b.bias2 as tf.Tensor1D, k, b.dilation, inner, output).relu(), params.dropout, training, w);
+        const c1 = causalConv(h, b.conv1 as tf.Tensor2D, b.bias1 as tf.Tensor1D, k, b.dilation, input, inner);
+        const y1 = reluDropout(c1, dropoutDraws(c1, params.dropout, training, w));
+        const c2 = causalConv(y1 as tf.Tensor3D, b.conv2 as tf.Tensor2D, b.bias2 as tf.Tensor1D, k, b.dilation, inner, output);
+        const y2 = reluDropout(c2, dropoutDraws(c2, params.dropout, training, w));
         const atOutput = pick(h, input, output);
         const residual = b.skip ? dense3d(atOutput, b.skip as tf.Tensor2D) : atOutput;
         h = y2.add(residual).relu() as tf.Tensor3D; // at the steps the next block's input needs

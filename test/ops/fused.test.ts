@@ -4,6 +4,7 @@ import { tf } from '../../lib/backend/tf';
 import { dense } from '../../lib/ops/dense';
 import { weightedBceOp } from '../../lib/ops/bce';
 import { dropoutWith, uniformTensor } from '../../lib/ops/dropout';
+import { reluDropout } from '../../lib/ops/reluDropout';
 import { residualNorm } from '../../lib/ops/residualNorm';
 import { uniformDraws } from '../../lib/util/random';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
@@ -128,6 +129,23 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
       const actual = go(residualNorm.op.kernels['*']!);
       actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
       expect(expected[2].filter((v) => v === 0).length).toBeGreaterThan(10); // ~25 % of x's gradient dropped
+    });
+  }
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`dropout(relu(x)) as the fused ops in turn: ${backend}`, async () => {
+      const dropout = { draws: { seed: 4, from: 9 }, keep: 0.7 };
+      const go = (impl: typeof reluDropout.op.reference) => tf.tidy(() => {
+        const x = tf.tensor2d(wave(20 * 7, 0.77, 2), [20, 7]);
+        const weights = tf.tensor2d(wave(20 * 7, 1.9, 1), [20, 7]);
+        return [impl(x, dropout), tf.grad((xx: tf.Tensor) => impl(xx, dropout).mul(weights).sum())(x)].map((t) => Array.from(t.dataSync()));
+      });
+      await selectBackend('cpu');
+      const expected = go(reluDropout.op.reference);
+      await selectBackend(backend);
+      const actual = go(reluDropout.op.kernels['*']!);
+      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-6)));
+      expect(expected[1].filter((v) => v !== 0).length).toBeGreaterThan(20); // some gradient passes
     });
   }
 

@@ -1,0 +1,41 @@
+import { tf } from '../backend/tf';
+import { fusedOp } from './fusedOp';
+import { DRAW, dropoutWith, maskAt } from './dropout';
+import type { BranchDropout } from './layerNorm';
+import { flatProgram, runProgram } from './webgpuProgram';
+
+/** dropout(relu(x)) (the TCN's convolutions' activation); `dropout` null: relu alone. */
+function reference(x: tf.Tensor, dropout: BranchDropout | null): tf.Tensor {
+  return dropout ? dropoutWith.op.reference(x.relu(), dropout.draws, dropout.keep) : x.relu();
+}
+
+/** The fused ops in turn (cpu, wasm). */
+function composed(x: tf.Tensor, dropout: BranchDropout | null): tf.Tensor {
+  return dropout ? dropoutWith(x.relu(), dropout.draws, dropout.keep) : x.relu();
+}
+
+/**
+ * webgpu: one dispatch each way where relu and dropout take two: y = max(x, 0) · mask (the
+ * draws made in the kernel), dx = dy · mask where y > 0 (y is 0 where the mask or relu is).
+ */
+function webgpu(x: tf.Tensor, dropout: BranchDropout | null): tf.Tensor {
+  if (!dropout) return x.relu();
+  const { draws, keep } = dropout;
+  const program = (name: string, inputs: string[], value: string) => flatProgram(`gatebook_relu_dropout_${name}_${Math.fround(keep)}`, x.shape, x.size, inputs, `${DRAW}
+    fn main(index : i32) {
+      if (index < uniforms.size) { result[index] = ${value}; }
+    }`, { size: true, uniforms: 'seed : u32, start : u32,' });
+  const seeds = [{ u32: draws.seed }, { u32: draws.from }];
+  const body = (xx: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = runProgram(program('forward', ['X'], `max(X[index], 0.0) * ${maskAt('index', keep)}`), [xx], seeds);
+    save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, [ySaved]: tf.Tensor[]) =>
+        runProgram(program('backward', ['DY', 'Y'], `select(0.0, DY[index] * ${maskAt('index', keep)}, Y[index] > 0.0)`), [dy, ySaved], seeds),
+    };
+  };
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x);
+}
+
+export const reluDropout = fusedOp<[tf.Tensor, BranchDropout | null], tf.Tensor>({ name: 'reluDropout', reference, kernels: { '*': composed, webgpu } });
