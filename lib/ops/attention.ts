@@ -4,6 +4,7 @@ import { watFor, wasmModule, watGet as get, watLaneSum } from '../backend/wasmMo
 import { transposeBlocks } from '../backend/wasmTranspose';
 import { wasmKernelContext, type WasmKernelContext } from './wasmBackend';
 import { f32, flatProgram, runProgram } from './webgpuProgram';
+import { inPlaceAvailable, newOutputs, runInPlace, type InPlaceKernel } from './webgpuInPlace';
 
 /**
  * Scaled dot-product self-attention with `heads` heads over projected queries, keys and
@@ -176,7 +177,8 @@ function wasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number): tf
 }
 
 // ---- webgpu: two dispatches forward (the weights P, then P·v into the [b, t, d] layout), four
-// back (dv, dS, dq, dk), each thread one output element or one row of P.
+// back (dv, dS, dq, dk), each thread one output element or one row of P — one forward and two
+// back where a dispatch can write several outputs (`webgpuInPlace`).
 
 /** WGSL helpers for an entry e = row·H + h: element (i, c) of q/k/v/dy read from the [b, t, d] layout. */
 function shapeCode(t: number, dh: number, heads: number): string {
@@ -250,9 +252,117 @@ function scoresGradProgram(entries: number, t: number, dh: number, heads: number
 /** The longest window the webgpu kernels take (a row of P lives in each thread's private memory). */
 const WEBGPU_MAX_STEPS = 512;
 
+/**
+ * The same in three dispatches with several outputs each (`webgpuInPlace.ts`): forward, a
+ * thread per query row writes its row of P and its row of P·v; back, a thread per query row
+ * writes its row of dS and of dq, then a thread per (key row, column) its dk and dv elements.
+ */
+function rowsForward(t: number, dh: number, heads: number, scale: number): InPlaceKernel {
+  return {
+    key: `gatebook_attention_forward_in_place_${t}_${dh}_${heads}`, written: ['P', 'OUT'], read: ['Q', 'K', 'V'], uniforms: ['rows : i32'],
+    main: `${shapeCode(t, dh, heads)}
+      fn main(index : i32) {
+        if (index < uniforms.rows) {
+          let e = index / T;
+          let i = index % T;
+          var s : array<f32, ${t}>;
+          var top = -3.0e38;
+          for (var j = 0; j < T; j++) {
+            var dot = 0.0;
+            for (var c = 0; c < DH; c++) { dot = dot + Q[at(e, i, c)] * K[at(e, j, c)]; }
+            s[j] = dot * ${f32(scale)};
+            top = max(top, s[j]);
+          }
+          var total = 0.0;
+          for (var j = 0; j < T; j++) { s[j] = exp(s[j] - top); total = total + s[j]; }
+          for (var j = 0; j < T; j++) { s[j] = s[j] / total; P[index * T + j] = s[j]; }
+          for (var c = 0; c < DH; c++) {
+            var acc = 0.0;
+            for (var j = 0; j < T; j++) { acc = acc + s[j] * V[at(e, j, c)]; }
+            OUT[at(e, i, c)] = acc * 1.0;
+          }
+        }
+      }`,
+  };
+}
+
+function rowsBackward(t: number, dh: number, heads: number, scale: number): InPlaceKernel {
+  return {
+    key: `gatebook_attention_backward_rows_${t}_${dh}_${heads}`, written: ['DS', 'DQ'], read: ['P', 'DY', 'V', 'K'], uniforms: ['rows : i32'],
+    main: `${shapeCode(t, dh, heads)}
+      fn main(index : i32) {
+        if (index < uniforms.rows) {
+          let e = index / T;
+          let i = index % T;
+          var dp : array<f32, ${t}>;
+          var dot = 0.0;
+          for (var j = 0; j < T; j++) {
+            var acc = 0.0;
+            for (var c = 0; c < DH; c++) { acc = acc + DY[at(e, i, c)] * V[at(e, j, c)]; }
+            dp[j] = acc;
+            dot = dot + acc * P[index * T + j];
+          }
+          for (var j = 0; j < T; j++) { dp[j] = P[index * T + j] * (dp[j] - dot); DS[index * T + j] = dp[j]; }
+          for (var c = 0; c < DH; c++) {
+            var acc = 0.0;
+            for (var j = 0; j < T; j++) { acc = acc + dp[j] * K[at(e, j, c)]; }
+            DQ[at(e, i, c)] = acc * ${f32(scale)};
+          }
+        }
+      }`,
+  };
+}
+
+function columnsBackward(t: number, dh: number, heads: number, scale: number): InPlaceKernel {
+  return {
+    key: `gatebook_attention_backward_columns_${t}_${dh}_${heads}`, written: ['DK', 'DV'], read: ['DS', 'Q', 'P', 'DY'], uniforms: ['size : i32'],
+    main: `${shapeCode(t, dh, heads)}
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          let c = index % DH;
+          let j = (index / DH) % T;
+          let e = index / (DH * T);
+          var ak = 0.0;
+          var av = 0.0;
+          for (var i = 0; i < T; i++) {
+            ak = ak + DS[(e * T + i) * T + j] * Q[at(e, i, c)];
+            av = av + P[(e * T + i) * T + j] * DY[at(e, i, c)];
+          }
+          DK[at(e, j, c)] = ak * ${f32(scale)};
+          DV[at(e, j, c)] = av * 1.0;
+        }
+      }`,
+  };
+}
+
+function webgpuInPlace(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number): tf.Tensor3D {
+  const [batch, t, d] = q.shape;
+  const dh = d / heads;
+  const entries = batch * heads;
+  const scale = 1 / Math.sqrt(dh);
+  const rows = [{ type: 'i32' as const, value: entries * t }];
+  const body = (qq: tf.Tensor3D, kk: tf.Tensor3D, vv: tf.Tensor3D, save: tf.GradSaveFunc) => {
+    const [p, out] = newOutputs([[entries, t, t], [batch, t, d]]);
+    runInPlace(rowsForward(t, dh, heads, scale), [p, out], [qq, kk, vv], rows, entries * t);
+    save([p, qq, kk, vv]);
+    return {
+      value: out as tf.Tensor3D,
+      gradFunc: (dy: tf.Tensor, [pSaved, qSaved, kSaved, vSaved]: tf.Tensor[]) => {
+        const [dS, dQ, dK, dV] = newOutputs([[entries, t, t], [batch, t, d], [batch, t, d], [batch, t, d]]);
+        runInPlace(rowsBackward(t, dh, heads, scale), [dS, dQ], [pSaved, dy, vSaved, kSaved], rows, entries * t);
+        runInPlace(columnsBackward(t, dh, heads, scale), [dK, dV], [dS, qSaved, pSaved, dy], [{ type: 'i32', value: entries * t * dh }], entries * t * dh);
+        dS.dispose(); // its buffer stays the queue's until the submit
+        return [dQ, dK, dV];
+      },
+    };
+  };
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(q, k, v) as tf.Tensor3D;
+}
+
 function webgpu(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number): tf.Tensor3D {
   const [batch, t, d] = q.shape;
   if (t > WEBGPU_MAX_STEPS) return reference(q, k, v, heads);
+  if (inPlaceAvailable()) return webgpuInPlace(q, k, v, heads);
   const dh = d / heads;
   const entries = batch * heads;
   const scale = 1 / Math.sqrt(dh);

@@ -436,22 +436,32 @@ describe('webgpu backend on lavapipe', () => {
     });
   }
 
-  it('attention (3 rows, 7 steps, 2 heads of 3) in two dispatches forward and four back equals the plain ops on cpu', async () => {
-    const go = async (impl: typeof attention.op.reference) => readAll(() => {
-      const [q, k, v] = [0.37, 0.91, 1.53].map((f) => tf.tensor3d(wave(3 * 7 * 6, f, 1.5), [3, 7, 6]));
-      const weights = tf.tensor3d(wave(3 * 7 * 6, 2.3, 1), [3, 7, 6]);
-      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => impl(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, 2).mul(weights).sum())([q, k, v]);
-      return [impl(q, k, v, 2), ...grads];
+  for (const [rows, steps, heads, dh] of [[3, 7, 2, 3], [4, 60, 4, 16]]) {
+    it(`attention (${rows} rows, ${steps} steps, ${heads} heads of ${dh}) in one dispatch forward and two back (four and two with GATEBOOK_WEBGPU_IN_PLACE=0) equals the plain ops on cpu`, async () => {
+      const d = heads * dh;
+      const go = async (impl: typeof attention.op.reference) => readAll(() => {
+        const [q, k, v] = [0.37, 0.91, 1.53].map((f) => tf.tensor3d(wave(rows * steps * d, f, 1.5), [rows, steps, d]));
+        const weights = tf.tensor3d(wave(rows * steps * d, 2.3, 1), [rows, steps, d]);
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => impl(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, heads).mul(weights).sum())([q, k, v]);
+        return [impl(q, k, v, heads), ...grads];
+      });
+      await selectBackend('cpu');
+      const expected = await go(attention.op.reference);
+      await selectBackend('webgpu');
+      const counted = async () => {
+        const before = webgpuDispatches();
+        const values = await go(attention.op.kernels.webgpu!);
+        return { values, dispatches: webgpuDispatches() - before };
+      };
+      const fused = await counted();
+      process.env.GATEBOOK_WEBGPU_IN_PLACE = '0';
+      const separate = await counted().finally(() => delete process.env.GATEBOOK_WEBGPU_IN_PLACE);
+      for (const run of [fused, separate]) run.values.forEach((a, i) => expect(relativeError(a, expected[i]), ['out', 'dq', 'dk', 'dv'][i]).toBeLessThan(1e-5));
+      expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3); // the keys' gradient is not ~0
+      expect(separate.dispatches - fused.dispatches).toBe(2 * 1 + 2); // the forward pass runs twice (value, gradients' pass)
+      expect(fused.dispatches).toBeLessThanOrEqual(2 * 1 + 2 + 4); // and the test's mul and sum with their gradients
     });
-    await selectBackend('cpu');
-    const expected = await go(attention.op.reference);
-    await selectBackend('webgpu');
-    const before = webgpuDispatches();
-    const actual = await go(attention.op.kernels.webgpu!);
-    expect(webgpuDispatches() - before).toBeLessThanOrEqual(12); // forward twice (value and inside grads) × 2, the loss's mul and sum, mul's gradient, 4 back
-    actual.forEach((a, i) => expect(relativeError(a, expected[i])).toBeLessThan(1e-5));
-    expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3); // the keys' gradient is not ~0
-  });
+  }
 
   it('Σ x² over 20 tensors in two dispatches equals the plain ops', async () => {
     const go = async (impl: (t: tf.Tensor[]) => tf.Scalar) => {
