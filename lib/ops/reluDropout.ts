@@ -15,24 +15,25 @@ function composed(x: tf.Tensor, dropout: BranchDropout | null): tf.Tensor {
 }
 
 /**
- * webgpu: one dispatch each way where relu and dropout take two: y = max(x, 0) · mask (the
- * draws made in the kernel), dx = dy · mask where y > 0 (y is 0 where the mask or relu is).
+ * webgpu: one dispatch each way where relu and dropout take two forward and three back: y =
+ * max(x, 0) · mask (the draws made in the kernel), dx = dy · mask where y > 0 (y is 0 where
+ * the mask or relu is); without dropout the same without the mask.
  */
 function webgpu(x: tf.Tensor, dropout: BranchDropout | null): tf.Tensor {
-  if (!dropout) return x.relu();
-  const { draws, keep } = dropout;
-  const program = (name: string, inputs: string[], value: string) => flatProgram(`gatebook_relu_dropout_${name}_${Math.fround(keep)}`, x.shape, x.size, inputs, `${DRAW}
+  const keep = dropout?.keep ?? 1;
+  const mask = dropout ? ` * ${maskAt('index', keep)}` : ''; // no dropout: relu alone, its gradient in one dispatch (tfjs's: a step and a product)
+  const program = (name: string, inputs: string[], value: string) => flatProgram(`gatebook_relu_dropout_${name}_${dropout ? Math.fround(keep) : 'none'}`, x.shape, x.size, inputs, `${DRAW}
     fn main(index : i32) {
       if (index < uniforms.size) { result[index] = ${value}; }
     }`, { size: true, uniforms: 'seed : u32, start : u32,' });
-  const seeds = [{ u32: draws.seed }, { u32: draws.from }];
+  const seeds = [{ u32: dropout?.draws.seed ?? 0 }, { u32: dropout?.draws.from ?? 0 }];
   const body = (xx: tf.Tensor, save: tf.GradSaveFunc) => {
-    const y = runProgram(program('forward', ['X'], `max(X[index], 0.0) * ${maskAt('index', keep)}`), [xx], seeds);
+    const y = runProgram(program('forward', ['X'], `max(X[index], 0.0)${mask}`), [xx], seeds);
     save([y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, [ySaved]: tf.Tensor[]) =>
-        runProgram(program('backward', ['DY', 'Y'], `select(0.0, DY[index] * ${maskAt('index', keep)}, Y[index] > 0.0)`), [dy, ySaved], seeds),
+        runProgram(program('backward', ['DY', 'Y'], `select(0.0, DY[index]${mask}, Y[index] > 0.0)`), [dy, ySaved], seeds),
     };
   };
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x);
