@@ -190,13 +190,9 @@ function shapeCode(t: number, dh: number, heads: number): string {
       fn at(e : i32, i : i32, c : i32) -> i32 { return ((e / H) * T + i) * D + (e % H) * DH + c; }`;
 }
 
-/** One thread per (entry, query row): the row of P = softmax(scale · q kᵀ), written to [E, T, T]. */
-function weightsProgram(entries: number, t: number, dh: number, heads: number, scale: number) {
-  return flatProgram(`gatebook_attention_weights_${t}_${dh}_${heads}`, [entries, t, t], entries * t, ['Q', 'K'], `${shapeCode(t, dh, heads)}
-      fn main(index : i32) {
-        if (index < uniforms.size / T) {
-          let e = index / T;
-          let i = index % T;
+/** WGSL: entry e's query row i of P = softmax(scale · q kᵀ) into the private array `s` (reads Q, K). */
+function softmaxRow(t: number, scale: number): string {
+  return `
           var s : array<f32, ${t}>;
           var top = -3.0e38;
           for (var j = 0; j < T; j++) {
@@ -207,7 +203,31 @@ function weightsProgram(entries: number, t: number, dh: number, heads: number, s
           }
           var total = 0.0;
           for (var j = 0; j < T; j++) { s[j] = exp(s[j] - top); total = total + s[j]; }
-          for (var j = 0; j < T; j++) { result[index * T + j] = s[j] / total; }
+          for (var j = 0; j < T; j++) { s[j] = s[j] / total; }`;
+}
+
+/** WGSL: row `index` (entry e, query row i) of dS = P ⊙ (dP − Σ dP ⊙ P), dP = dO·vᵀ, into the private array `dp` (reads P, DY, V). */
+function scoresGradRow(t: number): string {
+  return `
+          var dp : array<f32, ${t}>;
+          var dot = 0.0;
+          for (var j = 0; j < T; j++) {
+            var acc = 0.0;
+            for (var c = 0; c < DH; c++) { acc = acc + DY[at(e, i, c)] * V[at(e, j, c)]; }
+            dp[j] = acc;
+            dot = dot + acc * P[index * T + j];
+          }
+          for (var j = 0; j < T; j++) { dp[j] = P[index * T + j] * (dp[j] - dot); }`;
+}
+
+/** One thread per (entry, query row): the row of P = softmax(scale · q kᵀ), written to [E, T, T]. */
+function weightsProgram(entries: number, t: number, dh: number, heads: number, scale: number) {
+  return flatProgram(`gatebook_attention_weights_${t}_${dh}_${heads}`, [entries, t, t], entries * t, ['Q', 'K'], `${shapeCode(t, dh, heads)}
+      fn main(index : i32) {
+        if (index < uniforms.size / T) {
+          let e = index / T;
+          let i = index % T;${softmaxRow(t, scale)}
+          for (var j = 0; j < T; j++) { result[index * T + j] = s[j]; }
         }
       }`, { size: true });
 }
@@ -235,16 +255,8 @@ function scoresGradProgram(entries: number, t: number, dh: number, heads: number
       fn main(index : i32) {
         if (index < uniforms.size / T) {
           let e = index / T;
-          let i = index % T;
-          var dp : array<f32, ${t}>;
-          var dot = 0.0;
-          for (var j = 0; j < T; j++) {
-            var acc = 0.0;
-            for (var c = 0; c < DH; c++) { acc = acc + DY[at(e, i, c)] * V[at(e, j, c)]; }
-            dp[j] = acc;
-            dot = dot + acc * P[index * T + j];
-          }
-          for (var j = 0; j < T; j++) { result[index * T + j] = P[index * T + j] * (dp[j] - dot); }
+          let i = index % T;${scoresGradRow(t)}
+          for (var j = 0; j < T; j++) { result[index * T + j] = dp[j]; }
         }
       }`, { size: true });
 }
@@ -264,18 +276,8 @@ function rowsForward(t: number, dh: number, heads: number, scale: number): InPla
       fn main(index : i32) {
         if (index < uniforms.rows) {
           let e = index / T;
-          let i = index % T;
-          var s : array<f32, ${t}>;
-          var top = -3.0e38;
-          for (var j = 0; j < T; j++) {
-            var dot = 0.0;
-            for (var c = 0; c < DH; c++) { dot = dot + Q[at(e, i, c)] * K[at(e, j, c)]; }
-            s[j] = dot * ${f32(scale)};
-            top = max(top, s[j]);
-          }
-          var total = 0.0;
-          for (var j = 0; j < T; j++) { s[j] = exp(s[j] - top); total = total + s[j]; }
-          for (var j = 0; j < T; j++) { s[j] = s[j] / total; P[index * T + j] = s[j]; }
+          let i = index % T;${softmaxRow(t, scale)}
+          for (var j = 0; j < T; j++) { P[index * T + j] = s[j]; }
           for (var c = 0; c < DH; c++) {
             var acc = 0.0;
             for (var j = 0; j < T; j++) { acc = acc + s[j] * V[at(e, j, c)]; }
@@ -293,16 +295,8 @@ function rowsBackward(t: number, dh: number, heads: number, scale: number): InPl
       fn main(index : i32) {
         if (index < uniforms.rows) {
           let e = index / T;
-          let i = index % T;
-          var dp : array<f32, ${t}>;
-          var dot = 0.0;
-          for (var j = 0; j < T; j++) {
-            var acc = 0.0;
-            for (var c = 0; c < DH; c++) { acc = acc + DY[at(e, i, c)] * V[at(e, j, c)]; }
-            dp[j] = acc;
-            dot = dot + acc * P[index * T + j];
-          }
-          for (var j = 0; j < T; j++) { dp[j] = P[index * T + j] * (dp[j] - dot); DS[index * T + j] = dp[j]; }
+          let i = index % T;${scoresGradRow(t)}
+          for (var j = 0; j < T; j++) { DS[index * T + j] = dp[j]; }
           for (var c = 0; c < DH; c++) {
             var acc = 0.0;
             for (var j = 0; j < T; j++) { acc = acc + dp[j] * K[at(e, j, c)]; }

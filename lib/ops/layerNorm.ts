@@ -29,6 +29,27 @@ export const STATS = (d: number) => `
     return vec2<f32>(mean, 1.0 / sqrt(sq / ${d}.0 + 1e-5));
   }`;
 
+/**
+ * WGSL: row `index`'s dx = (1/σ)·(g·dy − mean(g·dy) − x̂·mean(g·dy·x̂)) from its mean and 1/σ
+ * (expressions), each element as `v` at `at`, handed to `store` (reads X, G, DY).
+ */
+const DX_ROW = (d: number, mean: string, rstd: string, store: string) => `
+        var m1 = 0.0;
+        var m2 = 0.0;
+        for (var k = 0; k < ${d}; k++) {
+          let at = index * ${d} + k;
+          let gdy = DY[at] * G[k];
+          m1 = m1 + gdy;
+          m2 = m2 + gdy * (X[at] - ${mean}) * ${rstd};
+        }
+        m1 = m1 / ${d}.0;
+        m2 = m2 / ${d}.0;
+        for (var k = 0; k < ${d}; k++) {
+          let at = index * ${d} + k;
+          let v = ${rstd} * (DY[at] * G[k] - m1 - (X[at] - ${mean}) * ${rstd} * m2);
+          ${store}
+        }`;
+
 function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D {
   const [b, t, d] = x.shape;
   const rows = b * t;
@@ -66,21 +87,7 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
           fn main(index : i32) {
             if (index < uniforms.xShape.x) {
               let mean = S[index * 2];
-              let rstd = S[index * 2 + 1];
-              var m1 = 0.0;
-              var m2 = 0.0;
-              for (var k = 0; k < ${d}; k++) {
-                let at = index * ${d} + k;
-                let gdy = DY[at] * G[k];
-                m1 = m1 + gdy;
-                m2 = m2 + gdy * (X[at] - mean) * rstd;
-              }
-              m1 = m1 / ${d}.0;
-              m2 = m2 / ${d}.0;
-              for (var k = 0; k < ${d}; k++) {
-                let at = index * ${d} + k;
-                result[at] = rstd * (DY[at] * G[k] - m1 - (X[at] - mean) * rstd * m2);
-              }
+              let rstd = S[index * 2 + 1];${DX_ROW(d, 'mean', 'rstd', 'result[at] = v;')}
             }
           }`), [sx, sg, dyFlat, stats]);
         const dGain = runProgram(flatProgram(`gatebook_layernorm_dgain_${d}`, [d], d, ['X', 'DY', 'S'], `
@@ -125,23 +132,7 @@ export function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows
       if (index < uniforms.rows) {
         let s = rowStats(index);
         S[index * 2] = s.x;
-        S[index * 2 + 1] = s.y;
-        var m1 = 0.0;
-        var m2 = 0.0;
-        for (var k = 0; k < ${d}; k++) {
-          let at = index * ${d} + k;
-          let gdy = DY[at] * G[k];
-          m1 = m1 + gdy;
-          m2 = m2 + gdy * (X[at] - s.x) * s.y;
-        }
-        m1 = m1 / ${d}.0;
-        m2 = m2 / ${d}.0;
-        for (var k = 0; k < ${d}; k++) {
-          let at = index * ${d} + k;
-          let v = s.y * (DY[at] * G[k] - m1 - (X[at] - s.x) * s.y * m2);
-          DX[at] = v;${withBranch ? `
-          DB[at] = v${factor};` : ''}
-        }
+        S[index * 2 + 1] = s.y;${DX_ROW(d, 's.x', 's.y', `DX[at] = v;${withBranch ? ` DB[at] = v${factor};` : ''}`)}
       }
     }`,
   }, outputs, [x, gain, dy], [{ type: 'i32', value: rows }, { type: 'u32', value: branch?.draws.seed ?? 0 }, { type: 'u32', value: branch?.draws.from ?? 0 }], rows);
