@@ -21,7 +21,8 @@ export type TransformerParams = z.infer<typeof TransformerParams>;
 /**
  * Transformer encoder: input projection, learned positions, L post-norm layers of
  * multi-head self-attention and a ReLU feed-forward (each added to its input after dropout,
- * then normalized: `residualNorm`), then mean or last-step pooling and a dense head. (The seed's multi-coin model is 4 layers, 8 heads over 100 bars.)
+ * then normalized: `residualNorm`), then mean or last-step pooling and a dense head. (The
+ * seed's multi-coin model is 4 layers, 8 heads over 100 bars.)
  */
 export function buildTransformer(params: TransformerParams, features: number, window: number, seed: number): Net {
   const w = new WeightFactory(seed);

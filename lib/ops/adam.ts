@@ -7,12 +7,10 @@ import { inPlaceAvailable, runInPlace, storageBuffersPerStage, writableInPlace, 
  * `<name>/v` variables, β₁ᵗ and β₂ᵗ as running products): checkpoints, resume and
  * `getWeights` are tfjs's. On webgpu one WGSL dispatch steps several variables, writing
  * the two moments and the value in their own buffers (`webgpuInPlace.ts`; as many variables a
- * dispatch as the adapter's storage buffers allow: 3 at 16) — three dispatches (the new first
- * moment, the new second moment, the new value) for a variable whose buffer another tensor
- * shares —
- * where tfjs issues ~14 (one per elementwise op); the learning rate and ε are uniforms, so a
- * schedule does not recompile.
- * Other backends run tfjs's own step.
+ * dispatch as the adapter's storage buffers allow: 3 at 16), where tfjs issues ~14 dispatches
+ * a variable (one per elementwise op); a variable whose buffer another tensor shares takes
+ * three (the new first moment, the new second moment, the new value). The learning rate and
+ * ε are uniforms, so a schedule does not recompile. Other backends run tfjs's own step.
  */
 export class GatebookAdam extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {

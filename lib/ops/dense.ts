@@ -32,8 +32,8 @@ const SUM_THREADS = 64;
 
 /**
  * webgpu: the bias's gradient Σ_rows dy in one dispatch — a workgroup a column, its threads
- * summing strided rows, then a tree in workgroup memory — where onesᵀ·dy is two there (a fill
- * of the ones and the product).
+ * summing strided rows, then a tree in workgroup memory — where onesᵀ·dy is one too, but its
+ * ones are made on the CPU and uploaded every step (n floats a dense layer).
  */
 function columnSums(dy: tf.Tensor2D): tf.Tensor1D {
   const columns = dy.shape[1];

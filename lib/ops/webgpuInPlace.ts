@@ -63,8 +63,6 @@ interface WebGpuInternals {
 }
 
 const WORKGROUP = 64;
-// a workgroup past the last dimension's limit goes on to the next row of workgroups (y): main's index
-// and workgroupId.x + workgroupId.y · numWorkgroups.x count on across rows
 const pipelines = new WeakMap<object, Map<string, { getBindGroupLayout(i: number): unknown }>>();
 
 function internals(): WebGpuInternals | null {
@@ -168,6 +166,7 @@ export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf
     layout: pipeline.getBindGroupLayout(0),
     entries: [...tensors.map((t, i) => ({ binding: i, resource: { buffer: b.tensorMap.get(t.dataId)!.resource } })), { binding: tensors.length, resource: { buffer: uniformBuffer } }],
   });
+  // workgroups past one dimension's limit go on in a second row (y): main's index counts on across rows
   const groups = Math.max(1, Math.ceil(threads / (kernel.workgroupSize ?? WORKGROUP)));
   const perRow = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
   b.ensureCommandEncoderReady();
