@@ -2,6 +2,7 @@ import { tf } from '../backend/tf';
 import type { PreparedData } from '../tensors/prepare';
 import { balanced, classWeights, shuffled } from '../tensors/sampling';
 import { makeBatch, type WindowSource } from '../tensors/windows';
+import { windowsOnGpu } from '../ops/windowsOnGpu';
 import type { DataParallel, ShardResult } from './dataParallel';
 import { trainLoop, type Objective, type TrainCallbacks, type TrainResult } from './loop';
 import { weightedBce } from './loss';
@@ -74,10 +75,11 @@ function weightSum(labels: Float32Array, rows: ArrayLike<number>, weights: [numb
  * all rows) — so the shards' losses (and gradients) add up to the whole batch's. Dropout on.
  */
 export function shardLoss(net: Net, source: WindowSource, window: number, rows: Int32Array, shard: BatchShard, weights: [number, number], wholeWeight: number): tf.Scalar {
-  const batch = makeBatch(source, rows, window);
-  const x = tf.tensor3d(batch.x, [batch.size, window, source.features]);
-  const y = tf.tensor1d(batch.y);
-  const w = Float32Array.from(batch.y, (l) => weights[l > 0.5 ? 1 : 0]);
+  // on webgpu the windows are gathered on the GPU from a resident copy of the source
+  const x = windowsOnGpu(source, rows, window) ?? tf.tensor3d(makeBatch(source, rows, window).x, [rows.length, window, source.features]);
+  const labels = Float32Array.from(rows, (r) => source.labels[r]);
+  const y = tf.tensor1d(labels);
+  const w = Float32Array.from(labels, (l) => weights[l > 0.5 ? 1 : 0]);
   const share = weightSum(source.labels, rows, weights) / wholeWeight;
   net.batchShard?.set(shard.total === rows.length ? null : shard);
   try {
@@ -118,11 +120,12 @@ export async function evaluateRows(net: Net, source: WindowSource, window: numbe
   const sums: tf.Tensor[] = [];
   try {
     for (let i = 0; i < rows.length; i += batchSize) {
-      const batch = makeBatch(source, rows.subarray(i, i + batchSize), window);
+      const ends = rows.subarray(i, i + batchSize);
       sums.push(tf.tidy(() => {
-        const logits = net.forward(tf.tensor3d(batch.x, [batch.size, window, source.features]), false);
-        const y = tf.tensor1d(batch.y);
-        const l = weightedBce(logits, y).mul(batch.size);
+        const x = windowsOnGpu(source, ends, window) ?? tf.tensor3d(makeBatch(source, ends, window).x, [ends.length, window, source.features]);
+        const logits = net.forward(x, false);
+        const y = tf.tensor1d(Float32Array.from(ends, (r) => source.labels[r]));
+        const l = weightedBce(logits, y).mul(ends.length);
         const h = logits.greater(0).cast('float32').equal(y).cast('float32').sum();
         return tf.stack([l, h]);
       }));

@@ -23,6 +23,8 @@ import { residualNorm } from '../../lib/ops/residualNorm';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
 import { sumOfSquares } from '../../lib/ops/sumOfSquares';
 import { shardLoss } from '../../lib/train/classification';
+import { makeBatch } from '../../lib/tensors/windows';
+import { windowsOnGpu } from '../../lib/ops/windowsOnGpu';
 import { tempDir } from '../helpers/cli';
 import { toyData } from '../helpers/toy';
 
@@ -463,6 +465,30 @@ describe('webgpu backend on lavapipe', () => {
       expect(fused.dispatches).toBeLessThanOrEqual(2 * 1 + 2 + 4); // and the test's mul and sum with their gradients
     });
   }
+
+  it('a batch\'s windows gathered on the GPU from a resident copy of the source are makeBatch\'s, the source uploaded once', async () => {
+    await selectBackend('webgpu');
+    const source = toyData(300, 5, 10).source;
+    const backend = tf.backend() as unknown as { write(values: unknown, shape: number[], dtype: string): unknown };
+    const write = backend.write;
+    const uploads: number[] = [];
+    backend.write = function (this: unknown, values: unknown, shape: number[], dtype: string) {
+      if (values != null) uploads.push(shape.reduce((a, b) => a * b, 1));
+      return write.call(this, values, shape, dtype);
+    };
+    try {
+      for (const ends of [Int32Array.from([9, 299, 150, 10]), Int32Array.from({ length: 33 }, (_, i) => 9 + i * 9)]) {
+        const gathered = windowsOnGpu(source, ends, 10)!;
+        expect(gathered.shape).toEqual([ends.length, 10, 5]);
+        expect(Array.from(await gathered.data())).toEqual(Array.from(makeBatch(source, ends, 10).x));
+        gathered.dispose();
+      }
+    } finally {
+      backend.write = write;
+    }
+    expect(uploads.filter((n) => n === source.matrix.length)).toHaveLength(1); // the matrix once; then each batch's rows only
+    expect(Math.max(...uploads.filter((n) => n !== source.matrix.length))).toBeLessThanOrEqual(33);
+  });
 
   it('Σ x² over 20 tensors in two dispatches equals the plain ops', async () => {
     const go = async (impl: (t: tf.Tensor[]) => tf.Scalar) => {
