@@ -4,7 +4,8 @@ import { extname, join } from 'node:path';
 import { tf } from '../backend/tf';
 import { currentBackend } from '../backend/select';
 import type { PreparedData } from '../tensors/prepare';
-import { makeBatch, type WindowSource } from '../tensors/windows';
+import type { WindowSource } from '../tensors/windows';
+import { windowsTensor } from '../ops/windowsTensor';
 import { trainingClassWeights, trainNetwork } from '../train/classification';
 import { DataParallel } from '../train/dataParallel';
 import { TrainOptions } from '../train/options';
@@ -140,8 +141,7 @@ export class NeuralModel<P extends Record<string, unknown>> implements Classifie
     const features = this.fittedInputs.featureNames.length;
     if (source.features !== features) throw new InputError(`${this.constructor.name} was fitted on ${features} features, got ${source.features}`);
     for (let i = 0; i < ends.length; i += 1024) {
-      const batch = makeBatch(source, ends.subarray(i, i + 1024), window);
-      const p = tf.tidy(() => tf.sigmoid(this.net!.forward(tf.tensor3d(batch.x, [batch.size, window, features]), false)));
+      const p = tf.tidy(() => tf.sigmoid(this.net!.forward(windowsTensor(source, ends.subarray(i, i + 1024), window), false)));
       out.set(await p.data(), i);
       p.dispose();
     }

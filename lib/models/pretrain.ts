@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { tf } from '../backend/tf';
 import type { PreparedData } from '../tensors/prepare';
 import { shuffled } from '../tensors/sampling';
-import { makeBatch, type WindowSource } from '../tensors/windows';
+import type { WindowSource } from '../tensors/windows';
+import { windowsTensor } from '../ops/windowsTensor';
 import { trainLoop, type EpochRecord, type Objective } from '../train/loop';
 import { assignValues, readWeights } from '../train/weights';
 import { Random } from '../util/random';
@@ -115,12 +116,12 @@ function reconstructionObjective(
     let sum = 0;
     let weight = 0;
     for (let i = 0; i < data.val.length; i += 1024) {
-      const batch = makeBatch(data.source, data.val.subarray(i, i + 1024), window);
-      const maskValues = valMasks.subarray(i * window, (i + batch.size) * window);
+      const ends = data.val.subarray(i, i + 1024);
+      const maskValues = valMasks.subarray(i * window, (i + ends.length) * window);
       const masked = maskValues.reduce((a, b) => a + b, 0);
       const t = tf.tidy(() => {
-        const x = tf.tensor3d(batch.x, [batch.size, window, f]);
-        const mask = tf.tensor2d(maskValues, [batch.size, window]);
+        const x = windowsTensor(data.source, ends, window);
+        const mask = tf.tensor2d(maskValues, [ends.length, window]);
         if (!zero) return loss(x, mask, false);
         const m = mask.expandDims(2);
         return x.square().mul(m).sum().div(m.sum().mul(f));
@@ -144,9 +145,9 @@ function reconstructionObjective(
       return Math.ceil(order.length / batchSize);
     },
     batch(b) {
-      const batch = makeBatch(data.source, order.subarray(b * batchSize, (b + 1) * batchSize), window);
-      const maskValues = makeMask(batch.size, window, o, rng);
-      return { size: batch.size, loss: () => loss(tf.tensor3d(batch.x, [batch.size, window, f]), tf.tensor2d(maskValues, [batch.size, window]), true) };
+      const ends = order.subarray(b * batchSize, (b + 1) * batchSize);
+      const maskValues = makeMask(ends.length, window, o, rng);
+      return { size: ends.length, loss: () => loss(windowsTensor(data.source, ends, window), tf.tensor2d(maskValues, [ends.length, window]), true) };
     },
     validate: async () => ({ loss: await evaluate(false) }),
     validateZero: () => evaluate(true),
@@ -160,8 +161,7 @@ export async function encodeWindows(encoderWeights: Map<string, Float32Array>, o
   for (const [name, v] of w.variables) assignValues(v, encoderWeights.get(name)!);
   const out = new Float32Array(ends.length * encoder.size);
   for (let i = 0; i < ends.length; i += 1024) {
-    const batch = makeBatch(source, ends.subarray(i, i + 1024), window);
-    const last = tf.tidy(() => encoder.encode(tf.tensor3d(batch.x, [batch.size, window, source.features]), false, false).last);
+    const last = tf.tidy(() => encoder.encode(windowsTensor(source, ends.subarray(i, i + 1024), window), false, false).last);
     out.set(await last.data(), i * encoder.size);
     last.dispose();
   }

@@ -27,18 +27,21 @@ export function windowEnds(part: { start: number; end: number }, window: number,
   return Int32Array.from({ length: count }, (_, i) => first + i * stride);
 }
 
+/** The labels of the windows ending at `ends`. */
+export function labelsAt(source: WindowSource, ends: ArrayLike<number>): Float32Array {
+  return Float32Array.from(ends, (e) => source.labels[e]);
+}
+
 /** Copy the windows ending at `ends` into one batch. */
 export function makeBatch(source: WindowSource, ends: ArrayLike<number>, window: number): Batch {
   const f = source.features;
   const size = ends.length;
   const x = new Float32Array(size * window * f);
-  const y = new Float32Array(size);
   for (let b = 0; b < size; b++) {
     const start = (ends[b] - window + 1) * f;
     x.set(source.matrix.subarray(start, start + window * f), b * window * f);
-    y[b] = source.labels[ends[b]];
   }
-  return { x, y, size, ends: Int32Array.from(ends) };
+  return { x, y: labelsAt(source, ends), size, ends: Int32Array.from(ends) };
 }
 
 /** Batches over `ends` in the given order (shuffle them first for training). */

@@ -1,8 +1,8 @@
 import { tf } from '../backend/tf';
 import type { PreparedData } from '../tensors/prepare';
 import { balanced, classWeights, shuffled } from '../tensors/sampling';
-import { makeBatch, type WindowSource } from '../tensors/windows';
-import { windowsOnGpu } from '../ops/windowsOnGpu';
+import { labelsAt, type WindowSource } from '../tensors/windows';
+import { windowsTensor } from '../ops/windowsTensor';
 import type { DataParallel, ShardResult } from './dataParallel';
 import { trainLoop, type Objective, type TrainCallbacks, type TrainResult } from './loop';
 import { weightedBce } from './loss';
@@ -75,9 +75,8 @@ function weightSum(labels: Float32Array, rows: ArrayLike<number>, weights: [numb
  * all rows) — so the shards' losses (and gradients) add up to the whole batch's. Dropout on.
  */
 export function shardLoss(net: Net, source: WindowSource, window: number, rows: Int32Array, shard: BatchShard, weights: [number, number], wholeWeight: number): tf.Scalar {
-  // on webgpu the windows are gathered on the GPU from a resident copy of the source
-  const x = windowsOnGpu(source, rows, window) ?? tf.tensor3d(makeBatch(source, rows, window).x, [rows.length, window, source.features]);
-  const labels = Float32Array.from(rows, (r) => source.labels[r]);
+  const x = windowsTensor(source, rows, window); // on webgpu gathered on the GPU from a resident copy of the source
+  const labels = labelsAt(source, rows);
   const y = tf.tensor1d(labels);
   const w = Float32Array.from(labels, (l) => weights[l > 0.5 ? 1 : 0]);
   const share = weightSum(source.labels, rows, weights) / wholeWeight;
@@ -122,9 +121,8 @@ export async function evaluateRows(net: Net, source: WindowSource, window: numbe
     for (let i = 0; i < rows.length; i += batchSize) {
       const ends = rows.subarray(i, i + batchSize);
       sums.push(tf.tidy(() => {
-        const x = windowsOnGpu(source, ends, window) ?? tf.tensor3d(makeBatch(source, ends, window).x, [ends.length, window, source.features]);
-        const logits = net.forward(x, false);
-        const y = tf.tensor1d(Float32Array.from(ends, (r) => source.labels[r]));
+        const logits = net.forward(windowsTensor(source, ends, window), false);
+        const y = tf.tensor1d(labelsAt(source, ends));
         const l = weightedBce(logits, y).mul(ends.length);
         const h = logits.greater(0).cast('float32').equal(y).cast('float32').sum();
         return tf.stack([l, h]);

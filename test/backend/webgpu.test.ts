@@ -24,7 +24,7 @@ import { lstmSequence } from '../../lib/ops/lstmSequence';
 import { sumOfSquares } from '../../lib/ops/sumOfSquares';
 import { shardLoss } from '../../lib/train/classification';
 import { makeBatch } from '../../lib/tensors/windows';
-import { windowsOnGpu } from '../../lib/ops/windowsOnGpu';
+import { windowsOnGpu } from '../../lib/ops/windowsTensor';
 import { tempDir } from '../helpers/cli';
 import { toyData } from '../helpers/toy';
 

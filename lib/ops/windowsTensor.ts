@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { webgpuAdapter } from '../backend/webgpu';
-import type { WindowSource } from '../tensors/windows';
+import { makeBatch, type WindowSource } from '../tensors/windows';
 import { flatProgram, runProgram } from './webgpuProgram';
 
 /**
@@ -35,6 +35,14 @@ function residentMatrix(source: WindowSource): tf.Tensor | null {
     release.register(source.matrix, matrix);
   }
   return matrix;
+}
+
+/**
+ * The windows ending at `ends` as a tensor [ends.length, window, features] (`makeBatch`'s x):
+ * gathered on the GPU on webgpu, copied out on the CPU elsewhere (or past the binding limit).
+ */
+export function windowsTensor(source: WindowSource, ends: ArrayLike<number>, window: number): tf.Tensor3D {
+  return windowsOnGpu(source, ends, window) ?? tf.tensor3d(makeBatch(source, ends, window).x, [ends.length, window, source.features]);
 }
 
 /** The windows [ends.length, window, features] ending at `ends` (as `makeBatch`'s x), gathered on the GPU; null: build them on the CPU. */
