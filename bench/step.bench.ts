@@ -80,11 +80,12 @@ function selfTimes(profile: { nodes: ProfileNode[]; samples?: number[]; timeDelt
   const y = tf.tensor1d(Array.from({ length: rows }, (_, i) => i % 2));
   const loss = () => weightedBce(net.forward(x, true), y);
 
+  const every = backend === 'webgpu' ? readEvery() : 1;
   let recording = 0, waiting = 0;
   let step: () => Promise<void>;
   if (backend === 'webgpu') {
     // the loop's step: clipped Adam with the loss and norm left on the device, read every k steps
-    const opt = adam(1e-3), every = readEvery(), pending: tf.Tensor[] = [];
+    const opt = adam(1e-3), pending: tf.Tensor[] = [];
     step = async () => {
       const started = performance.now();
       pending.push(deferredStep(vars, opt, { size: rows, loss }, 1));
@@ -105,7 +106,6 @@ function selfTimes(profile: { nodes: ProfileNode[]; samples?: number[]; timeDelt
       return value.dataSync()[0];
     });
   }
-  const every = backend === 'webgpu' ? readEvery() : 1;
   const timed = Math.ceil(steps / every) * every; // whole read cycles
   for (let i = 0; i < Math.max(3, every); i++) await step(); // warm-up: the JIT, wasm modules, pipelines
   const session = process.argv.includes('--profile') ? new Session() : null;

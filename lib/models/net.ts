@@ -1,7 +1,6 @@
 import { tf } from '../backend/tf';
 import { dense } from '../ops/dense';
-import { dropoutWith } from '../ops/dropout';
-import type { BranchDropout } from '../ops/layerNorm';
+import { dropoutWith, type BranchDropout } from '../ops/dropout';
 import { layerNorm as layerNormOp } from '../ops/layerNorm';
 import type { BatchShard } from '../train/net';
 import { Random } from '../util/random';

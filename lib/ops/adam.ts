@@ -56,7 +56,8 @@ export class GatebookAdam extends tf.AdamOptimizer {
       const perDispatch = Math.max(1, Math.floor((storageBuffersPerStage() - 1 - (scale ? 1 : 0)) / 4));
       for (let at = 0; at < inPlace.length; at += perDispatch) {
         const group = inPlace.slice(at, at + perDispatch);
-        const ends = group.map((_, k) => group.slice(0, k + 1).reduce((n, e) => n + e.value.size, 0));
+        let end = 0;
+        const ends = group.map((e) => (end += e.value.size)); // where each variable's threads end
         runInPlace(stepInPlace(this.beta1, this.beta2, group.length, scale?.at ?? null),
           group.flatMap((e) => [e.m, e.v, e.value]), [...group.map((e) => e.gradient), corrections, ...(scale ? [scale.tensor] : [])],
           [...ends.map((end) => ({ type: 'i32' as const, value: end })), { type: 'f32', value: this.learningRate }, { type: 'f32', value: this.epsilon }], ends[ends.length - 1]);

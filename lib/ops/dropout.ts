@@ -67,6 +67,12 @@ export interface Draws {
   from: number;
 }
 
+/** Dropout applied inside another op (`residualNorm`, `reluDropout`): its draws and keep probability. */
+export interface BranchDropout {
+  draws: Draws;
+  keep: number;
+}
+
 /**
  * Dropout with the uniform draws `draws` names (same shape as x): x · ⌊u + keep⌋ / keep,
  * tf.dropout's formula. Only x gets a gradient, dy · mask: autograd would also differentiate
@@ -102,6 +108,11 @@ export const DRAW = `
     return f32(h >> 8u) / 16777216.0;
   }`;
 
+/** The values of the uniforms `seed : u32, start : u32` that `maskAt` reads (zeros without draws: no dropout). */
+export function drawUniforms(draws?: Draws): Array<{ type: 'u32'; value: number }> {
+  return [{ type: 'u32', value: draws?.seed ?? 0 }, { type: 'u32', value: draws?.from ?? 0 }];
+}
+
 /** WGSL: dropout's factor ⌊u + keep⌋ / keep at flat position `at` (needs DRAW and `seed`, `start` among the uniforms). */
 export function maskAt(at: string, keep: number): string {
   return `(floor(draw(uniforms.seed, uniforms.start + u32(${at})) + ${f32(keep)}) / ${f32(keep)})`;
@@ -114,7 +125,7 @@ function masked(a: tf.Tensor, draws: Draws, keep: number): tf.Tensor {
       if (index < uniforms.size) {
         result[index] = A[index] * ${maskAt('index', keep)};
       }
-    }`, { size: true, uniforms: 'seed : u32, start : u32,' }), [a], [{ u32: draws.seed }, { u32: draws.from }]);
+    }`, { size: true, uniforms: 'seed : u32, start : u32,' }), [a], drawUniforms(draws));
 }
 
 /**

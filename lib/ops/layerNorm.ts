@@ -4,7 +4,7 @@ import { watFor, wasmModule, watGet as get, watLaneSum } from '../backend/wasmMo
 import { wasmKernelContext } from './wasmBackend';
 import { flatProgram, runProgram } from './webgpuProgram';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
-import { DRAW, maskAt, type Draws } from './dropout';
+import { DRAW, drawUniforms, maskAt, type BranchDropout } from './dropout';
 
 /** Layer norm over the last axis (ε = 1e-5): (x − mean) / √(var + ε) · gain + bias. */
 function reference(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D {
@@ -108,9 +108,6 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x, gain, bias) as tf.Tensor3D;
 }
 
-/** Dropout on a residual branch: the draws and the keep probability (null: no dropout). */
-export interface BranchDropout { draws: Draws; keep: number }
-
 /**
  * Layer norm's backward in two dispatches (`webgpuInPlace.ts`: several outputs from one
  * dispatch): a thread per row writes the row's mean and 1/σ and its dx, then a thread per
@@ -135,7 +132,7 @@ export function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows
         S[index * 2 + 1] = s.y;${DX_ROW(d, 's.x', 's.y', `DX[at] = v;${withBranch ? ` DB[at] = v${factor};` : ''}`)}
       }
     }`,
-  }, outputs, [x, gain, dy], [{ type: 'i32', value: rows }, { type: 'u32', value: branch?.draws.seed ?? 0 }, { type: 'u32', value: branch?.draws.from ?? 0 }], rows);
+  }, outputs, [x, gain, dy], [{ type: 'i32', value: rows }, ...drawUniforms(branch?.draws)], rows);
   const [dGain, dBias] = newOutputs([[d], [d]]);
   runInPlace({
     key: `gatebook_layernorm_backward_columns_${d}`, written: ['DG', 'DB'], read: ['X', 'DY', 'S'], uniforms: ['rows : i32'],

@@ -1,7 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { DRAW, dropoutWith, maskAt } from './dropout';
-import type { BranchDropout } from './layerNorm';
+import { DRAW, drawUniforms, dropoutWith, maskAt, type BranchDropout } from './dropout';
 import { flatProgram, runProgram } from './webgpuProgram';
 
 /** dropout(relu(x)) (the TCN's convolutions' activation); `dropout` null: relu alone. */
@@ -26,7 +25,7 @@ function webgpu(x: tf.Tensor, dropout: BranchDropout | null): tf.Tensor {
     fn main(index : i32) {
       if (index < uniforms.size) { result[index] = ${value}; }
     }`, { size: true, uniforms: 'seed : u32, start : u32,' });
-  const seeds = [{ u32: dropout?.draws.seed ?? 0 }, { u32: dropout?.draws.from ?? 0 }];
+  const seeds = drawUniforms(dropout?.draws);
   const body = (xx: tf.Tensor, save: tf.GradSaveFunc) => {
     const y = runProgram(program('forward', ['X'], `max(X[index], 0.0)${mask}`), [xx], seeds);
     save([y]);

@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { DRAW, dropoutWith, maskAt } from './dropout';
-import { backwardInTwo, layerNorm, STATS, type BranchDropout } from './layerNorm';
+import { DRAW, drawUniforms, dropoutWith, maskAt, type BranchDropout } from './dropout';
+import { backwardInTwo, layerNorm, STATS } from './layerNorm';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
 
 /**
@@ -46,7 +46,7 @@ function webgpu(h: tf.Tensor3D, x: tf.Tensor3D, dropout: BranchDropout | null, g
           }
         }
       }`,
-    }, [y, sum], [hh, xx, g, beta], [{ type: 'i32', value: rows }, { type: 'u32', value: dropout?.draws.seed ?? 0 }, { type: 'u32', value: dropout?.draws.from ?? 0 }], rows);
+    }, [y, sum], [hh, xx, g, beta], [{ type: 'i32', value: rows }, ...drawUniforms(dropout?.draws)], rows);
     save([sum, g]);
     return {
       value: y,

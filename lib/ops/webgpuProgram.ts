@@ -29,11 +29,11 @@ interface WebGpuBackendLike {
 
 /**
  * Runs a program on the active (webgpu) backend; `values` are the values of its extra uniforms,
- * in order: a number for an f32 field, { u32 } for a u32 one.
+ * in order: a number for an f32 field, { type: 'u32', value } for a u32 one.
  */
-export function runProgram(program: WebGpuProgram, inputs: tf.Tensor[], values?: Array<number | { u32: number }>): tf.Tensor {
+export function runProgram(program: WebGpuProgram, inputs: tf.Tensor[], values?: Array<number | { type: 'u32'; value: number }>): tf.Tensor {
   const backend = tf.backend() as unknown as WebGpuBackendLike;
-  const uniforms = values?.map((x) => (typeof x === 'number' ? { type: 'float32', data: [x] } : { type: 'uint32', data: [x.u32 >>> 0] }));
+  const uniforms = values?.map((x) => (typeof x === 'number' ? { type: 'float32', data: [x] } : { type: 'uint32', data: [x.value >>> 0] }));
   return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32', uniforms));
 }
 
