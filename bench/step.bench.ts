@@ -11,6 +11,11 @@
  *   the dispatches per step. A software adapter (lavapipe) is used and named.
  * - `--profile`: the main thread's functions by self time per step over the timed steps (an
  *   in-process CPU profile; startup and warm-up left out) — on a GPU box, what bounds the step.
+ * - `--kernels` on webgpu: the GPU's time by kernel over three more steps, each dispatch timed
+ *   alone (its own pass between two timestamps, then a wait: as tfjs's tf.profile times them),
+ *   tfjs's programs named by class and output shape, gatebook's by their key — what the GPU
+ *   spends a step on, apart from the gaps between dispatches. Needs the adapter's
+ *   timestamp-query feature.
  *
  * Run: npm run bench:step -- lstm|bilstm|tcn|transformer [--backend wasm|webgpu] [--rows 128]
  *        [--steps 15] [--kernels] [--profile]
@@ -62,13 +67,58 @@ function selfTimes(profile: { nodes: ProfileNode[]; samples?: number[]; timeDelt
   ];
 }
 
+interface TimedBackend {
+  supportTimestampQuery?: boolean;
+  activeTimers: Array<{ name: string; query: Promise<number> }> | null;
+  recordAndSubmit(program: { constructor: { name: string }; shaderKey?: string; outputShape?: number[]; workgroupSize?: number[] }, ...rest: unknown[]): unknown;
+}
+
+/** The GPU's ms a step by kernel over `steps` runs of `step` on webgpu, each dispatch timed alone. */
+async function gpuKernelTimes(step: () => tf.Tensor, steps: number): Promise<string[]> {
+  const be = tf.backend() as unknown as TimedBackend;
+  if (!be.supportTimestampQuery) return ['  --kernels: this adapter has no timestamp-query feature; no kernel times'];
+  const timers: Array<{ name: string; query: Promise<number> }> = [];
+  const record = be.recordAndSubmit;
+  be.recordAndSubmit = function named(this: TimedBackend, program, ...rest) {
+    const before = timers.length;
+    const result = record.call(this, program, ...rest);
+    // tfjs names a timer by the program's class; gatebook's programs are plain objects with a key
+    // (tfjs has appended '_<workgroup size>' and the inputs' ranks and types to the key by now)
+    const key = program.shaderKey ?? '';
+    if (timers.length > before) timers[timers.length - 1].name = key.startsWith('gatebook_') ? key.slice(0, key.lastIndexOf(`_${program.workgroupSize}`)) : `${program.constructor.name} [${program.outputShape}]`;
+    return result;
+  };
+  for (let i = 0; i < steps; i++) {
+    be.activeTimers = timers;
+    const out = step();
+    be.activeTimers = null;
+    await out.data();
+    out.dispose();
+  }
+  be.recordAndSubmit = record;
+  const ms = await Promise.all(timers.map((t) => t.query));
+  const byName = new Map<string, { ms: number; calls: number }>();
+  timers.forEach((t, i) => {
+    const entry = byName.get(t.name) ?? { ms: 0, calls: 0 };
+    entry.ms += ms[i];
+    entry.calls++;
+    byName.set(t.name, entry);
+  });
+  const total = ms.reduce((a, b) => a + b, 0);
+  return [
+    `  GPU time by kernel (each dispatch timed alone, ${steps} steps): ${(total / steps).toFixed(2)} ms a step in ${timers.length / steps} dispatches; ms a step, share, dispatches a step:`,
+    ...[...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30)
+      .map(([name, e]) => `  ${(e.ms / steps).toFixed(3).padStart(9)} ${((100 * e.ms) / total).toFixed(1).padStart(5)} % ${String(e.calls / steps).padStart(4)}  ${name}`),
+  ];
+}
+
 (async () => {
   const word = process.argv[2];
   const model = word ? MODELS.find(([name]) => name.startsWith(`${word} `)) : undefined;
   const at = process.argv.indexOf('--backend');
   const backend = at < 0 ? 'wasm' : process.argv[at + 1];
-  if (!model || (backend !== 'wasm' && backend !== 'webgpu') || (backend === 'webgpu' && process.argv.includes('--kernels'))) {
-    console.error(`usage: npm run bench:step -- ${[...new Set(MODELS.map(([name]) => name.split(' ')[0]))].join('|')} [--backend wasm|webgpu] [--rows 128] [--steps 15] [--kernels] [--profile]\n  (--kernels: wasm only)`);
+  if (!model || (backend !== 'wasm' && backend !== 'webgpu')) {
+    console.error(`usage: npm run bench:step -- ${[...new Set(MODELS.map(([name]) => name.split(' ')[0]))].join('|')} [--backend wasm|webgpu] [--rows 128] [--steps 15] [--kernels] [--profile]`);
     process.exit(2);
   }
   const [name, family, params] = model;
@@ -83,12 +133,14 @@ function selfTimes(profile: { nodes: ProfileNode[]; samples?: number[]; timeDelt
   const every = backend === 'webgpu' ? readEvery() : 1;
   let recording = 0, waiting = 0;
   let step: () => Promise<void>;
+  const gpuStep = adam(1e-3);
+  const recordStep = () => deferredStep(vars, gpuStep, { size: rows, loss }, 1);
   if (backend === 'webgpu') {
     // the loop's step: clipped Adam with the loss and norm left on the device, read every k steps
-    const opt = adam(1e-3), pending: tf.Tensor[] = [];
+    const pending: tf.Tensor[] = [];
     step = async () => {
       const started = performance.now();
-      pending.push(deferredStep(vars, opt, { size: rows, loss }, 1));
+      pending.push(recordStep());
       recording += performance.now() - started;
       if (pending.length >= every) {
         const all = tf.concat(pending.splice(0));
@@ -136,7 +188,9 @@ function selfTimes(profile: { nodes: ProfileNode[]; samples?: number[]; timeDelt
     console.log(`${name}, ${rows} rows, one thread (wasm): median ${times[timed >> 1].toFixed(1)} ms a step, fastest ${times[0].toFixed(1)} ms (${timed} steps)`);
   }
   if (profile) for (const line of selfTimes(profile, timed, 25)) console.log(line);
-  if (process.argv.includes('--kernels')) {
+  if (process.argv.includes('--kernels') && backend === 'webgpu') {
+    for (const line of await gpuKernelTimes(recordStep, 3)) console.log(line);
+  } else if (process.argv.includes('--kernels')) {
     const kernels = await tf.profile(() => void step());
     const byName = new Map<string, { ms: number; calls: number }>();
     for (const k of kernels.kernels) {

@@ -3,7 +3,7 @@
 # bench/device/make-payload.sh built (.device/payload.tar.xz, carried there), with 1, 4 and every
 # core as workers, the webgpu column, and PyTorch on the CPU and on CUDA side by side.
 # After it: where a webgpu training step's time goes (npm run bench:step -- <model> --backend webgpu
-# --profile), with A/B runs of Dawn's own polling, of one output a dispatch and of reading the loss
+# --profile --kernels: the main thread's functions and the GPU's kernels), with A/B runs of Dawn's own polling, of one output a dispatch and of reading the loss
 # after every step.
 # Before the bench: what WebGPU finds on the bare box (the doctor's checks), then the fix the
 # doctor names (Debian's Vulkan loader and glvnd, from the carried .debs; an ICD file where the
@@ -51,7 +51,8 @@ say "webgpu on Dawn's OpenGL ES backend (GPU.md: lower per-dispatch cost than Vu
     timeout -k 5 "${BENCH_GLES_TIMEOUT:-120}" "$NODE" train.bench.js --workers 1 ) 2>&1 | grep -Ev "$NOISE"
 say "where a webgpu step's time goes (bench:step --backend webgpu, 256 rows): the main thread's recording against the wait for the GPU"
 for model in lstm transformer; do
-  ( cd "$WORK" && timeout -k 5 120 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 --profile ) 2>&1 | grep -Ev "$NOISE"
+  # --kernels: the GPU's time by kernel (each dispatch timed alone), after the timed steps
+  ( cd "$WORK" && timeout -k 5 150 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 --profile --kernels ) 2>&1 | grep -Ev "$NOISE"
   # A/B: Dawn's own polling (a spin while a read waits), one output a dispatch (tfjs's programs only), and the loss read after every step
   ( cd "$WORK" && GATEBOOK_DAWN_POLL=spin timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_DAWN_POLL=spin: /'
   ( cd "$WORK" && GATEBOOK_WEBGPU_IN_PLACE=0 timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_WEBGPU_IN_PLACE=0: /'

@@ -15,8 +15,9 @@ import { tf } from '../backend/tf';
  * and reshapes; such a tensor is left to the caller's copying path). A copy of the values tfjs
  * cached on the CPU by an earlier read is dropped. Tied to tfjs 4.22's backend internals
  * (tensorMap, the command encoder and pass, commandQueueOwnedIds): `inPlaceAvailable` is false
- * where they are missing, while tfjs times its kernels (tf.profile), or with
- * GATEBOOK_WEBGPU_IN_PLACE=0, and callers take their copying path.
+ * where they are missing or with GATEBOOK_WEBGPU_IN_PLACE=0, and callers take their copying
+ * path. While tfjs times its kernels (`backend.time`, tf.profile) each dispatch is timed as
+ * tfjs times its own: a pass of its own with timestamps, named by the kernel's key.
  */
 export interface InPlaceKernel {
   /** names the pipeline in the cache: the same key, the same code */
@@ -42,6 +43,7 @@ interface GpuDevice {
   createShaderModule(d: { code: string }): unknown;
   createComputePipeline(d: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): { getBindGroupLayout(i: number): unknown };
   createBindGroup(d: { layout: unknown; entries: Array<{ binding: number; resource: { buffer: unknown; offset?: number; size?: number } }> }): unknown;
+  createQuerySet(d: { type: 'timestamp'; count: number }): unknown;
   queue: { writeBuffer(b: unknown, offset: number, data: ArrayBuffer, dataOffset: number, size: number): void };
   limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBuffersPerShaderStage: number };
 }
@@ -55,7 +57,11 @@ interface WebGpuInternals {
   uniformPendingDisposal: unknown[];
   bufferManager: { acquireBuffer(size: number, usage: number): unknown };
   dispatchCountInPass: number;
-  activeTimers: unknown;
+  activeTimers: Array<{ name: string; query: Promise<number> }> | null;
+  supportTimestampQuery: boolean;
+  querySet: unknown;
+  querySetCount: number;
+  getQueryTime(): Promise<number>;
   uploadToGPU(id: object): void;
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
@@ -70,10 +76,10 @@ function internals(): WebGpuInternals | null {
   const b = tf.backend() as unknown as Partial<WebGpuInternals>;
   const complete = b.device && typeof b.makeTensorInfo === 'function' && b.tensorMap && b.commandQueueOwnedIds && b.uniformPendingDisposal && b.bufferManager &&
     typeof b.ensureCommandEncoderReady === 'function' && typeof b.endComputePassEncoder === 'function' && typeof b.submitQueue === 'function' && typeof b.uploadToGPU === 'function';
-  return complete && b.activeTimers == null ? (b as WebGpuInternals) : null;
+  return complete ? (b as WebGpuInternals) : null;
 }
 
-/** The active backend is webgpu with the internals this needs (and not timing its kernels). */
+/** The active backend is webgpu with the internals this needs. */
 export function inPlaceAvailable(): boolean {
   return internals() !== null;
 }
@@ -169,7 +175,13 @@ export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf
   // workgroups past one dimension's limit go on in a second row (y): main's index counts on across rows
   const groups = Math.max(1, Math.ceil(threads / (kernel.workgroupSize ?? WORKGROUP)));
   const perRow = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
+  const timed = b.activeTimers != null && b.supportTimestampQuery;
   b.ensureCommandEncoderReady();
+  if (timed) { // as tfjs times a program (recordAndSubmit): a pass of its own between two timestamps
+    b.endComputePassEncoder();
+    b.querySet ??= device.createQuerySet({ type: 'timestamp', count: b.querySetCount });
+    b.computePassEncoder = b.commandEncoder!.beginComputePass({ timestampWrites: { querySet: b.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+  }
   b.computePassEncoder ??= b.commandEncoder!.beginComputePass({});
   b.computePassEncoder.setPipeline(pipeline);
   b.computePassEncoder.setBindGroup(0, bindGroup);
@@ -177,7 +189,10 @@ export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf
   for (const t of tensors) b.commandQueueOwnedIds.add(t.dataId); // kept from the pool until this submit
   for (const t of written) b.tensorMap.get(t.dataId)!.values = null; // a copy read back earlier is stale now
   b.dispatchCountInPass++;
-  if (b.dispatchCountInPass >= Number(tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'))) {
+  if (timed) {
+    b.endComputePassEncoder();
+    b.activeTimers!.push({ name: kernel.key, query: b.getQueryTime() });
+  } else if (b.dispatchCountInPass >= Number(tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'))) {
     b.endComputePassEncoder();
     b.submitQueue();
   }

@@ -243,10 +243,11 @@ describe('webgpu backend on lavapipe', () => {
     it(`layer norm's WGSL kernels (1 dispatch forward, ${inPlace ? '2 back writing two outputs each' : '5 back, GATEBOOK_WEBGPU_IN_PLACE=0'}) equal the plain ops on cpu within 1e-5`, async () => {
       const go = async (impl: typeof layerNorm.op.reference) => {
         return readAll(() => {
-          const x = tf.tensor3d(wave(5 * 7 * 16, 0.37, 2), [5, 7, 16]);
+          // 207 rows: several for each of the 64 threads that sum a feature's column, and not a multiple of 64
+          const x = tf.tensor3d(wave(9 * 23 * 16, 0.37, 2), [9, 23, 16]);
           const g = tf.tensor1d(wave(16, 1.3, 0.5).map((v) => v + 1));
           const b = tf.tensor1d(wave(16, 0.9, 0.3));
-          const weights = tf.tensor3d(wave(5 * 7 * 16, 2.1, 1), [5, 7, 16]);
+          const weights = tf.tensor3d(wave(9 * 23 * 16, 2.1, 1), [9, 23, 16]);
           const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([x, g, b]);
           return [impl(x, g, b), ...grads];
         });
@@ -257,12 +258,36 @@ describe('webgpu backend on lavapipe', () => {
       if (!inPlace) process.env.GATEBOOK_WEBGPU_IN_PLACE = '0';
       const before = webgpuDispatches();
       const actual = await go(layerNorm.op.kernels.webgpu!).finally(() => delete process.env.GATEBOOK_WEBGPU_IN_PLACE);
-      // forward 1, back 2 (or 5), and 4 for the test's mul and sum and their gradients; the plain ops: ~30
-      expect(webgpuDispatches() - before).toBe(inPlace ? 7 : 10);
+      // forward 1, back 2 (or 5), and 5 for the test's mul and sum and their gradients at this size; the plain ops: ~30
+      expect(webgpuDispatches() - before).toBe(inPlace ? 8 : 11);
       actual.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx', 'd gain', 'd bias'][k]).toBeLessThan(1e-5));
       expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3);
     });
   }
+
+  it("while tfjs times kernels (backend.time, as tf.profile and bench:step --kernels do), the kernels that write several outputs run in place, each timed by its key, with the untimed values", async () => {
+    await selectBackend('webgpu');
+    const x = tf.tensor3d(wave(9 * 23 * 16, 0.37, 2), [9, 23, 16]);
+    const g = tf.tensor1d(wave(16, 1.3, 0.5).map((v) => v + 1));
+    const b = tf.tensor1d(wave(16, 0.9, 0.3));
+    const dy = tf.tensor3d(wave(9 * 23 * 16, 2.1, 1), [9, 23, 16]);
+    let grads: tf.Tensor[] = [];
+    const step = () => tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => layerNorm.op.kernels.webgpu!(xx as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D))([x, g, b], dy);
+    const untimed = await Promise.all(step().map((t) => t.data()));
+    const backend = tf.backend() as unknown as { time(f: () => void): Promise<{ kernelMs: number; getExtraProfileInfo(): string }> };
+    const before = webgpuDispatches();
+    const timing = await backend.time(() => void (grads = step()));
+    expect(webgpuDispatches() - before).toBe(3); // forward 1, back 2: the several-output kernels, not the copying path's 5
+    const timers = timing.getExtraProfileInfo().split(', ').map((entry) => entry.split(': '));
+    expect(timers.map(([name]) => name)).toContain('gatebook_layernorm_backward_columns_16');
+    expect(timers.map(([name]) => name)).toContain('gatebook_layernorm_backward_rows_16');
+    for (const [, ms] of timers) expect(Number(ms)).toBeGreaterThanOrEqual(0);
+    expect(timing.kernelMs).toBeGreaterThan(0);
+    const timed = await Promise.all(grads.map((t) => t.data()));
+    timed.forEach((values, k) => expect(Array.from(values)).toEqual(Array.from(untimed[k])));
+    assertWebgpuHealthy('the timed layer norm');
+    tf.dispose([x, g, b, dy, ...grads]);
+  });
 
   for (const rows of [9, 3000]) {
     it(`dense on webgpu (${rows} rows): the bias's gradient as one column sum (no ones uploaded), all equal to the plain ops on cpu within 1e-5`, async () => {
