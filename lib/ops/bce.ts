@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { flatProgram, runProgram } from './webgpuProgram';
+import { flatProgram, runProgram, workgroupSum } from './webgpuProgram';
 
 /**
  * Binary cross-entropy on logits, numerically stable — max(z, 0) − z·y + log(1 + exp(−|z|)) —
@@ -53,12 +53,7 @@ function webgpu(logits: tf.Tensor1D, labels: tf.Tensor1D, weights?: tf.Tensor1D)
             s = s + W[i];
           }
           lossSum[j] = l;
-          weightSum[j] = s;
-          workgroupBarrier();
-          for (var k = ${THREADS / 2}; k > 0; k = k / 2) {
-            if (j < k) { lossSum[j] = lossSum[j] + lossSum[j + k]; weightSum[j] = weightSum[j] + weightSum[j + k]; }
-            workgroupBarrier();
-          }
+          weightSum[j] = s;${workgroupSum(['lossSum', 'weightSum'], THREADS)}
           if (j == 0) { result[0] = lossSum[0] / weightSum[0]; }
         }`,
     }, [z, labels, w]);

@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { runProgram } from './webgpuProgram';
+import { runProgram, workgroupSum } from './webgpuProgram';
 
 /** x [n, in] · w [in, out] + bias [out] → [n, out]. */
 function reference(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
@@ -49,12 +49,7 @@ function columnSums(dy: tf.Tensor2D): tf.Tensor1D {
         let j = i32(localId.x);
         var sum = 0.0;
         for (var r = j; r < rows; r = r + ${SUM_THREADS}) { sum = sum + X[r * columns + column]; }
-        partial[j] = sum;
-        workgroupBarrier();
-        for (var k = ${SUM_THREADS / 2}; k > 0; k = k / 2) {
-          if (j < k) { partial[j] = partial[j] + partial[j + k]; }
-          workgroupBarrier();
-        }
+        partial[j] = sum;${workgroupSum(['partial'], SUM_THREADS)}
         if (j == 0) { result[column] = partial[0]; }
       }`,
   }, [dy]).reshape([columns]) as tf.Tensor1D;

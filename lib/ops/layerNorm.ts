@@ -2,7 +2,7 @@ import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
 import { watFor, wasmModule, watGet as get, watLaneSum } from '../backend/wasmModules';
 import { wasmKernelContext } from './wasmBackend';
-import { flatProgram, runProgram } from './webgpuProgram';
+import { flatProgram, runProgram, workgroupSum } from './webgpuProgram';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
 import { DRAW, drawUniforms, maskAt, type BranchDropout } from './dropout';
 
@@ -28,6 +28,34 @@ export const STATS = (d: number) => `
     for (var k = 0; k < ${d}; k++) { let c = X[row * ${d} + k] - mean; sq = sq + c * c; }
     return vec2<f32>(mean, 1.0 / sqrt(sq / ${d}.0 + 1e-5));
   }`;
+
+/** Threads of a workgroup summing one feature's column (the gain's and the bias's gradients). */
+const COLUMN_THREADS = 64;
+
+/**
+ * WGSL: the gain's gradient Σ_rows dy·x̂ and the bias's Σ_rows dy of feature `column` (a
+ * workgroup a feature, its threads summing strided rows, then a tree), handed to `store` as
+ * `gains[0]` and `biases[0]` (reads X, DY, S: each row's mean and 1/σ; `uniforms.rows`).
+ * Where one thread per feature walked every row, a dispatch was d threads (64: one workgroup,
+ * a sliver of a GPU) each walking batch × steps rows (15,360) in turn.
+ */
+const COLUMN_SUMS = (d: number, store: string) => `
+    var<workgroup> gains : array<f32, ${COLUMN_THREADS}>;
+    var<workgroup> biases : array<f32, ${COLUMN_THREADS}>;
+    fn main(index : i32) {
+      let column = i32(workgroupId.x);
+      let j = i32(localId.x);
+      var acc = 0.0;
+      var sum = 0.0;
+      for (var r = j; r < uniforms.rows; r = r + ${COLUMN_THREADS}) {
+        let at = r * ${d} + column;
+        acc = acc + DY[at] * (X[at] - S[r * 2]) * S[r * 2 + 1];
+        sum = sum + DY[at];
+      }
+      gains[j] = acc;
+      biases[j] = sum;${workgroupSum(['gains', 'biases'], COLUMN_THREADS)}
+      if (j == 0) { ${store} }
+    }`;
 
 /**
  * WGSL: row `index`'s dx = (1/σ)·(g·dy − mean(g·dy) − x̂·mean(g·dy·x̂)) from its mean and 1/σ
@@ -90,17 +118,11 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
               let rstd = S[index * 2 + 1];${DX_ROW(d, 'mean', 'rstd', 'result[at] = v;')}
             }
           }`), [sx, sg, dyFlat, stats]);
-        const dGain = runProgram(flatProgram(`gatebook_layernorm_dgain_${d}`, [d], d, ['X', 'DY', 'S'], `
-          fn main(index : i32) {
-            if (index < ${d}) {
-              var acc = 0.0;
-              for (var r = 0; r < uniforms.xShape.x; r++) {
-                let at = r * ${d} + index;
-                acc = acc + DY[at] * (X[at] - S[r * 2]) * S[r * 2 + 1];
-              }
-              result[index] = acc;
-            }
-          }`), [sx, dyFlat, stats]);
+        const dGain = runProgram({
+          outputShape: [d], shaderKey: `gatebook_layernorm_dgain_${d}`, dispatchLayout: { x: [0] }, dispatch: [d, 1, 1],
+          variableNames: ['X', 'DY', 'S'], workgroupSize: [COLUMN_THREADS, 1, 1],
+          getUserCode: () => COLUMN_SUMS(d, 'result[column] = gains[0];').replace('uniforms.rows', 'uniforms.xShape.x'),
+        }, [sx, dyFlat, stats]);
         return [dx.reshape([b, t, d]), dGain, dyFlat.sum(0)];
       },
     };
@@ -136,21 +158,8 @@ export function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows
   const [dGain, dBias] = newOutputs([[d], [d]]);
   runInPlace({
     key: `gatebook_layernorm_backward_columns_${d}`, written: ['DG', 'DB'], read: ['X', 'DY', 'S'], uniforms: ['rows : i32'],
-    main: `
-    fn main(index : i32) {
-      if (index < ${d}) {
-        var acc = 0.0;
-        var sum = 0.0;
-        for (var r = 0; r < uniforms.rows; r++) {
-          let at = r * ${d} + index;
-          acc = acc + DY[at] * (X[at] - S[r * 2]) * S[r * 2 + 1];
-          sum = sum + DY[at];
-        }
-        DG[index] = acc;
-        DB[index] = sum;
-      }
-    }`,
-  }, [dGain, dBias], [x, dy, stats], [{ type: 'i32', value: rows }], d);
+    workgroupSize: COLUMN_THREADS, main: COLUMN_SUMS(d, 'DG[column] = gains[0]; DB[column] = biases[0];'),
+  }, [dGain, dBias], [x, dy, stats], [{ type: 'i32', value: rows }], d * COLUMN_THREADS);
   stats.dispose(); // its buffer stays the queue's until the submit
   return withBranch ? [dx, dGain, dBias, outputs[2]] : [dx, dGain, dBias];
 }

@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { runProgram, type WebGpuProgram } from './webgpuProgram';
+import { runProgram, workgroupSum, type WebGpuProgram } from './webgpuProgram';
 
 /**
  * Σ x² over every element of several tensors (the squared global norm of the gradients), as a
@@ -40,12 +40,7 @@ function program(count: number): WebGpuProgram {
         let j = i32(localId.x);
         var acc = 0.0;
         ${names.map((n) => `for (var i = j; i < uniforms.${n.toLowerCase()}Shape; i = i + ${THREADS}) { let x = ${n}[i]; acc = acc + x * x; }`).join('\n        ')}
-        partial[j] = acc;
-        workgroupBarrier();
-        for (var s = ${THREADS / 2}; s > 0; s = s / 2) {
-          if (j < s) { partial[j] = partial[j] + partial[j + s]; }
-          workgroupBarrier();
-        }
+        partial[j] = acc;${workgroupSum(['partial'], THREADS)}
         if (j == 0) { result[0] = partial[0]; }
       }`,
   };

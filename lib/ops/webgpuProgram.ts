@@ -51,6 +51,20 @@ export function flatProgram(shaderKey: string, outputShape: number[], threads: n
   };
 }
 
+/**
+ * WGSL: a workgroup's reduction of the per-thread values in each of `arrays` (workgroup arrays
+ * of `threads` f32, a power of two; the thread's own slot is `j`) into element 0 of each —
+ * from the barrier after every thread wrote its slot to the barrier after the last halving.
+ */
+export function workgroupSum(arrays: string[], threads: number): string {
+  return `
+        workgroupBarrier();
+        for (var half = ${threads / 2}; half > 0; half = half / 2) {
+          if (j < half) { ${arrays.map((a) => `${a}[j] = ${a}[j] + ${a}[j + half];`).join(' ')} }
+          workgroupBarrier();
+        }`;
+}
+
 /** A float as a WGSL f32 literal with the float32 value tfjs's scalar of it holds. */
 export function f32(x: number): string {
   const v = Math.fround(x);
