@@ -8,7 +8,10 @@
 # Before the bench: what WebGPU finds on the bare box (the doctor's checks), then the fix the
 # doctor names (Debian's Vulkan loader and glvnd, from the carried .debs; an ICD file where the
 # image has none), then the checks again. Writes $OUT/device.log. Every step has a timeout.
+# Sections: `run.sh [bench] [gles] [step]` runs those only (all three by default), so the whole
+# fits two device calls of ≤ 600 s: `run.sh bench gles` (~6 min), then `run.sh step` (~4 min).
 set -u
+SECTIONS="${*:-bench gles step}"; want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="${OUT:-$ROOT/.device/out}"; mkdir -p "$OUT"
 exec > >(tee "$OUT/device.log") 2>&1
@@ -43,19 +46,30 @@ if [ "$(id -u)" = 0 ] && command -v nvidia-smi >/dev/null; then
   fi
 else echo "not root, or no NVIDIA GPU: the libraries are left alone"; fi
 ( cd "$WORK" && timeout 60 "$NODE" check.js ) 2>&1 | grep -Ev "$NOISE"
+if want bench; then
 say "bench:train (BENCH_STEPS=${BENCH_STEPS:-4}), workers 1,4,$(nproc)"
 ( cd "$WORK" && BENCH_STEPS="${BENCH_STEPS:-4}" BENCH_WORKER_SCRIPT="$WORK/trainingWorker.js" BENCH_PYTHON=python3 \
     timeout -k 5 "${BENCH_TIMEOUT:-400}" "$NODE" train.bench.js --workers "1,4,$(nproc)" ) 2>&1 | grep -Ev "$NOISE"
+fi
+if want gles; then
 say "webgpu on Dawn's OpenGL ES backend (GPU.md: lower per-dispatch cost than Vulkan there)"
 ( cd "$WORK" && BENCH_CPU=0 GATEBOOK_DAWN_BACKEND=opengles BENCH_STEPS="${BENCH_STEPS:-4}" BENCH_PYTHON=python3 \
     timeout -k 5 "${BENCH_GLES_TIMEOUT:-120}" "$NODE" train.bench.js --workers 1 ) 2>&1 | grep -Ev "$NOISE"
+fi
+if want step; then
 say "where a webgpu step's time goes (bench:step --backend webgpu, 256 rows): the main thread's recording against the wait for the GPU"
 for model in lstm transformer; do
   # --kernels: the GPU's time by kernel (each dispatch timed alone), after the timed steps
   ( cd "$WORK" && timeout -k 5 150 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 --profile --kernels ) 2>&1 | grep -Ev "$NOISE"
+  ( cd "$WORK" && timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/as it is: /'
   # A/B: Dawn's own polling (a spin while a read waits), one output a dispatch (tfjs's programs only), and the loss read after every step
   ( cd "$WORK" && GATEBOOK_DAWN_POLL=spin timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_DAWN_POLL=spin: /'
   ( cd "$WORK" && GATEBOOK_WEBGPU_IN_PLACE=0 timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_WEBGPU_IN_PLACE=0: /'
   ( cd "$WORK" && GATEBOOK_READ_EVERY=1 timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_READ_EVERY=1: /'
+  # tfjs's tuning: a submit every 15 dispatches (its default) against one a step; a matMul of few output tiles split over its inner dimension from 16 tiles (8: the LSTM's [64 × 256] weight gradients run in 16 workgroups, each over 15,360 rows)
+  for flags in WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=1000 WEBGPU_THRESHOLD_TO_INCREASE_WORKGROUPS_FOR_MATMUL=16; do
+    ( cd "$WORK" && GATEBOOK_TFJS_FLAGS=$flags timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed "s/^/GATEBOOK_TFJS_FLAGS=$flags: /"
+  done
 done
+fi
 say "done"

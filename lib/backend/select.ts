@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { inspect } from 'node:util';
 import { tf } from './tf';
 import { InputError } from '../util/errors';
+import { applyTfjsFlags } from './tfjsFlags';
 import { speedUpWasm } from './wasmKernels';
 import { prepareWasmModules } from './wasmModules';
 import { adapterLine, findAdapter, hardwareIcdPresent, registerWebGpu, webgpuAdapter, type WebGpuAdapterInfo } from './webgpu';
@@ -40,6 +41,7 @@ export async function selectBackend(forced = process.env.GATEBOOK_BACKEND): Prom
   for (const name of candidates) {
     const problem = await tryBackend(name, Boolean(forced));
     if (problem === null) {
+      applyTfjsFlags();
       const adapter = name === 'webgpu' ? webgpuAdapter() ?? undefined : undefined;
       current = shownInOneLine({ name, tfBackend: tf.getBackend(), ...(adapter ? { adapter } : {}), skipped, forced: Boolean(forced) });
       return current;

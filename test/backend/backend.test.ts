@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BACKENDS, selectBackend } from '../../lib/backend/select';
 import { microBenchmark } from '../../lib/backend/microbench';
 import { tf } from '../../lib/backend/tf';
+import { applyTfjsFlags } from '../../lib/backend/tfjsFlags';
 
 describe('backend selection', () => {
   it('picks the best backend that loads, and says why it passed over better ones', async () => {
@@ -35,5 +36,26 @@ describe('backend selection', () => {
     expect(m.opOverheadUs).toBeGreaterThan(0);
     expect(m.matmulGflops).toBeGreaterThan(0);
     expect(m.matmulSize).toBe(64);
+  });
+
+  it('GATEBOOK_TFJS_FLAGS sets tfjs flags once the backend is chosen, and a name tfjs does not know is an error naming it', async () => {
+    const saved = { flags: process.env.GATEBOOK_TFJS_FLAGS, check: tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS'), topk: tf.env().getNumber('TOPK_K_CPU_HANDOFF_THRESHOLD') };
+    try {
+      await selectBackend('cpu');
+      process.env.GATEBOOK_TFJS_FLAGS = `CHECK_COMPUTATION_FOR_ERRORS=${!saved.check}, TOPK_K_CPU_HANDOFF_THRESHOLD=${saved.topk + 7}`;
+      await selectBackend('wasm'); // a new choice applies them
+      expect(tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS')).toBe(!saved.check);
+      expect(tf.env().getNumber('TOPK_K_CPU_HANDOFF_THRESHOLD')).toBe(saved.topk + 7);
+      // webgpu's flags are registered by its backend: not there on wasm
+      expect(() => applyTfjsFlags('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=30')).toThrow(/GATEBOOK_TFJS_FLAGS: WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE is not a flag of tfjs on the wasm backend/);
+      expect(() => applyTfjsFlags('TOPK_K_CPU_HANDOF=3')).toThrow(/TOPK_K_CPU_HANDOF is not a flag .*its TOPK_ flags include TOPK_K_CPU_HANDOFF_THRESHOLD/);
+      expect(() => applyTfjsFlags('CHECK_COMPUTATION_FOR_ERRORS')).toThrow(/"CHECK_COMPUTATION_FOR_ERRORS" is not NAME=value/);
+      expect(applyTfjsFlags('')).toEqual({});
+    } finally {
+      if (saved.flags === undefined) delete process.env.GATEBOOK_TFJS_FLAGS;
+      else process.env.GATEBOOK_TFJS_FLAGS = saved.flags;
+      tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', saved.check);
+      tf.env().set('TOPK_K_CPU_HANDOFF_THRESHOLD', saved.topk);
+    }
   });
 });
