@@ -4,7 +4,7 @@ import type { Net } from '../train/net';
 import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
 import { dense3d, dropoutDraws, WeightFactory } from './net';
-import { attention as attentionOp } from '../ops/attention';
+import { selfAttention } from '../ops/selfAttention';
 import { meanOverSteps } from '../ops/meanOverSteps';
 import { residualNorm } from '../ops/residualNorm';
 
@@ -48,7 +48,7 @@ export function buildTransformer(params: TransformerParams, features: number, wi
     forward(x, training) {
       let h = dense3d(x, t2(inW), t1(inB)).add(positions) as tf.Tensor3D;
       for (const L of layers) {
-        const attended = dense3d(attention(h, t2(L.q), t2(L.k), t2(L.v), params.heads), t2(L.o));
+        const attended = dense3d(selfAttention(h, t2(L.q), t2(L.k), t2(L.v), params.heads), t2(L.o));
         h = residualNorm(h, attended, dropoutDraws(attended, params.dropout, training, w), t1(L.norm1g), t1(L.norm1b));
         const ff = dense3d(dense3d(h, t2(L.ff1), t1(L.ff1b)).relu() as tf.Tensor3D, t2(L.ff2), t1(L.ff2b));
         h = residualNorm(h, ff, dropoutDraws(ff, params.dropout, training, w), t1(L.norm2g), t1(L.norm2b));
@@ -58,11 +58,6 @@ export function buildTransformer(params: TransformerParams, features: number, wi
       return tf.matMul(pooled as tf.Tensor2D, t2(headW)).add(headB).reshape([-1]) as tf.Tensor1D;
     },
   };
-}
-
-/** Multi-head self-attention of h: [b, t, d] → [b, t, d] (the fused op; `ops/attention.ts`). */
-function attention(h: tf.Tensor3D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, heads: number): tf.Tensor3D {
-  return attentionOp(dense3d(h, wq), dense3d(h, wk), dense3d(h, wv), heads);
 }
 
 /** A transformer-encoder classifier. */

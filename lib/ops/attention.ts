@@ -180,24 +180,42 @@ function wasm(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number): tf
 // back (dv, dS, dq, dk), each thread one output element or one row of P — one forward and two
 // back where a dispatch can write several outputs (`webgpuInPlace`).
 
-/** WGSL helpers for an entry e = row·H + h: element (i, c) of q/k/v/dy read from the [b, t, d] layout. */
-function shapeCode(t: number, dh: number, heads: number): string {
+/**
+ * Where q, k and v are read (and their gradients written): three [b, t, d] tensors, or one
+ * packed [b, t, 3d] tensor with q, k and v side by side in each row (`selfAttention.ts`: one
+ * projection matMul for the three) — `q`, `k`, `v` name the arrays, `dq`, `dk`, `dv` the
+ * gradients' arrays (one `DQKV` when packed).
+ */
+interface Layout { packed: boolean; q: string; k: string; v: string; dq: string; dk: string; dv: string }
+const SEPARATE: Layout = { packed: false, q: 'Q', k: 'K', v: 'V', dq: 'DQ', dk: 'DK', dv: 'DV' };
+const PACKED: Layout = { packed: true, q: 'QKV', k: 'QKV', v: 'QKV', dq: 'DQKV', dk: 'DQKV', dv: 'DQKV' };
+
+/**
+ * WGSL helpers for an entry e = row·H + h: `at` is element (i, c) of the output and dy in the
+ * [b, t, d] layout; `atQ`, `atK`, `atV` that of q, k and v (and their gradients) in `layout`.
+ */
+function shapeCode(t: number, dh: number, heads: number, layout: Layout = SEPARATE): string {
+  const d = heads * dh;
+  const rowOf = (offset: number) => `((e / H) * T + i) * ${layout.packed ? 3 * d : d} + (e % H) * DH + c${offset ? ` + ${offset}` : ''}`;
   return `
       const T = ${t};
       const DH = ${dh};
       const H = ${heads};
-      const D = ${heads * dh};
-      fn at(e : i32, i : i32, c : i32) -> i32 { return ((e / H) * T + i) * D + (e % H) * DH + c; }`;
+      const D = ${d};
+      fn at(e : i32, i : i32, c : i32) -> i32 { return ((e / H) * T + i) * D + (e % H) * DH + c; }
+      fn atQ(e : i32, i : i32, c : i32) -> i32 { return ${rowOf(0)}; }
+      fn atK(e : i32, i : i32, c : i32) -> i32 { return ${rowOf(layout.packed ? d : 0)}; }
+      fn atV(e : i32, i : i32, c : i32) -> i32 { return ${rowOf(layout.packed ? 2 * d : 0)}; }`;
 }
 
-/** WGSL: entry e's query row i of P = softmax(scale · q kᵀ) into the private array `s` (reads Q, K). */
-function softmaxRow(t: number, scale: number): string {
+/** WGSL: entry e's query row i of P = softmax(scale · q kᵀ) into the private array `s` (reads q and k). */
+function softmaxRow(t: number, scale: number, layout: Layout = SEPARATE): string {
   return `
           var s : array<f32, ${t}>;
           var top = -3.0e38;
           for (var j = 0; j < T; j++) {
             var dot = 0.0;
-            for (var c = 0; c < DH; c++) { dot = dot + Q[at(e, i, c)] * K[at(e, j, c)]; }
+            for (var c = 0; c < DH; c++) { dot = dot + ${layout.q}[atQ(e, i, c)] * ${layout.k}[atK(e, j, c)]; }
             s[j] = dot * ${f32(scale)};
             top = max(top, s[j]);
           }
@@ -206,14 +224,14 @@ function softmaxRow(t: number, scale: number): string {
           for (var j = 0; j < T; j++) { s[j] = s[j] / total; }`;
 }
 
-/** WGSL: row `index` (entry e, query row i) of dS = P ⊙ (dP − Σ dP ⊙ P), dP = dO·vᵀ, into the private array `dp` (reads P, DY, V). */
-function scoresGradRow(t: number): string {
+/** WGSL: row `index` (entry e, query row i) of dS = P ⊙ (dP − Σ dP ⊙ P), dP = dO·vᵀ, into the private array `dp` (reads P, DY, v). */
+function scoresGradRow(t: number, layout: Layout = SEPARATE): string {
   return `
           var dp : array<f32, ${t}>;
           var dot = 0.0;
           for (var j = 0; j < T; j++) {
             var acc = 0.0;
-            for (var c = 0; c < DH; c++) { acc = acc + DY[at(e, i, c)] * V[at(e, j, c)]; }
+            for (var c = 0; c < DH; c++) { acc = acc + DY[at(e, i, c)] * ${layout.v}[atV(e, j, c)]; }
             dp[j] = acc;
             dot = dot + acc * P[index * T + j];
           }
@@ -269,18 +287,19 @@ const WEBGPU_MAX_STEPS = 512;
  * thread per query row writes its row of P and its row of P·v; back, a thread per query row
  * writes its row of dS and of dq, then a thread per (key row, column) its dk and dv elements.
  */
-function rowsForward(t: number, dh: number, heads: number, scale: number): InPlaceKernel {
+function rowsForward(t: number, dh: number, heads: number, scale: number, layout: Layout): InPlaceKernel {
   return {
-    key: `gatebook_attention_forward_in_place_${t}_${dh}_${heads}`, written: ['P', 'OUT'], read: ['Q', 'K', 'V'], uniforms: ['rows : i32'],
-    main: `${shapeCode(t, dh, heads)}
+    key: `gatebook_attention_forward_in_place_${t}_${dh}_${heads}${layout.packed ? '_packed' : ''}`, written: ['P', 'OUT'],
+    read: [...new Set([layout.q, layout.k, layout.v])], uniforms: ['rows : i32'],
+    main: `${shapeCode(t, dh, heads, layout)}
       fn main(index : i32) {
         if (index < uniforms.rows) {
           let e = index / T;
-          let i = index % T;${softmaxRow(t, scale)}
+          let i = index % T;${softmaxRow(t, scale, layout)}
           for (var j = 0; j < T; j++) { P[index * T + j] = s[j]; }
           for (var c = 0; c < DH; c++) {
             var acc = 0.0;
-            for (var j = 0; j < T; j++) { acc = acc + s[j] * V[at(e, j, c)]; }
+            for (var j = 0; j < T; j++) { acc = acc + s[j] * ${layout.v}[atV(e, j, c)]; }
             OUT[at(e, i, c)] = acc * 1.0;
           }
         }
@@ -288,29 +307,31 @@ function rowsForward(t: number, dh: number, heads: number, scale: number): InPla
   };
 }
 
-function rowsBackward(t: number, dh: number, heads: number, scale: number): InPlaceKernel {
+function rowsBackward(t: number, dh: number, heads: number, scale: number, layout: Layout): InPlaceKernel {
   return {
-    key: `gatebook_attention_backward_rows_${t}_${dh}_${heads}`, written: ['DS', 'DQ'], read: ['P', 'DY', 'V', 'K'], uniforms: ['rows : i32'],
-    main: `${shapeCode(t, dh, heads)}
+    key: `gatebook_attention_backward_rows_${t}_${dh}_${heads}${layout.packed ? '_packed' : ''}`, written: ['DS', layout.dq],
+    read: ['P', 'DY', ...new Set([layout.v, layout.k])], uniforms: ['rows : i32'],
+    main: `${shapeCode(t, dh, heads, layout)}
       fn main(index : i32) {
         if (index < uniforms.rows) {
           let e = index / T;
-          let i = index % T;${scoresGradRow(t)}
+          let i = index % T;${scoresGradRow(t, layout)}
           for (var j = 0; j < T; j++) { DS[index * T + j] = dp[j]; }
           for (var c = 0; c < DH; c++) {
             var acc = 0.0;
-            for (var j = 0; j < T; j++) { acc = acc + dp[j] * K[at(e, j, c)]; }
-            DQ[at(e, i, c)] = acc * ${f32(scale)};
+            for (var j = 0; j < T; j++) { acc = acc + dp[j] * ${layout.k}[atK(e, j, c)]; }
+            ${layout.dq}[atQ(e, i, c)] = acc * ${f32(scale)};
           }
         }
       }`,
   };
 }
 
-function columnsBackward(t: number, dh: number, heads: number, scale: number): InPlaceKernel {
+function columnsBackward(t: number, dh: number, heads: number, scale: number, layout: Layout): InPlaceKernel {
   return {
-    key: `gatebook_attention_backward_columns_${t}_${dh}_${heads}`, written: ['DK', 'DV'], read: ['DS', 'Q', 'P', 'DY'], uniforms: ['size : i32'],
-    main: `${shapeCode(t, dh, heads)}
+    key: `gatebook_attention_backward_columns_${t}_${dh}_${heads}${layout.packed ? '_packed' : ''}`, written: [...new Set([layout.dk, layout.dv])],
+    read: ['DS', layout.q, 'P', 'DY'], uniforms: ['size : i32'],
+    main: `${shapeCode(t, dh, heads, layout)}
       fn main(index : i32) {
         if (index < uniforms.size) {
           let c = index % DH;
@@ -319,11 +340,11 @@ function columnsBackward(t: number, dh: number, heads: number, scale: number): I
           var ak = 0.0;
           var av = 0.0;
           for (var i = 0; i < T; i++) {
-            ak = ak + DS[(e * T + i) * T + j] * Q[at(e, i, c)];
+            ak = ak + DS[(e * T + i) * T + j] * ${layout.q}[atQ(e, i, c)];
             av = av + P[(e * T + i) * T + j] * DY[at(e, i, c)];
           }
-          DK[at(e, j, c)] = ak * ${f32(scale)};
-          DV[at(e, j, c)] = av * 1.0;
+          ${layout.dk}[atK(e, j, c)] = ak * ${f32(scale)};
+          ${layout.dv}[atV(e, j, c)] = av * 1.0;
         }
       }`,
   };
@@ -337,20 +358,57 @@ function webgpuInPlace(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: nu
   const rows = [{ type: 'i32' as const, value: entries * t }];
   const body = (qq: tf.Tensor3D, kk: tf.Tensor3D, vv: tf.Tensor3D, save: tf.GradSaveFunc) => {
     const [p, out] = newOutputs([[entries, t, t], [batch, t, d]]);
-    runInPlace(rowsForward(t, dh, heads, scale), [p, out], [qq, kk, vv], rows, entries * t);
+    runInPlace(rowsForward(t, dh, heads, scale, SEPARATE), [p, out], [qq, kk, vv], rows, entries * t);
     save([p, qq, kk, vv]);
     return {
       value: out as tf.Tensor3D,
       gradFunc: (dy: tf.Tensor, [pSaved, qSaved, kSaved, vSaved]: tf.Tensor[]) => {
         const [dS, dQ, dK, dV] = newOutputs([[entries, t, t], [batch, t, d], [batch, t, d], [batch, t, d]]);
-        runInPlace(rowsBackward(t, dh, heads, scale), [dS, dQ], [pSaved, dy, vSaved, kSaved], rows, entries * t);
-        runInPlace(columnsBackward(t, dh, heads, scale), [dK, dV], [dS, qSaved, pSaved, dy], [{ type: 'i32', value: entries * t * dh }], entries * t * dh);
+        runInPlace(rowsBackward(t, dh, heads, scale, SEPARATE), [dS, dQ], [pSaved, dy, vSaved, kSaved], rows, entries * t);
+        runInPlace(columnsBackward(t, dh, heads, scale, SEPARATE), [dK, dV], [dS, qSaved, pSaved, dy], [{ type: 'i32', value: entries * t * dh }], entries * t * dh);
         dS.dispose(); // its buffer stays the queue's until the submit
         return [dQ, dK, dV];
       },
     };
   };
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(q, k, v) as tf.Tensor3D;
+}
+
+/** Whether `attentionPacked` runs here: the webgpu backend with several outputs a dispatch, a window of ≤ 512 steps. */
+export function attentionPackedAvailable(steps: number): boolean {
+  return tf.getBackend() === 'webgpu' && inPlaceAvailable() && steps <= WEBGPU_MAX_STEPS;
+}
+
+/**
+ * webgpu: attention over q, k and v packed side by side in one [b, t, 3d] tensor (one
+ * projection matMul makes them: `selfAttention.ts`), with one gradient [b, t, 3d] — the same
+ * three dispatches as `webgpuInPlace`, reading the three from one buffer and writing their
+ * gradients into one (the rows kernel dq's columns, the columns kernel dk's and dv's). Only
+ * where `attentionPackedAvailable`.
+ */
+export function attentionPacked(qkv: tf.Tensor3D, heads: number): tf.Tensor3D {
+  const [batch, t, d3] = qkv.shape;
+  const d = d3 / 3;
+  const dh = d / heads;
+  const entries = batch * heads;
+  const scale = 1 / Math.sqrt(dh);
+  const rows = [{ type: 'i32' as const, value: entries * t }];
+  const body = (x: tf.Tensor3D, save: tf.GradSaveFunc) => {
+    const [p, out] = newOutputs([[entries, t, t], [batch, t, d]]);
+    runInPlace(rowsForward(t, dh, heads, scale, PACKED), [p, out], [x], rows, entries * t);
+    save([p, x]);
+    return {
+      value: out as tf.Tensor3D,
+      gradFunc: (dy: tf.Tensor, [pSaved, xSaved]: tf.Tensor[]) => {
+        const [dS, dQkv] = newOutputs([[entries, t, t], [batch, t, d3]]);
+        runInPlace(rowsBackward(t, dh, heads, scale, PACKED), [dS, dQkv], [pSaved, dy, xSaved], rows, entries * t);
+        runInPlace(columnsBackward(t, dh, heads, scale, PACKED), [dQkv], [dS, xSaved, pSaved, dy], [{ type: 'i32', value: entries * t * dh }], entries * t * dh);
+        dS.dispose(); // its buffer stays the queue's until the submit
+        return dQkv;
+      },
+    };
+  };
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(qkv) as tf.Tensor3D;
 }
 
 function webgpu(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number): tf.Tensor3D {

@@ -13,6 +13,7 @@ import { createModel, loadModel, pretrainEncoder, type NeuralModel } from '../..
 import { adam } from '../../lib/ops/adam';
 import { weightedBceOp } from '../../lib/ops/bce';
 import { attention } from '../../lib/ops/attention';
+import { selfAttention } from '../../lib/ops/selfAttention';
 import { causalShifts } from '../../lib/ops/causalShifts';
 import { dense } from '../../lib/ops/dense';
 import { dropoutWith } from '../../lib/ops/dropout';
@@ -488,6 +489,39 @@ describe('webgpu backend on lavapipe', () => {
       expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3); // the keys' gradient is not ~0
       expect(separate.dispatches - fused.dispatches).toBe(2 * 1 + 2); // the forward pass runs twice (value, gradients' pass)
       expect(fused.dispatches).toBeLessThanOrEqual(2 * 1 + 2 + 4); // and the test's mul and sum with their gradients
+    });
+  }
+
+  for (const [rows, steps, features, heads, dh] of [[3, 7, 5, 2, 3], [4, 60, 31, 4, 16]]) {
+    it(`self-attention (${rows} rows, ${steps} steps, ${features} features, ${heads} heads of ${dh}): q, k, v from one projection matMul and the attention kernels on the packed tensor equal the plain ops on cpu, with fewer dispatches than three projections`, async () => {
+      const d = heads * dh;
+      const go = async (impl: typeof selfAttention.op.reference) => readAll(() => {
+        const h = tf.tensor3d(wave(rows * steps * features, 0.37, 1.5), [rows, steps, features]);
+        const [wq, wk, wv] = [0.91, 1.53, 0.23].map((f) => tf.tensor2d(wave(features * d, f, 0.6), [features, d]));
+        const weights = tf.tensor3d(wave(rows * steps * d, 2.3, 1), [rows, steps, d]);
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, e: tf.Tensor) =>
+          impl(a as tf.Tensor3D, b as tf.Tensor2D, c as tf.Tensor2D, e as tf.Tensor2D, heads).mul(weights).sum())([h, wq, wk, wv]);
+        return [impl(h, wq, wk, wv, heads), ...grads];
+      });
+      await selectBackend('cpu');
+      const expected = await go(selfAttention.op.reference);
+      await selectBackend('webgpu');
+      const counted = async (impl: typeof selfAttention.op.reference) => {
+        const before = webgpuDispatches();
+        const values = await go(impl);
+        return { values, dispatches: webgpuDispatches() - before };
+      };
+      const packed = await counted(selfAttention.op.kernels.webgpu!);
+      const separate = await counted(selfAttention.op.kernels['*']!); // three projections, the attention kernels on three tensors
+      process.env.GATEBOOK_WEBGPU_IN_PLACE = '0'; // no several-output kernels: the packed path is not taken
+      const copying = await counted(selfAttention.op.kernels.webgpu!).finally(() => delete process.env.GATEBOOK_WEBGPU_IN_PLACE);
+      for (const run of [packed, separate, copying]) run.values.forEach((a, i) => expect(relativeError(a, expected[i]), ['out', 'dh', 'dwq', 'dwk', 'dwv'][i]).toBeLessThan(1e-5));
+      for (const i of [2, 3, 4]) expect(Math.max(...expected[i].map(Math.abs)), `gradient ${i}`).toBeGreaterThan(1e-3);
+      // forward (run twice: the value and the gradients' pass) 2 matMuls fewer and a concat more; back: the three weight
+      // gradients one and a split, the three input gradients one, h's three adds none (the small case: tfjs runs ops
+      // on under 1,000 values whose inputs are on the CPU there, the weights' concat among them)
+      if (steps === 60) expect(separate.dispatches - packed.dispatches).toBe(2 * (3 - 2) + (3 - 2) + (3 - 1) + 2);
+      else expect(packed.dispatches).toBeLessThan(separate.dispatches);
     });
   }
 
