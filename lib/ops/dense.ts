@@ -14,7 +14,7 @@ function reference(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor
  * streaming SIMD pass over dy (`backend/wasmMatMul.ts`); as ones[1, n]·dy XNNPACK
  * packed all of dy first: 11.6 ms of an LSTM layer's 128-row step for [7680, 256].
  */
-const addBias = tf.customGrad(((y: tf.Tensor2D, bias: tf.Tensor1D) => ({
+export const addBias = tf.customGrad(((y: tf.Tensor2D, bias: tf.Tensor1D) => ({
   value: y.add(bias),
   gradFunc: (dy: tf.Tensor2D) => [dy, tf.matMul(tf.ones([dy.shape[0], 1]), dy, true, false).reshape([dy.shape[1]])],
 })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (y: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
@@ -35,7 +35,7 @@ const SUM_THREADS = 64;
  * summing strided rows, then a tree in workgroup memory — where onesᵀ·dy is one too, but its
  * ones are made on the CPU and uploaded every step (n floats a dense layer).
  */
-function columnSums(dy: tf.Tensor2D): tf.Tensor1D {
+export function columnSums(dy: tf.Tensor2D): tf.Tensor1D {
   const columns = dy.shape[1];
   return runProgram({
     outputShape: [columns], shaderKey: 'gatebook_column_sums', dispatchLayout: { x: [0] }, dispatch: [columns, 1, 1],

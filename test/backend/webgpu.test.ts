@@ -317,12 +317,14 @@ describe('webgpu backend on lavapipe', () => {
     });
   }
 
-  for (const dropout of [{ draws: { seed: -3, from: 500 }, keep: 0.9 }, null]) {
-    it(`dropout(relu(x)) in one dispatch each way (${dropout ? 'the draws made in the kernel' : 'relu alone'}) equals the plain ops on cpu`, async () => {
+  for (const [dropout, withBias] of [[{ draws: { seed: -3, from: 500 }, keep: 0.9 }, false], [null, false], [{ draws: { seed: 8, from: 3 }, keep: 0.8 }, true], [null, true]] as const) {
+    it(`dropout(relu(x${withBias ? ' + bias' : ''})) in one dispatch each way (${dropout ? 'the draws made in the kernel' : 'no dropout'}${withBias ? ', the bias\'s gradient a column sum' : ''}) equals the plain ops on cpu`, async () => {
       const go = async (impl: typeof reluDropout.op.reference) => readAll(() => {
         const x = tf.tensor3d(wave(6 * 9 * 24, 0.83, 2), [6, 9, 24]); // 1,296 values: each op a dispatch (not computed on the CPU)
+        const bias = withBias ? tf.tensor1d(wave(24, 1.7, 0.5)) : undefined;
         const weights = tf.tensor3d(wave(6 * 9 * 24, 1.9, 1), [6, 9, 24]);
-        return [impl(x, dropout), tf.grad((xx: tf.Tensor) => impl(xx, dropout).mul(weights).sum())(x)];
+        const f = (xx: tf.Tensor, bb?: tf.Tensor) => impl(xx, dropout, bb as tf.Tensor1D | undefined).mul(weights).sum();
+        return [impl(x, dropout, bias), ...(bias ? tf.grads(f)([x, bias]) : [tf.grad(f)(x)])];
       });
       await selectBackend('cpu');
       const expected = await go(reluDropout.op.reference);
@@ -334,13 +336,14 @@ describe('webgpu backend on lavapipe', () => {
       };
       const fused = await counted(reluDropout.op.kernels.webgpu!);
       const separate = await counted(reluDropout.op.kernels['*']!);
-      for (const run of [fused, separate]) run.values.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx'][k]).toBeLessThan(1e-6));
+      for (const run of [fused, separate]) run.values.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx', 'd bias'][k]).toBeLessThan(1e-6));
       const zeros = expected[0].filter((v) => v === 0).length;
       expect(zeros).toBeGreaterThan((dropout ? 0.5 : 0.4) * expected[0].length); // relu's half (and dropout's tenth)
       expect(zeros).toBeLessThan((dropout ? 0.7 : 0.6) * expected[0].length);
-      // forward (run twice: the value, the gradients' pass) 1 where relu and dropout take 2; back 1 where dropout's takes 1
-      // and relu's 2 (a step and a product)
-      expect(separate.dispatches - fused.dispatches).toBe(dropout ? 2 * 1 + 2 : 1);
+      if (withBias) expect(Math.min(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3);
+      // forward (run twice: the value, the gradients' pass) 1 where the bias's add, relu and dropout take 1 each; back 1 where
+      // dropout's takes 1 and relu's 2 (a step and a product), and the bias's column sum where addBias takes a matMul
+      expect(separate.dispatches - fused.dispatches).toBe(2 * ((withBias ? 1 : 0) + (dropout ? 1 : 0)) + (dropout ? 1 : 0) + 1);
     });
   }
 

@@ -132,13 +132,15 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
     });
   }
 
-  for (const backend of ['cpu', 'wasm'] as const) {
-    it(`dropout(relu(x)) as the fused ops in turn: ${backend}`, async () => {
+  for (const [backend, withBias] of [['cpu', false], ['wasm', false], ['cpu', true], ['wasm', true]] as const) {
+    it(`dropout(relu(x${withBias ? ' + bias' : ''})) as the fused ops in turn: ${backend}`, async () => {
       const dropout = { draws: { seed: 4, from: 9 }, keep: 0.7 };
       const go = (impl: typeof reluDropout.op.reference) => tf.tidy(() => {
-        const x = tf.tensor2d(wave(20 * 7, 0.77, 2), [20, 7]);
-        const weights = tf.tensor2d(wave(20 * 7, 1.9, 1), [20, 7]);
-        return [impl(x, dropout), tf.grad((xx: tf.Tensor) => impl(xx, dropout).mul(weights).sum())(x)].map((t) => Array.from(t.dataSync()));
+        const x = tf.tensor3d(wave(4 * 5 * 7, 0.77, 2), [4, 5, 7]);
+        const bias = withBias ? tf.tensor1d(wave(7, 1.3, 0.4)) : undefined;
+        const weights = tf.tensor3d(wave(4 * 5 * 7, 1.9, 1), [4, 5, 7]);
+        const f = (xx: tf.Tensor, bb?: tf.Tensor) => impl(xx, dropout, bb as tf.Tensor1D | undefined).mul(weights).sum();
+        return [impl(x, dropout, bias), ...(bias ? tf.grads(f)([x, bias]) : [tf.grad(f)(x)])].map((t) => Array.from(t.dataSync()));
       });
       await selectBackend('cpu');
       const expected = go(reluDropout.op.reference);
