@@ -11,6 +11,7 @@
  *   the dispatches per step. A software adapter (lavapipe) is used and named.
  * - `--profile`: the main thread's functions by self time per step over the timed steps (an
  *   in-process CPU profile; startup and warm-up left out) — on a GPU box, what bounds the step.
+ *   BENCH_PROFILE_TOP=N lists N functions (25 by default).
  * - `--kernels` on webgpu: the GPU's time by kernel over three more steps, each dispatch timed
  *   alone (its own pass between two timestamps, then a wait: as tfjs's tf.profile times them),
  *   tfjs's programs named by class and output shape, gatebook's by their key — what the GPU
@@ -187,7 +188,7 @@ async function gpuKernelTimes(step: () => tf.Tensor, steps: number): Promise<str
     times.sort((a, b) => a - b);
     console.log(`${name}, ${rows} rows, one thread (wasm): median ${times[timed >> 1].toFixed(1)} ms a step, fastest ${times[0].toFixed(1)} ms (${timed} steps)`);
   }
-  if (profile) for (const line of selfTimes(profile, timed, 25)) console.log(line);
+  if (profile) for (const line of selfTimes(profile, timed, Number(process.env.BENCH_PROFILE_TOP ?? 25))) console.log(line);
   if (process.argv.includes('--kernels') && backend === 'webgpu') {
     for (const line of await gpuKernelTimes(recordStep, 3)) console.log(line);
   } else if (process.argv.includes('--kernels')) {
