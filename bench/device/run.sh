@@ -10,6 +10,7 @@
 # image has none), then the checks again. Writes $OUT/device.log. Every step has a timeout.
 # Sections: `run.sh [bench] [gles] [step]` runs those only (all three by default), so the whole
 # fits two device calls of ≤ 600 s: `run.sh bench gles` (~6 min), then `run.sh step` (~4 min).
+# STEP_ROWS and STEP_STEPS (256, 30) size the step section (a smoke run on lavapipe: 8 and 3).
 set -u
 SECTIONS="${*:-bench gles step}"; want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -60,15 +61,15 @@ if want step; then
 say "where a webgpu step's time goes (bench:step --backend webgpu, 256 rows): the main thread's recording against the wait for the GPU"
 for model in lstm transformer; do
   # --kernels: the GPU's time by kernel (each dispatch timed alone), after the timed steps
-  ( cd "$WORK" && timeout -k 5 150 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 --profile --kernels ) 2>&1 | grep -Ev "$NOISE"
-  ( cd "$WORK" && timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/as it is: /'
+  ( cd "$WORK" && timeout -k 5 150 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" --profile --kernels ) 2>&1 | grep -Ev "$NOISE"
+  ( cd "$WORK" && timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/as it is: /'
   # A/B: Dawn's own polling (a spin while a read waits), one output a dispatch (tfjs's programs only), and the loss read after every step
-  ( cd "$WORK" && GATEBOOK_DAWN_POLL=spin timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_DAWN_POLL=spin: /'
-  ( cd "$WORK" && GATEBOOK_WEBGPU_IN_PLACE=0 timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_WEBGPU_IN_PLACE=0: /'
-  ( cd "$WORK" && GATEBOOK_READ_EVERY=1 timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_READ_EVERY=1: /'
+  ( cd "$WORK" && GATEBOOK_DAWN_POLL=spin timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_DAWN_POLL=spin: /'
+  ( cd "$WORK" && GATEBOOK_WEBGPU_IN_PLACE=0 timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_WEBGPU_IN_PLACE=0: /'
+  ( cd "$WORK" && GATEBOOK_READ_EVERY=1 timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_READ_EVERY=1: /'
   # tfjs's tuning: a submit every 15 dispatches (its default) against one a step; a matMul of few output tiles split over its inner dimension from 16 tiles (8: the LSTM's [64 × 256] weight gradients run in 16 workgroups, each over 15,360 rows)
   for flags in WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=1000 WEBGPU_THRESHOLD_TO_INCREASE_WORKGROUPS_FOR_MATMUL=16; do
-    ( cd "$WORK" && GATEBOOK_TFJS_FLAGS=$flags timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows 256 --steps 30 ) 2>&1 | grep -Ev "$NOISE" | sed "s/^/GATEBOOK_TFJS_FLAGS=$flags: /"
+    ( cd "$WORK" && GATEBOOK_TFJS_FLAGS=$flags timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed "s/^/GATEBOOK_TFJS_FLAGS=$flags: /"
   done
 done
 fi
