@@ -4,6 +4,7 @@ import type { Net } from '../train/net';
 import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
 import { dense3d, dropoutDraws, WeightFactory } from './net';
+import { positionalInput } from '../ops/positionalInput';
 import { reluDropout } from '../ops/reluDropout';
 import { selfAttention } from '../ops/selfAttention';
 import { meanOverSteps } from '../ops/meanOverSteps';
@@ -47,7 +48,7 @@ export function buildTransformer(params: TransformerParams, features: number, wi
     randomState: w.randomState,
     batchShard: w.batchShard,
     forward(x, training) {
-      let h = dense3d(x, t2(inW), t1(inB)).add(positions) as tf.Tensor3D;
+      let h = positionalInput(x, t2(inW), t1(inB), positions as tf.Tensor2D);
       for (const L of layers) {
         const attended = dense3d(selfAttention(h, t2(L.q), t2(L.k), t2(L.v), params.heads), t2(L.o));
         h = residualNorm(h, attended, dropoutDraws(attended, params.dropout, training, w), t1(L.norm1g), t1(L.norm1b));

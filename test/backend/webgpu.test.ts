@@ -14,6 +14,7 @@ import { adam } from '../../lib/ops/adam';
 import { weightedBceOp } from '../../lib/ops/bce';
 import { attention } from '../../lib/ops/attention';
 import { selfAttention } from '../../lib/ops/selfAttention';
+import { positionalInput } from '../../lib/ops/positionalInput';
 import { causalShifts } from '../../lib/ops/causalShifts';
 import { dense } from '../../lib/ops/dense';
 import { dropoutWith } from '../../lib/ops/dropout';
@@ -527,6 +528,35 @@ describe('webgpu backend on lavapipe', () => {
       else expect(packed.dispatches).toBeLessThan(separate.dispatches);
     });
   }
+
+  it('a transformer\'s input x·w + bias + positions: the two adds in one dispatch, their gradients one column sum each, equal the plain ops on cpu', async () => {
+    const [rows, steps, features, d] = [6, 30, 7, 16];
+    const go = async (impl: typeof positionalInput.op.reference) => readAll(() => {
+      const x = tf.tensor3d(wave(rows * steps * features, 0.37, 1.5), [rows, steps, features]);
+      const w = tf.tensor2d(wave(features * d, 0.91, 0.6), [features, d]);
+      const bias = tf.tensor1d(wave(d, 1.3, 0.4));
+      const positions = tf.tensor2d(wave(steps * d, 0.53, 0.2), [steps, d]);
+      const weights = tf.tensor3d(wave(rows * steps * d, 2.3, 1), [rows, steps, d]);
+      const grads = tf.grads((ww: tf.Tensor, bb: tf.Tensor, pp: tf.Tensor) =>
+        impl(x, ww as tf.Tensor2D, bb as tf.Tensor1D, pp as tf.Tensor2D).mul(weights).sum())([w, bias, positions]);
+      return [impl(x, w, bias, positions), ...grads];
+    });
+    await selectBackend('cpu');
+    const expected = await go(positionalInput.op.reference);
+    await selectBackend('webgpu');
+    const counted = async (impl: typeof positionalInput.op.reference) => {
+      const before = webgpuDispatches();
+      const values = await go(impl);
+      return { values, dispatches: webgpuDispatches() - before };
+    };
+    const fused = await counted(positionalInput.op.kernels.webgpu!);
+    const separate = await counted(positionalInput.op.kernels['*']!);
+    for (const run of [fused, separate]) run.values.forEach((a, i) => expect(relativeError(a, expected[i]), ['h', 'dw', 'd bias', 'd positions'][i]).toBeLessThan(1e-5));
+    for (const i of [2, 3]) expect(Math.max(...expected[i].map(Math.abs))).toBeGreaterThan(1e-3);
+    // forward (run twice: the value and the gradients' pass) one add fewer; back the positions' sum over the batch one column
+    // sum where tfjs takes a transpose and a reduction
+    expect(separate.dispatches - fused.dispatches).toBe(2 * 1 + 1);
+  });
 
   it('a batch\'s windows gathered on the GPU from a resident copy of the source are makeBatch\'s, the source uploaded once', async () => {
     await selectBackend('webgpu');

@@ -5,6 +5,7 @@ import { dense } from '../../lib/ops/dense';
 import { weightedBceOp } from '../../lib/ops/bce';
 import { dropoutWith, uniformTensor } from '../../lib/ops/dropout';
 import { reluDropout } from '../../lib/ops/reluDropout';
+import { positionalInput } from '../../lib/ops/positionalInput';
 import { residualNorm } from '../../lib/ops/residualNorm';
 import { uniformDraws } from '../../lib/util/random';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
@@ -129,6 +130,23 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
       const actual = go(residualNorm.op.kernels['*']!);
       actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
       expect(expected[2].filter((v) => v === 0).length).toBeGreaterThan(10); // ~25 % of x's gradient dropped
+    });
+  }
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`a transformer's input x·w + bias + positions as the dense op and an add: ${backend}`, async () => {
+      const go = (impl: typeof positionalInput.op.reference) => tf.tidy(() => {
+        const x = tf.tensor3d(wave(3 * 5 * 4, 0.77, 2), [3, 5, 4]);
+        const [w, bias, positions] = [tf.tensor2d(wave(4 * 6, 1.1, 0.5), [4, 6]), tf.tensor1d(wave(6, 1.3, 0.4)), tf.tensor2d(wave(5 * 6, 0.53, 0.2), [5, 6])];
+        const weights = tf.tensor3d(wave(3 * 5 * 6, 1.9, 1), [3, 5, 6]);
+        const grads = tf.grads((ww: tf.Tensor, bb: tf.Tensor, pp: tf.Tensor) => impl(x, ww as tf.Tensor2D, bb as tf.Tensor1D, pp as tf.Tensor2D).mul(weights).sum())([w, bias, positions]);
+        return [impl(x, w, bias, positions), ...grads].map((t) => Array.from(t.dataSync()));
+      });
+      await selectBackend('cpu');
+      const expected = go(positionalInput.op.reference);
+      await selectBackend(backend);
+      const actual = go(positionalInput.op.kernels['*']!);
+      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
     });
   }
 
