@@ -58,6 +58,23 @@ async function run(backend: 'cpu' | 'webgpu', family: string, params: Record<str
   return { loss, gradients, history, p };
 }
 
+/** What `run` returns, and the webgpu dispatches it issued. */
+async function counted<T>(run: () => Promise<T>): Promise<{ values: T; dispatches: number }> {
+  const before = webgpuDispatches();
+  const values = await run();
+  return { values, dispatches: webgpuDispatches() - before };
+}
+
+/** The same with GATEBOOK_WEBGPU_IN_PLACE=0: every kernel on its one-output (copying) path. */
+async function countedCopying<T>(run: () => Promise<T>): Promise<{ values: T; dispatches: number }> {
+  process.env.GATEBOOK_WEBGPU_IN_PLACE = '0';
+  try {
+    return await counted(run);
+  } finally {
+    delete process.env.GATEBOOK_WEBGPU_IN_PLACE;
+  }
+}
+
 /** max |a − b| / max(1, |b|) over the pairs */
 function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -141,14 +158,9 @@ describe('webgpu backend on lavapipe', () => {
           await selectBackend('cpu');
           const expected = await lstmOp(lstmSequence.op.reference, b, t, u, reverse, sequence);
           await selectBackend('webgpu');
-          const counted = async () => {
-            const before = webgpuDispatches();
-            const values = await lstmOp(lstmSequence.op.kernels.webgpu!, b, t, u, reverse, sequence);
-            return { values, dispatches: webgpuDispatches() - before };
-          };
-          const inPlace = await counted();
-          process.env.GATEBOOK_WEBGPU_IN_PLACE = '0';
-          const copying = await counted().finally(() => delete process.env.GATEBOOK_WEBGPU_IN_PLACE);
+          const run = () => lstmOp(lstmSequence.op.kernels.webgpu!, b, t, u, reverse, sequence);
+          const inPlace = await counted(run);
+          const copying = await countedCopying(run);
           for (const run of [inPlace, copying]) {
             run.values.forEach((a, k) => expect(relativeError(a, expected[k]), ['output', 'd projected', 'd recurrent'][k]).toBeLessThan(1e-5));
           }
@@ -304,13 +316,8 @@ describe('webgpu backend on lavapipe', () => {
       await selectBackend('cpu');
       const expected = await go(dense.op.reference);
       await selectBackend('webgpu');
-      const counted = async (impl: typeof dense.op.reference) => {
-        const before = webgpuDispatches();
-        const values = await go(impl);
-        return { values, dispatches: webgpuDispatches() - before };
-      };
-      const shared = await counted(dense.op.kernels['*']!); // the bias's gradient as onesᵀ·dy
-      const actual = await counted(dense.op.kernels.webgpu!);
+      const shared = await counted(() => go(dense.op.kernels['*']!)); // the bias's gradient as onesᵀ·dy
+      const actual = await counted(() => go(dense.op.kernels.webgpu!));
       actual.values.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx', 'dw', 'd bias'][k]).toBeLessThan(1e-5));
       expect(Math.max(...expected[3].map(Math.abs))).toBeGreaterThan(1e-2);
       // a column sum where onesᵀ·dy was one product (its ones made on the CPU and uploaded, a buffer of n floats a step)
@@ -330,13 +337,8 @@ describe('webgpu backend on lavapipe', () => {
       await selectBackend('cpu');
       const expected = await go(reluDropout.op.reference);
       await selectBackend('webgpu');
-      const counted = async (impl: typeof reluDropout.op.reference) => {
-        const before = webgpuDispatches();
-        const values = await go(impl);
-        return { values, dispatches: webgpuDispatches() - before };
-      };
-      const fused = await counted(reluDropout.op.kernels.webgpu!);
-      const separate = await counted(reluDropout.op.kernels['*']!);
+      const fused = await counted(() => go(reluDropout.op.kernels.webgpu!));
+      const separate = await counted(() => go(reluDropout.op.kernels['*']!));
       for (const run of [fused, separate]) run.values.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx', 'd bias'][k]).toBeLessThan(1e-6));
       const zeros = expected[0].filter((v) => v === 0).length;
       expect(zeros).toBeGreaterThan((dropout ? 0.5 : 0.4) * expected[0].length); // relu's half (and dropout's tenth)
@@ -364,14 +366,9 @@ describe('webgpu backend on lavapipe', () => {
       await selectBackend('cpu');
       const expected = await go(residualNorm.op.reference);
       await selectBackend('webgpu');
-      const counted = async () => {
-        const before = webgpuDispatches();
-        const values = await go(residualNorm.op.kernels.webgpu!);
-        return { values, dispatches: webgpuDispatches() - before };
-      };
-      const fused = await counted();
-      process.env.GATEBOOK_WEBGPU_IN_PLACE = '0';
-      const separate = await counted().finally(() => delete process.env.GATEBOOK_WEBGPU_IN_PLACE);
+      const run = () => go(residualNorm.op.kernels.webgpu!);
+      const fused = await counted(run);
+      const separate = await countedCopying(run);
       for (const run of [fused, separate]) {
         run.values.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dh', 'dx', 'd gain', 'd bias'][k]).toBeLessThan(1e-5));
       }
@@ -481,14 +478,9 @@ describe('webgpu backend on lavapipe', () => {
       await selectBackend('cpu');
       const expected = await go(attention.op.reference);
       await selectBackend('webgpu');
-      const counted = async () => {
-        const before = webgpuDispatches();
-        const values = await go(attention.op.kernels.webgpu!);
-        return { values, dispatches: webgpuDispatches() - before };
-      };
-      const fused = await counted();
-      process.env.GATEBOOK_WEBGPU_IN_PLACE = '0';
-      const separate = await counted().finally(() => delete process.env.GATEBOOK_WEBGPU_IN_PLACE);
+      const run = () => go(attention.op.kernels.webgpu!);
+      const fused = await counted(run);
+      const separate = await countedCopying(run);
       for (const run of [fused, separate]) run.values.forEach((a, i) => expect(relativeError(a, expected[i]), ['out', 'dq', 'dk', 'dv'][i]).toBeLessThan(1e-5));
       expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-3); // the keys' gradient is not ~0
       expect(separate.dispatches - fused.dispatches).toBe(2 * 1 + 2); // the forward pass runs twice (value, gradients' pass)
@@ -510,15 +502,9 @@ describe('webgpu backend on lavapipe', () => {
       await selectBackend('cpu');
       const expected = await go(selfAttention.op.reference);
       await selectBackend('webgpu');
-      const counted = async (impl: typeof selfAttention.op.reference) => {
-        const before = webgpuDispatches();
-        const values = await go(impl);
-        return { values, dispatches: webgpuDispatches() - before };
-      };
-      const packed = await counted(selfAttention.op.kernels.webgpu!);
-      const separate = await counted(selfAttention.op.kernels['*']!); // three projections, the attention kernels on three tensors
-      process.env.GATEBOOK_WEBGPU_IN_PLACE = '0'; // no several-output kernels: the packed path is not taken
-      const copying = await counted(selfAttention.op.kernels.webgpu!).finally(() => delete process.env.GATEBOOK_WEBGPU_IN_PLACE);
+      const packed = await counted(() => go(selfAttention.op.kernels.webgpu!));
+      const separate = await counted(() => go(selfAttention.op.kernels['*']!)); // three projections, the attention kernels on three tensors
+      const copying = await countedCopying(() => go(selfAttention.op.kernels.webgpu!)); // no several-output kernels: the packed path is not taken
       for (const run of [packed, separate, copying]) run.values.forEach((a, i) => expect(relativeError(a, expected[i]), ['out', 'dh', 'dwq', 'dwk', 'dwv'][i]).toBeLessThan(1e-5));
       for (const i of [2, 3, 4]) expect(Math.max(...expected[i].map(Math.abs)), `gradient ${i}`).toBeGreaterThan(1e-3);
       // forward (run twice: the value and the gradients' pass) 2 matMuls fewer and a concat more; back: the three weight
@@ -544,13 +530,8 @@ describe('webgpu backend on lavapipe', () => {
     await selectBackend('cpu');
     const expected = await go(positionalInput.op.reference);
     await selectBackend('webgpu');
-    const counted = async (impl: typeof positionalInput.op.reference) => {
-      const before = webgpuDispatches();
-      const values = await go(impl);
-      return { values, dispatches: webgpuDispatches() - before };
-    };
-    const fused = await counted(positionalInput.op.kernels.webgpu!);
-    const separate = await counted(positionalInput.op.kernels['*']!);
+    const fused = await counted(() => go(positionalInput.op.kernels.webgpu!));
+    const separate = await counted(() => go(positionalInput.op.kernels['*']!));
     for (const run of [fused, separate]) run.values.forEach((a, i) => expect(relativeError(a, expected[i]), ['h', 'dw', 'd bias', 'd positions'][i]).toBeLessThan(1e-5));
     for (const i of [2, 3]) expect(Math.max(...expected[i].map(Math.abs))).toBeGreaterThan(1e-3);
     // forward (run twice: the value and the gradients' pass) one add fewer; back the positions' sum over the batch one column
