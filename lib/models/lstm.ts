@@ -66,10 +66,13 @@ export function lstmEncoder(w: WeightFactory, params: LstmParams, features: numb
       let full: tf.Tensor3D | null = null;
       cells.forEach((layer, l) => {
         const top = l === params.layers - 1;
-        const outs = layer.map((cell, d) => runDirection(seq, cell, d === 1, top && !sequence));
-        last = join(outs.map((o) => o.last), 1);
+        // a layer below the top gives its sequence only; the top its last step (and its sequence when asked)
+        const outs = layer.map((cell, d) => runDirection(seq, cell, d === 1, top ? (sequence ? 'both' : 'last') : 'sequence'));
         if (!top) seq = dropout(join(outs.map((o) => o.sequence!), 2), params.dropout, training, w);
-        else if (sequence) full = join(outs.map((o) => o.sequence!), 2);
+        else {
+          last = join(outs.map((o) => o.last!), 1);
+          if (sequence) full = join(outs.map((o) => o.sequence!), 2);
+        }
       });
       return { sequence: full, last: last! };
     },
@@ -78,11 +81,16 @@ export function lstmEncoder(w: WeightFactory, params: LstmParams, features: numb
 
 interface Cell { kernel: tf.Variable; recurrent: tf.Variable; bias: tf.Variable }
 
-/** One direction of one layer: one input projection for all steps, then the recurrence (a fused op); the full sequence only when a layer above needs it. */
-function runDirection(x: tf.Tensor3D, cell: Cell, reverse: boolean, lastOnly: boolean): { sequence: tf.Tensor3D | null; last: tf.Tensor2D } {
+/**
+ * One direction of one layer: one input projection for all steps, then the recurrence (a fused
+ * op) — giving the last step's h, the full sequence (what a layer above reads), or both (the
+ * last step sliced out of the sequence: a dispatch on webgpu, made only where it is read).
+ */
+function runDirection(x: tf.Tensor3D, cell: Cell, reverse: boolean, give: 'last' | 'sequence' | 'both'): { sequence: tf.Tensor3D | null; last: tf.Tensor2D | null } {
   const projected = dense3d(x, cell.kernel as tf.Tensor2D, cell.bias as tf.Tensor1D);
-  if (lastOnly) return { sequence: null, last: lstmSequence(projected, cell.recurrent as tf.Tensor2D, { reverse, sequence: false }) as tf.Tensor2D };
+  if (give === 'last') return { sequence: null, last: lstmSequence(projected, cell.recurrent as tf.Tensor2D, { reverse, sequence: false }) as tf.Tensor2D };
   const sequence = lstmSequence(projected, cell.recurrent as tf.Tensor2D, { reverse, sequence: true }) as tf.Tensor3D;
+  if (give === 'sequence') return { sequence, last: null };
   const steps = sequence.shape[1];
   const last = sequence.slice([0, reverse ? 0 : steps - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D;
   return { sequence, last };
