@@ -1,6 +1,7 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
 import { flatProgram, runProgram, workgroupSum } from './webgpuProgram';
+import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
 
 /**
  * Binary cross-entropy on logits, numerically stable — max(z, 0) − z·y + log(1 + exp(−|z|)) —
@@ -32,41 +33,67 @@ function fused(logits: tf.Tensor1D, labels: tf.Tensor1D, weights?: tf.Tensor1D):
 
 const THREADS = 256;
 
-/** webgpu: the loss in one dispatch (one workgroup reduces Σ w·ℓ and Σ w), its gradient in one. */
-function webgpu(logits: tf.Tensor1D, labels: tf.Tensor1D, weights?: tf.Tensor1D): tf.Scalar {
-  const body = (z: tf.Tensor1D, save: tf.GradSaveFunc) => {
-    const w = weights ?? tf.onesLike(labels);
-    save([z, labels, w]); // what the gradient reads: tensors made in the forward pass are freed before backprop
-    const loss = runProgram({
-      outputShape: [1], shaderKey: 'gatebook_bce_forward', dispatchLayout: { x: [0] }, dispatch: [1, 1, 1],
-      variableNames: ['Z', 'Y', 'W'], workgroupSize: [THREADS, 1, 1],
-      getUserCode: () => `
+/**
+ * WGSL: one workgroup reduces Σ w·ℓ and Σ w over the `count` logits (w = 1 unweighted: no W
+ * array), then thread 0 runs `store` with them in `lossSum[0]` and `weightSum[0]`.
+ */
+const FORWARD = (weighted: boolean, count: string, store: string) => `
         var<workgroup> lossSum : array<f32, ${THREADS}>;
         var<workgroup> weightSum : array<f32, ${THREADS}>;
         fn main(index : i32) {
           let j = i32(localId.x);
           var l = 0.0;
           var s = 0.0;
-          for (var i = j; i < uniforms.zShape; i = i + ${THREADS}) {
+          for (var i = j; i < ${count}; i = i + ${THREADS}) {
             let z = Z[i];
-            l = l + (max(z, 0.0) - z * Y[i] + log(1.0 + exp(-abs(z)))) * W[i];
-            s = s + W[i];
+            let w = ${weighted ? 'W[i]' : '1.0'};
+            l = l + (max(z, 0.0) - z * Y[i] + log(1.0 + exp(-abs(z)))) * w;
+            s = s + w;
           }
           lossSum[j] = l;
           weightSum[j] = s;${workgroupSum(['lossSum', 'weightSum'], THREADS)}
-          if (j == 0) { result[0] = lossSum[0] / weightSum[0]; }
-        }`,
-    }, [z, labels, w]);
+          if (j == 0) { ${store} }
+        }`;
+
+/**
+ * webgpu: the loss in one dispatch (one workgroup reduces Σ w·ℓ and Σ w), its gradient in one.
+ * Where a dispatch can write several outputs (`webgpuInPlace.ts`) the loss's dispatch also
+ * writes Σ w for the gradient, and unweighted there is no tensor of ones: one dispatch a step
+ * each fewer (the gradient's Σ w was a reduction, the ones a fill).
+ */
+function webgpu(logits: tf.Tensor1D, labels: tf.Tensor1D, weights?: tf.Tensor1D): tf.Scalar {
+  const weighted = weights !== undefined;
+  const inPlace = inPlaceAvailable();
+  const body = (z: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    let loss: tf.Tensor, total: tf.Tensor | null = null, w: tf.Tensor | null = weights ?? null;
+    if (inPlace) {
+      [loss, total] = newOutputs([[1], [1]]);
+      runInPlace({
+        key: `gatebook_bce_forward_in_place_${weighted ? 'weighted' : 'unweighted'}`, written: ['L', 'S'], read: weighted ? ['Z', 'Y', 'W'] : ['Z', 'Y'],
+        uniforms: ['n : i32'], workgroupSize: THREADS, main: FORWARD(weighted, 'uniforms.n', 'L[0] = lossSum[0] / weightSum[0]; S[0] = weightSum[0];'),
+      }, [loss, total], weighted ? [z, labels, weights] : [z, labels], [{ type: 'i32', value: z.size }], THREADS);
+    } else {
+      w ??= tf.onesLike(labels);
+      loss = runProgram({
+        outputShape: [1], shaderKey: 'gatebook_bce_forward', dispatchLayout: { x: [0] }, dispatch: [1, 1, 1],
+        variableNames: ['Z', 'Y', 'W'], workgroupSize: [THREADS, 1, 1],
+        getUserCode: () => FORWARD(true, 'uniforms.zShape', 'result[0] = lossSum[0] / weightSum[0];'),
+      }, [z, labels, w]);
+    }
+    // what the gradient reads: tensors made in the forward pass are freed before backprop
+    save([z, labels, ...(w ? [w] : []), ...(total ? [total] : [])]);
     return {
       value: loss.reshape([]) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor, [zz, y, w]: tf.Tensor[]) => {
-        const total = w.sum();
-        return runProgram(flatProgram('gatebook_bce_backward', zz.shape, zz.size, ['Z', 'Y', 'W', 'T', 'D'], `
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [zz, y] = saved;
+        const ww = w ? saved[2] : null;
+        const sum = total ? saved[saved.length - 1] : ww!.sum();
+        return runProgram(flatProgram(`gatebook_bce_backward_${ww ? 'weighted' : 'unweighted'}`, zz.shape, zz.size, ['Z', 'Y', ...(ww ? ['W'] : []), 'T', 'D'], `
           fn main(index : i32) {
             if (index < uniforms.zShape) {
-              result[index] = (1.0 / (1.0 + exp(-Z[index])) - Y[index]) * W[index] / T[0] * D[0];
+              result[index] = (1.0 / (1.0 + exp(-Z[index])) - Y[index])${ww ? ' * W[index]' : ''} / T[0] * D[0];
             }
-          }`), [zz, y, w, total, dy]);
+          }`), [zz, y, ...(ww ? [ww] : []), sum, dy]);
       },
     };
   };
