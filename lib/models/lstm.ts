@@ -5,6 +5,7 @@ import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
 import { dense3d, dropout, WeightFactory } from './net';
 import { lstmSequence } from '../ops/lstmSequence';
+import { logitHead } from '../ops/logitHead';
 
 export const LstmParams = z.object({
   layers: z.number().int().min(1).max(8).default(2),
@@ -30,7 +31,7 @@ export function buildLstm(params: LstmParams, features: number, _window: number,
     batchShard: w.batchShard,
     forward(x, training) {
       const h = dropout(encoder.encode(x, training, false).last, params.dropout, training, w);
-      return tf.matMul(h, headW).add(headB).reshape([-1]) as tf.Tensor1D;
+      return logitHead(h, headW as tf.Tensor2D, headB as tf.Tensor1D);
     },
   };
 }

@@ -6,6 +6,7 @@ import { registerFamily } from './registry';
 import { dense3d, dropoutDraws, WeightFactory } from './net';
 import { reluDropout } from '../ops/reluDropout';
 import { causalShifts } from '../ops/causalShifts';
+import { logitHead } from '../ops/logitHead';
 
 export const TcnParams = z.object({
   channels: z.number().int().min(1).max(512).default(32),
@@ -62,7 +63,7 @@ export function buildTcn(params: TcnParams, features: number, _window: number, s
         h = y2.add(residual).relu() as tf.Tensor3D; // at the steps the next block's input needs
       });
       const [batch, , channels] = h.shape; // one step: the last
-      return tf.matMul(h.reshape([batch, channels]) as tf.Tensor2D, headW).add(headB).reshape([-1]) as tf.Tensor1D;
+      return logitHead(h.reshape([batch, channels]) as tf.Tensor2D, headW as tf.Tensor2D, headB as tf.Tensor1D);
     },
   };
 }

@@ -9,6 +9,7 @@ import { reluDropout } from '../ops/reluDropout';
 import { selfAttention } from '../ops/selfAttention';
 import { meanOverSteps } from '../ops/meanOverSteps';
 import { residualNorm } from '../ops/residualNorm';
+import { logitHead } from '../ops/logitHead';
 
 export const TransformerParams = z.object({
   dModel: z.number().int().min(4).max(1024).default(64),
@@ -57,7 +58,7 @@ export function buildTransformer(params: TransformerParams, features: number, wi
       }
       const [batch, steps] = h.shape;
       const pooled = params.pooling === 'mean' ? meanOverSteps(h) : h.slice([0, steps - 1, 0], [batch, 1, d]).reshape([batch, d]);
-      return tf.matMul(pooled as tf.Tensor2D, t2(headW)).add(headB).reshape([-1]) as tf.Tensor1D;
+      return logitHead(pooled as tf.Tensor2D, t2(headW), t1(headB));
     },
   };
 }
