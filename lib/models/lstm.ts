@@ -3,7 +3,7 @@ import { tf } from '../backend/tf';
 import type { Net } from '../train/net';
 import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
-import { dense3d, dropout, WeightFactory } from './net';
+import { dense3d, dropout, dropoutDraws, WeightFactory } from './net';
 import { lstmSequence } from '../ops/lstmSequence';
 import { logitHead } from '../ops/logitHead';
 
@@ -30,8 +30,8 @@ export function buildLstm(params: LstmParams, features: number, _window: number,
     randomState: w.randomState,
     batchShard: w.batchShard,
     forward(x, training) {
-      const h = dropout(encoder.encode(x, training, false).last, params.dropout, training, w);
-      return logitHead(h, headW as tf.Tensor2D, headB as tf.Tensor1D);
+      const last = encoder.encode(x, training, false).last;
+      return logitHead(last, headW as tf.Tensor2D, headB as tf.Tensor1D, dropoutDraws(last, params.dropout, training, w)); // dropout in the head's kernels
     },
   };
 }

@@ -522,26 +522,28 @@ describe('webgpu backend on lavapipe', () => {
     });
   }
 
-  for (const [rows, k] of [[300, 64], [7, 5]]) {
-    it(`the classifier's head h·w + b (${rows} rows of ${k}): one dispatch forward, two back (dh; w's and b's gradients together), equal the plain ops on cpu`, async () => {
+  for (const [rows, k, dropout] of [[300, 64, null], [7, 5, null], [300, 64, { draws: { seed: 11, from: 40 }, keep: 0.8 }]] as const) {
+    it(`the classifier's head ${dropout ? 'dropout(h)' : 'h'}·w + b (${rows} rows of ${k}): one dispatch forward, two back (dh; w's and b's gradients together), equal the plain ops on cpu`, async () => {
       const go = async (impl: typeof logitHead.op.reference) => readAll(() => {
         const h = tf.tensor2d(wave(rows * k, 0.37, 1.5), [rows, k]);
         const w = tf.tensor2d(wave(k, 0.91, 0.6), [k, 1]);
         const b = tf.tensor1d([0.3]);
         const weights = tf.tensor1d(wave(rows, 2.3, 1));
-        const grads = tf.grads((hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => impl(hh as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D).mul(weights).sum())([h, w, b]);
-        return [impl(h, w, b), ...grads];
+        const grads = tf.grads((hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => impl(hh as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D, dropout).mul(weights).sum())([h, w, b]);
+        return [impl(h, w, b, dropout), ...grads];
       });
       await selectBackend('cpu');
       const expected = await go(logitHead.op.reference);
       await selectBackend('webgpu');
       const fused = await counted(() => go(logitHead.op.kernels.webgpu!));
       const copying = await countedCopying(() => go(logitHead.op.kernels.webgpu!));
-      const plain = await counted(() => go(logitHead.op.reference));
-      for (const [label, run] of Object.entries({ fused, copying, plain })) run.values.forEach((a, i) => expect(relativeError(a, expected[i]), `${label} ${['logits', 'dh', 'dw', 'db'][i]}`).toBeLessThan(1e-5));
+      const separate = await counted(() => go(logitHead.op.kernels['*']!)); // dropout's kernel, then tfjs's matMul and add
+      for (const [label, run] of Object.entries({ fused, copying, separate })) run.values.forEach((a, i) => expect(relativeError(a, expected[i]), `${label} ${['logits', 'dh', 'dw', 'db'][i]}`).toBeLessThan(1e-5));
       expect(Math.abs(expected[3][0])).toBeGreaterThan(1e-2);
+      if (dropout) expect(expected[1].filter((v) => v === 0).length).toBeGreaterThan(0.1 * rows * k); // dropped positions get no gradient
       expect(copying.dispatches - fused.dispatches).toBe(1); // b's gradient a sum of its own
-      if (rows === 300) expect(plain.dispatches - fused.dispatches).toBeGreaterThanOrEqual(2 * 1 + 2); // forward twice (the value, the gradients' pass)
+      // forward (run twice: the value, the gradients' pass) 1 where dropout, the matMul and the add take 3 (2 without dropout)
+      if (rows === 300) expect(separate.dispatches - fused.dispatches).toBeGreaterThanOrEqual(2 * (dropout ? 2 : 1) + (dropout ? 3 : 2));
       assertWebgpuHealthy('the head\'s kernels');
     });
   }
@@ -570,11 +572,11 @@ describe('webgpu backend on lavapipe', () => {
     expect(separate.dispatches - fused.dispatches).toBe(2 * 1 + 1);
   });
 
-  it('a training step of each bench model stays within its dispatches (31 LSTM, 95 transformer at batch 256 on 2026-11-29): a kernel that silently takes its copying path fails it', async () => {
+  it('a training step of each bench model stays within its dispatches (29 LSTM, 95 transformer at batch 256 on 2026-11-29): a kernel that silently takes its copying path fails it', async () => {
     await selectBackend('webgpu');
-    // bounds ~10 % over this commit's counts at 16 rows — 29, 29, 106, 106, 87 (tfjs computes some small ops on the CPU there;
+    // bounds ~10 % over this commit's counts at 16 rows — 27, 27, 106, 106, 87 (tfjs computes some small ops on the CPU there;
     // GATEBOOK_WEBGPU_IN_PLACE=0 fails it); the issue's targets are 600 and 300
-    const bounds: Record<string, number> = { lstm: 33, bilstm: 33, tcn: 117, transformer: 96 };
+    const bounds: Record<string, number> = { lstm: 30, bilstm: 30, tcn: 117, transformer: 96 };
     const rows = 16;
     for (const [name, family, params] of MODELS) {
       const net = (createModel(family, params) as NeuralModel<Record<string, unknown>>).buildNet(F, T, 1);

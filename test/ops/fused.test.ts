@@ -6,6 +6,7 @@ import { weightedBceOp } from '../../lib/ops/bce';
 import { dropoutWith, uniformTensor } from '../../lib/ops/dropout';
 import { reluDropout } from '../../lib/ops/reluDropout';
 import { positionalInput } from '../../lib/ops/positionalInput';
+import { logitHead } from '../../lib/ops/logitHead';
 import { residualNorm } from '../../lib/ops/residualNorm';
 import { uniformDraws } from '../../lib/util/random';
 import { lstmSequence } from '../../lib/ops/lstmSequence';
@@ -130,6 +131,24 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
       const actual = go(residualNorm.op.kernels['*']!);
       actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
       expect(expected[2].filter((v) => v === 0).length).toBeGreaterThan(10); // ~25 % of x's gradient dropped
+    });
+  }
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`the classifier's head dropout(h)·w + b as dropout's kernel and the plain head: ${backend}`, async () => {
+      const dropout = { draws: { seed: 6, from: 12 }, keep: 0.75 };
+      const go = (impl: typeof logitHead.op.reference) => tf.tidy(() => {
+        const [h, w, b] = [tf.tensor2d(wave(9 * 5, 0.77, 2), [9, 5]), tf.tensor2d(wave(5, 1.1, 0.5), [5, 1]), tf.tensor1d([0.2])];
+        const weights = tf.tensor1d(wave(9, 1.9, 1));
+        const grads = tf.grads((hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => impl(hh as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D, dropout).mul(weights).sum())([h, w, b]);
+        return [impl(h, w, b, dropout), ...grads].map((t) => Array.from(t.dataSync()));
+      });
+      await selectBackend('cpu');
+      const expected = go(logitHead.op.reference);
+      await selectBackend(backend);
+      const actual = go(logitHead.op.kernels['*']!);
+      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
+      expect(expected[1].filter((v) => v === 0).length).toBeGreaterThan(0); // some of h dropped
     });
   }
 
