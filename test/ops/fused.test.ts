@@ -39,6 +39,19 @@ function run(kind: 'reference' | 'fused' | 'wasm', reverse: boolean, sequence: b
   });
 }
 
+/**
+ * An op's `*` kernel (its fused ops in turn) on `backend` against its plain-op reference on cpu:
+ * `go` runs an implementation to values; every value within `tolerance`. Returns the reference's.
+ */
+async function composedMatchesReference<F>(backend: 'cpu' | 'wasm', op: { reference: F; kernels: Partial<Record<string, F>> }, go: (impl: F) => number[][], tolerance = 1e-5): Promise<number[][]> {
+  await selectBackend('cpu');
+  const expected = go(op.reference);
+  await selectBackend(backend);
+  const actual = go(op.kernels['*']!);
+  actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(tolerance)));
+  return expected;
+}
+
 function expectClose(actual: number[][], expected: number[][]) {
   expect(actual.map((a) => a.length)).toEqual(expected.map((e) => e.length));
   let worst = 0;
@@ -114,11 +127,7 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
         const weights = tf.tensor2d(wave(30 * 7, 1.9, 1), [30, 7]);
         return [impl(x, draws, 0.8), tf.grad((xx: tf.Tensor) => impl(xx, draws, 0.8).mul(weights).sum())(x)].map((t) => Array.from(t.dataSync()));
       });
-      await selectBackend('cpu');
-      const expected = go(dropoutWith.op.reference);
-      await selectBackend(backend);
-      const actual = go(dropoutWith.op.kernels['*']!);
-      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-6)));
+      const expected = await composedMatchesReference(backend, dropoutWith.op, go, 1e-6);
       expect(expected[0].filter((v) => v === 0).length).toBeGreaterThan(10); // ~20 % of 210 dropped
     });
   }
@@ -136,11 +145,7 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
           impl(hh as tf.Tensor3D, xx as tf.Tensor3D, dropout, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([h, x, g, b]);
         return [impl(h, x, dropout, g, b), ...grads].map((t) => Array.from(t.dataSync()));
       });
-      await selectBackend('cpu');
-      const expected = go(residualNorm.op.reference);
-      await selectBackend(backend);
-      const actual = go(residualNorm.op.kernels['*']!);
-      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
+      const expected = await composedMatchesReference(backend, residualNorm.op, go);
       expect(expected[2].filter((v) => v === 0).length).toBeGreaterThan(10); // ~25 % of x's gradient dropped
     });
   }
@@ -154,11 +159,7 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
         const grads = tf.grads((hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => impl(hh as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D, dropout).mul(weights).sum())([h, w, b]);
         return [impl(h, w, b, dropout), ...grads].map((t) => Array.from(t.dataSync()));
       });
-      await selectBackend('cpu');
-      const expected = go(logitHead.op.reference);
-      await selectBackend(backend);
-      const actual = go(logitHead.op.kernels['*']!);
-      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
+      const expected = await composedMatchesReference(backend, logitHead.op, go);
       expect(expected[1].filter((v) => v === 0).length).toBeGreaterThan(0); // some of h dropped
     });
   }
@@ -172,11 +173,7 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
         const grads = tf.grads((ww: tf.Tensor, bb: tf.Tensor, pp: tf.Tensor) => impl(x, ww as tf.Tensor2D, bb as tf.Tensor1D, pp as tf.Tensor2D).mul(weights).sum())([w, bias, positions]);
         return [impl(x, w, bias, positions), ...grads].map((t) => Array.from(t.dataSync()));
       });
-      await selectBackend('cpu');
-      const expected = go(positionalInput.op.reference);
-      await selectBackend(backend);
-      const actual = go(positionalInput.op.kernels['*']!);
-      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-5)));
+      const expected = await composedMatchesReference(backend, positionalInput.op, go);
     });
   }
 
@@ -190,11 +187,7 @@ describe('lstmSequence: fused kernel vs plain ops', () => {
         const f = (xx: tf.Tensor, bb?: tf.Tensor) => impl(xx, dropout, bb as tf.Tensor1D | undefined).mul(weights).sum();
         return [impl(x, dropout, bias), ...(bias ? tf.grads(f)([x, bias]) : [tf.grad(f)(x)])].map((t) => Array.from(t.dataSync()));
       });
-      await selectBackend('cpu');
-      const expected = go(reluDropout.op.reference);
-      await selectBackend(backend);
-      const actual = go(reluDropout.op.kernels['*']!);
-      actual.forEach((a, k) => a.forEach((v, i) => expect(Math.abs(v - expected[k][i])).toBeLessThan(1e-6)));
+      const expected = await composedMatchesReference(backend, reluDropout.op, go, 1e-6);
       expect(expected[1].filter((v) => v !== 0).length).toBeGreaterThan(20); // some gradient passes
     });
   }
