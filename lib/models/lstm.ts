@@ -88,10 +88,9 @@ interface Cell { kernel: tf.Variable; recurrent: tf.Variable; bias: tf.Variable 
  * last step sliced out of the sequence: a dispatch on webgpu, made only where it is read).
  */
 function runDirection(x: tf.Tensor3D, cell: Cell, reverse: boolean, give: 'last' | 'sequence' | 'both'): { sequence: tf.Tensor3D | null; last: tf.Tensor2D | null } {
-  const projected = dense3d(x, cell.kernel as tf.Tensor2D); // the bias is added by the recurrence (in its kernel on webgpu)
-  const bias = cell.bias as tf.Tensor1D;
-  if (give === 'last') return { sequence: null, last: lstmSequence(projected, cell.recurrent as tf.Tensor2D, { reverse, sequence: false }, bias) as tf.Tensor2D };
-  const sequence = lstmSequence(projected, cell.recurrent as tf.Tensor2D, { reverse, sequence: true }, bias) as tf.Tensor3D;
+  const projected = dense3d(x, cell.kernel as tf.Tensor2D, cell.bias as tf.Tensor1D);
+  if (give === 'last') return { sequence: null, last: lstmSequence(projected, cell.recurrent as tf.Tensor2D, { reverse, sequence: false }) as tf.Tensor2D };
+  const sequence = lstmSequence(projected, cell.recurrent as tf.Tensor2D, { reverse, sequence: true }) as tf.Tensor3D;
   if (give === 'sequence') return { sequence, last: null };
   const steps = sequence.shape[1];
   const last = sequence.slice([0, reverse ? 0 : steps - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D;

@@ -60,11 +60,6 @@ const addBiasWebgpu = tf.customGrad(((y: tf.Tensor2D, bias: tf.Tensor1D) => ({
   gradFunc: (dy: tf.Tensor2D) => [dy, columnSums(dy)],
 })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (y: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
 
-/** y [n, m] + bias [m] as the dense op adds it on the active backend (its gradient a column sum on webgpu, onesᵀ·dy elsewhere). */
-export function addBiasHere(y: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  return tf.getBackend() === 'webgpu' ? addBiasWebgpu(y, bias) : addBias(y, bias);
-}
-
 export const dense = fusedOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D], tf.Tensor2D>({
   name: 'dense', reference,
   kernels: { '*': fused, webgpu: (x, w, bias) => addBiasWebgpu(tf.matMul(x, w), bias) },

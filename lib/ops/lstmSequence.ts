@@ -1,6 +1,5 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { addBiasHere } from './dense';
 import { lstmSequenceWasm } from './lstmSequenceWasm';
 import { lstmSequenceWebgpu, webgpuLstmFits } from './lstmSequenceWebgpu';
 
@@ -23,15 +22,8 @@ function stackSteps(steps: tf.Tensor2D[]): tf.Tensor3D {
   return tf.concat(steps.map((s) => s.reshape([batch, 1, n])), 1) as tf.Tensor3D;
 }
 
-/** `projected` + `bias` [4·units] as the dense op adds a bias on this backend (nothing without one). */
-function withBias(projected: tf.Tensor3D, bias?: tf.Tensor1D): tf.Tensor3D {
-  if (!bias) return projected;
-  return addBiasHere(projected.reshape([-1, projected.shape[2]]) as tf.Tensor2D, bias).reshape(projected.shape) as tf.Tensor3D;
-}
-
-/** The plain-op definition: autograd differentiates ~a dozen ops a step. `bias` is added to `projected` first. */
-function reference(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: LstmSequenceOptions, bias?: tf.Tensor1D): tf.Tensor {
-  if (bias) projected = projected.add(bias) as tf.Tensor3D;
+/** The plain-op definition: autograd differentiates ~a dozen ops a step. */
+function reference(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: LstmSequenceOptions): tf.Tensor {
   const [batch, steps, four] = projected.shape;
   const units = four / 4;
   const inputs = tf.unstack(projected, 1) as tf.Tensor2D[];
@@ -120,17 +112,12 @@ function fused(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: LstmSequenceOp
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(projected, recurrent);
 }
 
-/**
- * The op: `bias` (optional, [4·units]) is the input projection's, added to `projected` — on
- * webgpu inside the recurrence's kernel (its gradient dZ's column sums), elsewhere as the dense
- * op adds it, before the kernel.
- */
-export const lstmSequence = fusedOp<[tf.Tensor3D, tf.Tensor2D, LstmSequenceOptions, tf.Tensor1D?], tf.Tensor>({
+export const lstmSequence = fusedOp<[tf.Tensor3D, tf.Tensor2D, LstmSequenceOptions], tf.Tensor>({
   name: 'lstmSequence',
   reference,
   kernels: {
-    '*': (p, r, o, bias) => fused(withBias(p, bias), r, o),
-    wasm: (p, r, o, bias) => lstmSequenceWasm(withBias(p, bias), r, o),
-    webgpu: (p, r, o, bias) => (webgpuLstmFits(p.shape[2] / 4) ? lstmSequenceWebgpu(p, r, o, bias) : fused(withBias(p, bias), r, o)),
+    '*': fused,
+    wasm: lstmSequenceWasm,
+    webgpu: (p, r, o) => (webgpuLstmFits(p.shape[2] / 4) ? lstmSequenceWebgpu(p, r, o) : fused(p, r, o)),
   },
 });

@@ -1,5 +1,4 @@
 import { tf } from '../backend/tf';
-import { addBiasHere, columnSums } from './dense';
 import { lstmWindow } from './lstmWindow';
 import { maxWorkgroupThreads, runProgram, type WebGpuProgram } from './webgpuProgram';
 import { inPlaceAvailable, newOutputs, runInPlace, workgroupsPerDimension, type InPlaceKernel } from './webgpuInPlace';
@@ -32,7 +31,7 @@ function prelude(units: number, reverse: boolean): string {
  * R [U, 4U] → per step the activations i, f, g, o, then c, then h into `out` [B, T, 6U].
  * `then` runs in the first U threads after h: the in-place form's other outputs.
  */
-function forwardMain(units: number, steps: string, out: string, then = '', bias = ''): string {
+function forwardMain(units: number, steps: string, out: string, then = ''): string {
   return `
     var<workgroup> hs : array<f32, ${units}>;
     var<workgroup> acts : array<f32, ${4 * units}>;
@@ -46,7 +45,7 @@ function forwardMain(units: number, steps: string, out: string, then = '', bias 
       workgroupBarrier();
       for (var s = 0; s < steps; s++) {
         let t = stepAt(s, steps);
-        var z = P[(b * steps + t) * FOUR + j]${bias};
+        var z = P[(b * steps + t) * FOUR + j];
         for (var k = 0; k < U; k++) { z = z + hs[k] * R[k * FOUR + j]; }
         let a = select(sigmoid_(z), tanh_(z), gate == 2);
         acts[j] = a;
@@ -144,13 +143,13 @@ export function webgpuLstmFits(units: number): boolean {
  * PREV [B, T, U] (h one processed step earlier, zeros at the first: the recurrent weights'
  * inputs) — where the one-output kernel is followed by slices and a pad.
  */
-function forwardInPlace(units: number, reverse: boolean, sequence: boolean, bias: boolean): InPlaceKernel {
+function forwardInPlace(units: number, reverse: boolean, sequence: boolean): InPlaceKernel {
   return {
-    key: `gatebook_lstm_forward_in_place_${units}_${reverse}_${sequence}${bias ? '_bias' : ''}`, written: ['S', 'H', 'PREV'], read: bias ? ['P', 'R', 'BIAS'] : ['P', 'R'],
+    key: `gatebook_lstm_forward_in_place_${units}_${reverse}_${sequence}`, written: ['S', 'H', 'PREV'], read: ['P', 'R'],
     uniforms: ['steps : i32'], workgroupSize: 4 * units,
     main: `${prelude(units, reverse)}${forwardMain(units, 'uniforms.steps', 'S', `
           PREV[(b * steps + t) * U + j] = hBefore;
-          ${sequence ? 'H[(b * steps + t) * U + j] = h;' : 'if (s == steps - 1) { H[b * U + j] = h; }'}`, bias ? ' + BIAS[j]' : '')}`,
+          ${sequence ? 'H[(b * steps + t) * U + j] = h;' : 'if (s == steps - 1) { H[b * U + j] = h; }'}`)}`,
   };
 }
 
@@ -168,38 +167,30 @@ function backwardInPlace(units: number, reverse: boolean, sequence: boolean): In
  * and dR as one matMul — where `lstmWindow` over the one-output kernels adds a slice of h (and
  * one of the last step), a slice and a pad for the previous h, and a pad of dy.
  */
-function windowInPlace(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: { reverse: boolean; sequence: boolean }, bias?: tf.Tensor1D): tf.Tensor {
+function windowInPlace(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: { reverse: boolean; sequence: boolean }): tf.Tensor {
   const [batch, steps, four] = projected.shape;
   const units = four / 4;
   const sizes = [{ type: 'i32' as const, value: steps }];
-  const body = (p: tf.Tensor3D, r: tf.Tensor2D, ...rest: unknown[]) => {
-    const save = rest[rest.length - 1] as tf.GradSaveFunc;
+  const body = (p: tf.Tensor3D, r: tf.Tensor2D, save: tf.GradSaveFunc) => {
     const [s, h, previous] = newOutputs([[batch, steps, 6 * units], o.sequence ? [batch, steps, units] : [batch, units], [batch, steps, units]]);
-    runInPlace(forwardInPlace(units, o.reverse, o.sequence, Boolean(bias)), [s, h, previous], bias ? [p, r, rest[0] as tf.Tensor] : [p, r], sizes, batch * four);
+    runInPlace(forwardInPlace(units, o.reverse, o.sequence), [s, h, previous], [p, r], sizes, batch * four);
     save([s, r, previous]);
     return {
       value: h,
       gradFunc: (dy: tf.Tensor, [sSaved, rSaved, previousSaved]: tf.Tensor[]) => {
         const [dZ] = newOutputs([[batch, steps, four]]);
         runInPlace(backwardInPlace(units, o.reverse, o.sequence), [dZ], [dy, sSaved, rSaved], sizes, batch * four);
-        const flatDZ = dZ.reshape([batch * steps, four]) as tf.Tensor2D;
-        const dR = tf.matMul(previousSaved.reshape([batch * steps, units]), flatDZ, true, false);
-        return bias ? [dZ, dR, columnSums(flatDZ)] : [dZ, dR]; // the bias's gradient: dZ's column sums
+        const dR = tf.matMul(previousSaved.reshape([batch * steps, units]), dZ.reshape([batch * steps, four]), true, false);
+        return [dZ, dR];
       },
     };
   };
-  const op = tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]);
-  return bias ? op(projected, recurrent, bias) : op(projected, recurrent);
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(projected, recurrent);
 }
 
-/**
- * The direction over a whole window: two dispatches forward and back, then dR as one matMul.
- * `bias` (the input projection's): added in the forward kernel where a dispatch can write
- * several outputs (a dispatch a direction fewer than the dense op's add), else before it.
- */
-export function lstmSequenceWebgpu(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: { reverse: boolean; sequence: boolean }, bias?: tf.Tensor1D): tf.Tensor {
-  if (inPlaceAvailable() && projected.shape[0] <= workgroupsPerDimension()) return windowInPlace(projected, recurrent, o, bias);
-  if (bias) projected = addBiasHere(projected.reshape([-1, projected.shape[2]]) as tf.Tensor2D, bias).reshape(projected.shape) as tf.Tensor3D;
+/** The direction over a whole window: two dispatches forward and back, then dR as one matMul. */
+export function lstmSequenceWebgpu(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: { reverse: boolean; sequence: boolean }): tf.Tensor {
+  if (inPlaceAvailable() && projected.shape[0] <= workgroupsPerDimension()) return windowInPlace(projected, recurrent, o);
   const [batch, steps, four] = projected.shape;
   const units = four / 4;
   return lstmWindow({

@@ -17,7 +17,7 @@ import { selfAttention } from '../../lib/ops/selfAttention';
 import { positionalInput } from '../../lib/ops/positionalInput';
 import { logitHead } from '../../lib/ops/logitHead';
 import { causalShifts } from '../../lib/ops/causalShifts';
-import { addBiasHere, dense } from '../../lib/ops/dense';
+import { dense } from '../../lib/ops/dense';
 import { dropoutWith } from '../../lib/ops/dropout';
 import { layerNorm } from '../../lib/ops/layerNorm';
 import { meanOverSteps } from '../../lib/ops/meanOverSteps';
@@ -176,34 +176,6 @@ describe('webgpu backend on lavapipe', () => {
         });
       }
     }
-  }
-
-  for (const sequence of [true, false]) {
-    it(`the LSTM's WGSL kernel with the input projection's bias added in its forward dispatch (${sequence ? 'every step' : 'last step'}) equals the plain ops on cpu, a dispatch a pass fewer than the bias's own add`, async () => {
-      const [b, t, u] = [4, 12, 64];
-      const go = async (impl: typeof lstmSequence.op.reference) => readAll(() => {
-        const p = tf.tensor3d(wave(b * t * 4 * u, 1.37, 1.5), [b, t, 4 * u]);
-        const r = tf.tensor2d(wave(u * 4 * u, 0.71, 0.6), [u, 4 * u]);
-        const bias = tf.tensor1d(wave(4 * u, 0.43, 0.5));
-        const shape = sequence ? [b, t, u] : [b, u];
-        const weights = tf.tensor(wave(shape.reduce((x, y) => x * y, 1), 2.3, 1), shape);
-        const grads = tf.grads((pp: tf.Tensor, rr: tf.Tensor, bb: tf.Tensor) => impl(pp as tf.Tensor3D, rr as tf.Tensor2D, { reverse: false, sequence }, bb as tf.Tensor1D).mul(weights).sum())([p, r, bias]);
-        return [impl(p, r, { reverse: false, sequence }, bias), ...grads];
-      });
-      await selectBackend('cpu');
-      const expected = await go(lstmSequence.op.reference);
-      await selectBackend('webgpu');
-      const inKernel = await counted(() => go(lstmSequence.op.kernels.webgpu!));
-      // the bias added first, as the dense op adds it (a dispatch; its gradient a column sum), then the kernel without it
-      const addedFirst = await counted(() => go((p, r, o, bias) => lstmSequence.op.kernels.webgpu!(addBiasHere(p.reshape([-1, 4 * u]) as tf.Tensor2D, bias!).reshape(p.shape) as tf.Tensor3D, r, o)));
-      const copying = await countedCopying(() => go(lstmSequence.op.kernels.webgpu!));
-      for (const [label, run] of Object.entries({ inKernel, addedFirst, copying })) {
-        run.values.forEach((a, k) => expect(relativeError(a, expected[k]), `${label} ${['output', 'd projected', 'd recurrent', 'd bias'][k]}`).toBeLessThan(1e-5));
-      }
-      expect(Math.max(...expected[3].map(Math.abs))).toBeGreaterThan(1e-3);
-      expect(addedFirst.dispatches - inKernel.dispatches).toBe(2); // the add, in each of the two forward passes (the value, the gradients')
-      assertWebgpuHealthy('the LSTM kernel with its bias');
-    });
   }
 
   /**
@@ -600,11 +572,11 @@ describe('webgpu backend on lavapipe', () => {
     expect(separate.dispatches - fused.dispatches).toBe(2 * 1 + 1);
   });
 
-  it('a training step of each bench model stays within its dispatches (27 LSTM, 95 transformer at batch 256 on 2026-11-29): a kernel that silently takes its copying path fails it', async () => {
+  it('a training step of each bench model stays within its dispatches (29 LSTM, 95 transformer at batch 256 on 2026-11-29): a kernel that silently takes its copying path fails it', async () => {
     await selectBackend('webgpu');
-    // bounds ~10 % over this commit's counts at 16 rows — 25, 25, 106, 106, 87 (tfjs computes some small ops on the CPU there;
+    // bounds ~10 % over this commit's counts at 16 rows — 27, 27, 106, 106, 87 (tfjs computes some small ops on the CPU there;
     // GATEBOOK_WEBGPU_IN_PLACE=0 fails it); the issue's targets are 600 and 300
-    const bounds: Record<string, number> = { lstm: 28, bilstm: 28, tcn: 117, transformer: 96 };
+    const bounds: Record<string, number> = { lstm: 30, bilstm: 30, tcn: 117, transformer: 96 };
     const rows = 16;
     for (const [name, family, params] of MODELS) {
       const net = (createModel(family, params) as NeuralModel<Record<string, unknown>>).buildNet(F, T, 1);
