@@ -108,7 +108,11 @@ export const DRAW = `
     return f32(h >> 8u) / 16777216.0;
   }`;
 
-/** The values of the uniforms `seed : u32, start : u32` that `maskAt` reads (zeros without draws: no dropout). */
+/** The uniform fields `maskAt` reads, as `runInPlace` takes them; `DRAW_UNIFORMS` as a program's `uniforms`. */
+export const DRAW_FIELDS = ['seed : u32', 'start : u32'];
+export const DRAW_UNIFORMS = `${DRAW_FIELDS.join(', ')},`;
+
+/** The values of the uniforms `DRAW_FIELDS` declares (zeros without draws: no dropout). */
 export function drawUniforms(draws?: Draws): Array<{ type: 'u32'; value: number }> {
   return [{ type: 'u32', value: draws?.seed ?? 0 }, { type: 'u32', value: draws?.from ?? 0 }];
 }
@@ -125,7 +129,7 @@ function masked(a: tf.Tensor, draws: Draws, keep: number): tf.Tensor {
       if (index < uniforms.size) {
         result[index] = A[index] * ${maskAt('index', keep)};
       }
-    }`, { size: true, uniforms: 'seed : u32, start : u32,' }), [a], drawUniforms(draws));
+    }`, { size: true, uniforms: DRAW_UNIFORMS }), [a], drawUniforms(draws));
 }
 
 /**

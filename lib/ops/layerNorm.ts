@@ -4,7 +4,7 @@ import { watFor, wasmModule, watGet as get, watLaneSum } from '../backend/wasmMo
 import { wasmKernelContext } from './wasmBackend';
 import { flatProgram, runProgram, workgroupSum } from './webgpuProgram';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
-import { DRAW, drawUniforms, maskAt, type BranchDropout } from './dropout';
+import { DRAW, DRAW_FIELDS, drawUniforms, maskAt, type BranchDropout } from './dropout';
 
 /** Layer norm over the last axis (ε = 1e-5): (x − mean) / √(var + ε) · gain + bias. */
 function reference(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D {
@@ -16,7 +16,7 @@ function reference(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Ten
  * The webgpu kernel: one thread per row (a row is one step's d features). Forward is one
  * dispatch; backward is two (`backwardInTwo`): each row's mean and 1/σ with its dx = (1/σ)·
  * (g·dy − mean(g·dy) − x̂·mean(g·dy·x̂)), then the gain's gradient Σ_rows dy·x̂ and the bias's
- * Σ_rows dy (one thread per feature); five where tfjs's internals are not there. The plain
+ * Σ_rows dy (a workgroup per feature); five where tfjs's internals are not there. The plain
  * ops take ~9 dispatches forward and ~20 back.
  */
 export const STATS = (d: number) => `
@@ -35,11 +35,11 @@ const COLUMN_THREADS = 64;
 /**
  * WGSL: the gain's gradient Σ_rows dy·x̂ and the bias's Σ_rows dy of feature `column` (a
  * workgroup a feature, its threads summing strided rows, then a tree), handed to `store` as
- * `gains[0]` and `biases[0]` (reads X, DY, S: each row's mean and 1/σ; `uniforms.rows`).
+ * `gains[0]` and `biases[0]` (reads X, DY, S: each row's mean and 1/σ; `rows`, the row count).
  * Where one thread per feature walked every row, a dispatch was d threads (64: one workgroup,
  * a sliver of a GPU) each walking batch × steps rows (15,360) in turn.
  */
-const COLUMN_SUMS = (d: number, store: string) => `
+const COLUMN_SUMS = (d: number, rows: string, store: string) => `
     var<workgroup> gains : array<f32, ${COLUMN_THREADS}>;
     var<workgroup> biases : array<f32, ${COLUMN_THREADS}>;
     fn main(index : i32) {
@@ -47,7 +47,7 @@ const COLUMN_SUMS = (d: number, store: string) => `
       let j = i32(localId.x);
       var acc = 0.0;
       var sum = 0.0;
-      for (var r = j; r < uniforms.rows; r = r + ${COLUMN_THREADS}) {
+      for (var r = j; r < ${rows}; r = r + ${COLUMN_THREADS}) {
         let at = r * ${d} + column;
         acc = acc + DY[at] * (X[at] - S[r * 2]) * S[r * 2 + 1];
         sum = sum + DY[at];
@@ -121,7 +121,7 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
         const dGain = runProgram({
           outputShape: [d], shaderKey: `gatebook_layernorm_dgain_${d}`, dispatchLayout: { x: [0] }, dispatch: [d, 1, 1],
           variableNames: ['X', 'DY', 'S'], workgroupSize: [COLUMN_THREADS, 1, 1],
-          getUserCode: () => COLUMN_SUMS(d, 'result[column] = gains[0];').replace('uniforms.rows', 'uniforms.xShape.x'),
+          getUserCode: () => COLUMN_SUMS(d, 'uniforms.xShape.x', 'result[column] = gains[0];'),
         }, [sx, dyFlat, stats]);
         return [dx.reshape([b, t, d]), dGain, dyFlat.sum(0)];
       },
@@ -132,7 +132,7 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
 
 /**
  * Layer norm's backward in two dispatches (`webgpuInPlace.ts`: several outputs from one
- * dispatch): a thread per row writes the row's mean and 1/σ and its dx, then a thread per
+ * dispatch): a thread per row writes the row's mean and 1/σ and its dx, then a workgroup per
  * feature writes the gain's and the bias's gradients (Σ_rows dy·x̂ and Σ_rows dy) — where the
  * copying path takes five (the statistics, dx, the gain's gradient, and a transpose and a
  * reduction for the bias's). With `branch` (x was h + dropout(b): `residualNorm.ts`), the row
@@ -145,7 +145,7 @@ export function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows
   const factor = branch ? ` * ${maskAt('at', branch.keep)}` : '';
   runInPlace({
     key: `gatebook_layernorm_backward_rows_${d}${withBranch ? `_branch_${branch ? Math.fround(branch.keep) : 1}` : ''}`,
-    written: withBranch ? ['DX', 'S', 'DB'] : ['DX', 'S'], read: ['X', 'G', 'DY'], uniforms: ['rows : i32', 'seed : u32', 'start : u32'],
+    written: withBranch ? ['DX', 'S', 'DB'] : ['DX', 'S'], read: ['X', 'G', 'DY'], uniforms: ['rows : i32', ...DRAW_FIELDS],
     main: `${DRAW}${STATS(d)}
     fn main(index : i32) {
       if (index < uniforms.rows) {
@@ -158,7 +158,7 @@ export function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows
   const [dGain, dBias] = newOutputs([[d], [d]]);
   runInPlace({
     key: `gatebook_layernorm_backward_columns_${d}`, written: ['DG', 'DB'], read: ['X', 'DY', 'S'], uniforms: ['rows : i32'],
-    workgroupSize: COLUMN_THREADS, main: COLUMN_SUMS(d, 'DG[column] = gains[0]; DB[column] = biases[0];'),
+    workgroupSize: COLUMN_THREADS, main: COLUMN_SUMS(d, 'uniforms.rows', 'DG[column] = gains[0]; DB[column] = biases[0];'),
   }, [dGain, dBias], [x, dy, stats], [{ type: 'i32', value: rows }], d * COLUMN_THREADS);
   stats.dispose(); // its buffer stays the queue's until the submit
   return withBranch ? [dx, dGain, dBias, outputs[2]] : [dx, dGain, dBias];

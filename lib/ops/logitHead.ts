@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { DRAW, drawUniforms, dropoutWith, maskAt, type BranchDropout } from './dropout';
+import { DRAW, DRAW_FIELDS, DRAW_UNIFORMS, drawUniforms, dropoutWith, maskAt, type BranchDropout } from './dropout';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
 import { flatProgram, runProgram, workgroupSum } from './webgpuProgram';
 
@@ -36,7 +36,7 @@ function webgpu(h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, dropout: BranchD
   const key = `${k}${dropout ? `_dropout_${Math.fround(keep)}` : ''}`;
   const seeds = drawUniforms(dropout?.draws);
   const program = (name: string, shape: number[], inputs: string[], main: string) =>
-    flatProgram(`gatebook_logit_head_${name}_${key}`, shape, shape.reduce((a, c) => a * c, 1), inputs, `${DRAW}${main}`, { size: true, uniforms: 'seed : u32, start : u32,' });
+    flatProgram(`gatebook_logit_head_${name}_${key}`, shape, shape.reduce((a, c) => a * c, 1), inputs, `${DRAW}${main}`, { size: true, uniforms: DRAW_UNIFORMS });
   const body = (hh: tf.Tensor2D, ww: tf.Tensor2D, bb: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([hh, ww]);
     const logits = runProgram(program('forward', [n], ['H', 'W', 'B'], `
@@ -71,13 +71,13 @@ function webgpu(h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, dropout: BranchD
         if (inPlaceAvailable()) {
           const [dw, db] = newOutputs([[k, 1], [1]]);
           runInPlace({
-            key: `gatebook_logit_head_dw_db_${key}`, written: ['DW', 'DB'], read: ['G', 'H'], uniforms: ['rows : i32', 'seed : u32', 'start : u32'], workgroupSize: THREADS,
+            key: `gatebook_logit_head_dw_db_${key}`, written: ['DW', 'DB'], read: ['G', 'H'], uniforms: ['rows : i32', ...DRAW_FIELDS], workgroupSize: THREADS,
             main: sums('uniforms.rows', `if (column == ${k}) { DB[0] = partial[0]; } else { DW[column] = partial[0]; }`),
           }, [dw, db], [dy, hSaved], [{ type: 'i32', value: n }, ...seeds], (k + 1) * THREADS);
           return [dh, dw, db];
         }
         const dw = runProgram({
-          outputShape: [k, 1], shaderKey: `gatebook_logit_head_dw_${key}`, dispatchLayout: { x: [0] }, dispatch: [k, 1, 1], uniforms: 'seed : u32, start : u32,',
+          outputShape: [k, 1], shaderKey: `gatebook_logit_head_dw_${key}`, dispatchLayout: { x: [0] }, dispatch: [k, 1, 1], uniforms: DRAW_UNIFORMS,
           variableNames: ['G', 'H'], workgroupSize: [THREADS, 1, 1], getUserCode: () => sums('uniforms.gShape', 'result[column] = partial[0];'),
         }, [dy, hSaved], seeds);
         return [dh, dw, dy.sum().reshape([1])];

@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
 import { addBias, columnSums } from './dense';
-import { DRAW, drawUniforms, dropoutWith, maskAt, type BranchDropout } from './dropout';
+import { DRAW, DRAW_UNIFORMS, drawUniforms, dropoutWith, maskAt, type BranchDropout } from './dropout';
 import { flatProgram, runProgram } from './webgpuProgram';
 
 /**
@@ -33,7 +33,7 @@ function webgpu(x: tf.Tensor, dropout: BranchDropout | null, bias?: tf.Tensor1D)
   const program = (name: string, inputs: string[], value: string) => flatProgram(`gatebook_relu_dropout_${name}_${dropout ? Math.fround(keep) : 'none'}${bias ? `_bias_${m}` : ''}`, x.shape, x.size, inputs, `${DRAW}
     fn main(index : i32) {
       if (index < uniforms.size) { result[index] = ${value}; }
-    }`, { size: true, uniforms: 'seed : u32, start : u32,' });
+    }`, { size: true, uniforms: DRAW_UNIFORMS });
   const seeds = drawUniforms(dropout?.draws);
   const body = (xx: tf.Tensor, ...rest: unknown[]) => {
     const save = rest[rest.length - 1] as tf.GradSaveFunc;

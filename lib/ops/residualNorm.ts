@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
-import { DRAW, drawUniforms, dropoutWith, maskAt, type BranchDropout } from './dropout';
+import { DRAW, DRAW_FIELDS, drawUniforms, dropoutWith, maskAt, type BranchDropout } from './dropout';
 import { backwardInTwo, layerNorm, STATS } from './layerNorm';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
 
@@ -31,7 +31,7 @@ function webgpu(h: tf.Tensor3D, x: tf.Tensor3D, dropout: BranchDropout | null, g
     const [y, sum] = newOutputs([[b, t, d], [rows, d]]);
     runInPlace({
       key: `gatebook_residual_norm_${d}_${dropout ? Math.fround(dropout.keep) : 1}`, written: ['Y', 'X'], read: ['H', 'XB', 'G', 'BETA'],
-      uniforms: ['rows : i32', 'seed : u32', 'start : u32'],
+      uniforms: ['rows : i32', ...DRAW_FIELDS],
       main: `${DRAW}${STATS(d)}
       fn main(index : i32) {
         if (index < uniforms.rows) {
