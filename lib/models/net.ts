@@ -1,5 +1,4 @@
 import { tf } from '../backend/tf';
-import { dense } from '../ops/dense';
 import { dropoutWith, type BranchDropout } from '../ops/dropout';
 import { layerNorm as layerNormOp } from '../ops/layerNorm';
 import type { BatchShard } from '../train/net';
@@ -78,12 +77,7 @@ export class WeightFactory {
   }
 }
 
-/** x [b, t, f] · w [f, o] + bias → [b, t, o] */
-export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor3D {
-  const [b, t, f] = x.shape;
-  const flat = x.reshape([b * t, f]) as tf.Tensor2D;
-  return (bias ? dense(flat, w, bias) : tf.matMul(flat, w)).reshape([b, t, w.shape[1]]);
-}
+export { dense3d } from '../ops/dense';
 
 /**
  * Dropout with a seed from the factory (identity when not training or rate 0): x · ⌊u + keep⌋ /

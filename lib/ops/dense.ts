@@ -64,3 +64,10 @@ export const dense = fusedOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D], tf.Tensor2
   name: 'dense', reference,
   kernels: { '*': fused, webgpu: (x, w, bias) => addBiasWebgpu(tf.matMul(x, w), bias) },
 });
+
+/** x [b, t, f] · w [f, o] + bias → [b, t, o]: every step through the same dense layer (without a bias: tfjs's matMul alone). */
+export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor3D {
+  const [b, t, f] = x.shape;
+  const flat = x.reshape([b * t, f]) as tf.Tensor2D;
+  return (bias ? dense(flat, w, bias) : tf.matMul(flat, w)).reshape([b, t, w.shape[1]]);
+}

@@ -1,5 +1,5 @@
 import { tf } from '../backend/tf';
-import { columnSums, dense } from './dense';
+import { columnSums, dense3d } from './dense';
 import { fusedOp } from './fusedOp';
 import { flatProgram, runProgram } from './webgpuProgram';
 
@@ -14,8 +14,7 @@ function reference(x: tf.Tensor3D, w: tf.Tensor2D, bias: tf.Tensor1D, positions:
 
 /** The dense op (its kernel for the backend) and the positions' add (cpu, wasm). */
 function composed(x: tf.Tensor3D, w: tf.Tensor2D, bias: tf.Tensor1D, positions: tf.Tensor2D): tf.Tensor3D {
-  const [b, t, f] = x.shape;
-  return dense(x.reshape([b * t, f]) as tf.Tensor2D, w, bias).reshape([b, t, w.shape[1]]).add(positions) as tf.Tensor3D;
+  return dense3d(x, w, bias).add(positions) as tf.Tensor3D;
 }
 
 /**

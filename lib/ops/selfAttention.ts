@@ -1,9 +1,10 @@
 import { tf } from '../backend/tf';
 import { attention, attentionPacked, attentionPackedAvailable } from './attention';
+import { dense3d } from './dense';
 import { fusedOp } from './fusedOp';
 import { newOutputs, runInPlace } from './webgpuInPlace';
 
-/**
+/*
  * Multi-head self-attention of h [b, t, f] with its projections: attention(h·wq, h·wk, h·wv)
  * (wq, wk, wv [f, d]; `attention.ts`) → [b, t, d].
  *
@@ -16,19 +17,14 @@ import { newOutputs, runInPlace } from './webgpuInPlace';
  * dispatch), the input gradient and one add. The weights stay three variables (checkpoints
  * and weights are as before). Other backends run the three products and the attention op.
  */
-function project(h: tf.Tensor3D, w: tf.Tensor2D): tf.Tensor3D {
-  const [b, t, f] = h.shape;
-  return tf.matMul(h.reshape([b * t, f]) as tf.Tensor2D, w).reshape([b, t, w.shape[1]]);
-}
-
 /** The plain ops: three products and attention's plain ops. */
 function reference(h: tf.Tensor3D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, heads: number): tf.Tensor3D {
-  return attention.op.reference(project(h, wq), project(h, wk), project(h, wv), heads);
+  return attention.op.reference(dense3d(h, wq), dense3d(h, wk), dense3d(h, wv), heads);
 }
 
 /** Three products and the attention op (its kernel for the backend). */
 function separate(h: tf.Tensor3D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, heads: number): tf.Tensor3D {
-  return attention(project(h, wq), project(h, wk), project(h, wv), heads);
+  return attention(dense3d(h, wq), dense3d(h, wk), dense3d(h, wv), heads);
 }
 
 /** [wq | wk | wv] [f, 3d]: tfjs's concat forward; its gradient split into the three in one dispatch (tfjs's is a slice each). */
@@ -59,7 +55,7 @@ function concatColumns(wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D): tf.Te
 
 function webgpu(h: tf.Tensor3D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, heads: number): tf.Tensor3D {
   if (!attentionPackedAvailable(h.shape[1])) return separate(h, wq, wk, wv, heads);
-  return attentionPacked(project(h, concatColumns(wq, wk, wv)), heads);
+  return attentionPacked(dense3d(h, concatColumns(wq, wk, wv)), heads);
 }
 
 export const selfAttention = fusedOp<[tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, number], tf.Tensor3D>({
