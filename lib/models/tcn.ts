@@ -54,10 +54,10 @@ export function buildTcn(params: TcnParams, features: number, _window: number, s
       let h = pick(x, { stride: 1, steps: x.shape[1] }, plan[0].input);
       blocks.forEach((b, i) => {
         const { input, inner, output } = plan[i];
-        const c1 = causalConv(h, b.conv1 as tf.Tensor2D, null, k, b.dilation, input, inner);
-        const y1 = reluDropout(c1, dropoutDraws(c1, params.dropout, training, w), b.bias1 as tf.Tensor1D); // the bias added in the activation's kernel
-        const c2 = causalConv(y1 as tf.Tensor3D, b.conv2 as tf.Tensor2D, null, k, b.dilation, inner, output);
-        const y2 = reluDropout(c2, dropoutDraws(c2, params.dropout, training, w), b.bias2 as tf.Tensor1D);
+        const c1 = causalConv(h, b.conv1 as tf.Tensor2D, b.bias1 as tf.Tensor1D, k, b.dilation, input, inner);
+        const y1 = reluDropout(c1, dropoutDraws(c1, params.dropout, training, w));
+        const c2 = causalConv(y1 as tf.Tensor3D, b.conv2 as tf.Tensor2D, b.bias2 as tf.Tensor1D, k, b.dilation, inner, output);
+        const y2 = reluDropout(c2, dropoutDraws(c2, params.dropout, training, w));
         const atOutput = pick(h, input, output);
         const residual = b.skip ? dense3d(atOutput, b.skip as tf.Tensor2D) : atOutput;
         h = y2.add(residual).relu() as tf.Tensor3D; // at the steps the next block's input needs
@@ -110,8 +110,7 @@ function pick(x: tf.Tensor3D, from: StepGrid, to: StepGrid): tf.Tensor3D {
 
 /**
  * y_t = Σ_j W_j · x_{t − j·d} + b, with zeros before the first step: at every step by default,
- * or at the steps `to` of an x held at the steps `from` (`tcnSteps`). `bias` null: without b
- * (the model adds it in its activation: `reluDropout`).
+ * or at the steps `to` of an x held at the steps `from` (`tcnSteps`). `bias` null: without b.
  */
 export function causalConv(x: tf.Tensor3D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null, k: number, dilation: number,
   from: StepGrid = { stride: 1, steps: x.shape[1] }, to: StepGrid = from): tf.Tensor3D {

@@ -5,7 +5,6 @@ import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
 import { dense3d, dropoutDraws, WeightFactory } from './net';
 import { positionalInput } from '../ops/positionalInput';
-import { reluDropout } from '../ops/reluDropout';
 import { selfAttention } from '../ops/selfAttention';
 import { meanOverSteps } from '../ops/meanOverSteps';
 import { residualNorm } from '../ops/residualNorm';
@@ -53,7 +52,7 @@ export function buildTransformer(params: TransformerParams, features: number, wi
       for (const L of layers) {
         const attended = dense3d(selfAttention(h, t2(L.q), t2(L.k), t2(L.v), params.heads), t2(L.o));
         h = residualNorm(h, attended, dropoutDraws(attended, params.dropout, training, w), t1(L.norm1g), t1(L.norm1b));
-        const ff = dense3d(reluDropout(dense3d(h, t2(L.ff1)), null, t1(L.ff1b)) as tf.Tensor3D, t2(L.ff2), t1(L.ff2b));
+        const ff = dense3d(dense3d(h, t2(L.ff1), t1(L.ff1b), 'relu'), t2(L.ff2), t1(L.ff2b));
         h = residualNorm(h, ff, dropoutDraws(ff, params.dropout, training, w), t1(L.norm2g), t1(L.norm2b));
       }
       const [batch, steps] = h.shape;

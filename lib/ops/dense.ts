@@ -1,10 +1,19 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
+import { denseWebgpu, denseWebgpuAvailable } from './denseWebgpu';
 import { runProgram, workgroupSum } from './webgpuProgram';
 
-/** x [n, in] · w [in, out] + bias [out] → [n, out]. */
-function reference(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  return tf.matMul(x, w).add(bias) as tf.Tensor2D;
+/** What follows the product and the bias: nothing, or relu. */
+export type Activation = 'linear' | 'relu';
+
+function activate(y: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+  return activation === 'relu' ? y.relu() : y;
+}
+
+/** x [n, in] · w [in, out] (+ bias [out]) (then relu) → [n, out]. */
+function reference(x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor1D, activation: Activation = 'linear'): tf.Tensor2D {
+  const y = tf.matMul(x, w) as tf.Tensor2D;
+  return activate(bias ? (y.add(bias) as tf.Tensor2D) : y, activation);
 }
 
 /**
@@ -24,8 +33,9 @@ export const addBias = tf.customGrad(((y: tf.Tensor2D, bias: tf.Tensor1D) => ({
  * only where something below needs it (not a model's input data: the first layer's x·Wᵀ
  * product was a fifth of an LSTM layer's backward matMuls) — and the bias added by `addBias`.
  */
-function fused(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  return addBias(tf.matMul(x, w), bias);
+function fused(x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor1D, activation: Activation = 'linear'): tf.Tensor2D {
+  const y = tf.matMul(x, w) as tf.Tensor2D;
+  return activate(bias ? addBias(y, bias) : y, activation);
 }
 
 const SUM_THREADS = 64;
@@ -60,14 +70,21 @@ const addBiasWebgpu = tf.customGrad(((y: tf.Tensor2D, bias: tf.Tensor1D) => ({
   gradFunc: (dy: tf.Tensor2D) => [dy, columnSums(dy)],
 })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (y: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
 
-export const dense = fusedOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D], tf.Tensor2D>({
-  name: 'dense', reference,
-  kernels: { '*': fused, webgpu: (x, w, bias) => addBiasWebgpu(tf.matMul(x, w), bias) },
-});
+/**
+ * webgpu: `denseWebgpu` (one dispatch forward; back, the weights' and the bias's gradients in
+ * one) where several outputs a dispatch are available; else tfjs's matMul and the bias's add
+ * with its column sum.
+ */
+function webgpu(x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor1D, activation: Activation = 'linear'): tf.Tensor2D {
+  if (denseWebgpuAvailable()) return denseWebgpu(x, w, bias, activation);
+  const y = tf.matMul(x, w) as tf.Tensor2D;
+  return activate(bias ? addBiasWebgpu(y, bias) : y, activation);
+}
 
-/** x [b, t, f] · w [f, o] + bias → [b, t, o]: every step through the same dense layer (without a bias: tfjs's matMul alone). */
-export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor3D {
+export const dense = fusedOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D?, Activation?], tf.Tensor2D>({ name: 'dense', reference, kernels: { '*': fused, webgpu } });
+
+/** x [b, t, f] · w [f, o] (+ bias) (then relu) → [b, t, o]: every step through the same dense layer. */
+export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D, activation: Activation = 'linear'): tf.Tensor3D {
   const [b, t, f] = x.shape;
-  const flat = x.reshape([b * t, f]) as tf.Tensor2D;
-  return (bias ? dense(flat, w, bias) : tf.matMul(flat, w)).reshape([b, t, w.shape[1]]);
+  return dense(x.reshape([b * t, f]) as tf.Tensor2D, w, bias, activation).reshape([b, t, w.shape[1]]);
 }

@@ -18,27 +18,23 @@ function composed(x: tf.Tensor3D, w: tf.Tensor2D, bias: tf.Tensor1D, positions: 
 }
 
 /**
- * webgpu: the bias and the positions added in one dispatch after the matMul; back, the bias's
- * gradient is dy's column sums over the b·t rows and the positions' over the b windows (dy
- * as [b, t·d]), one dispatch each — where the two adds take two forward, and back a column
- * sum and tfjs's sum over the batch (a transpose and a reduction).
+ * webgpu: the dense op (one dispatch forward; back, the weights' and the bias's gradients in
+ * one, and none for x, the model's input) and the positions' add, its gradient dy's column
+ * sums over the b windows (dy as [b, t·d]) in one dispatch — tfjs's is a transpose and a
+ * reduction.
  */
 function webgpu(x: tf.Tensor3D, w: tf.Tensor2D, bias: tf.Tensor1D, positions: tf.Tensor2D): tf.Tensor3D {
-  const [b, t, f] = x.shape;
+  const [b, t] = x.shape;
   const d = w.shape[1];
-  const body = (y: tf.Tensor2D, bb: tf.Tensor1D, p: tf.Tensor2D) => ({
-    value: runProgram(flatProgram(`gatebook_add_bias_positions_${t}_${d}`, [b, t, d], b * t * d, ['Y', 'B', 'P'], `
+  const body = (y: tf.Tensor3D, p: tf.Tensor2D) => ({
+    value: runProgram(flatProgram(`gatebook_add_positions_${t}_${d}`, [b, t, d], b * t * d, ['Y', 'P'], `
       fn main(index : i32) {
-        if (index < uniforms.size) { result[index] = Y[index] + B[index % ${d}] + P[index % ${t * d}]; }
-      }`, { size: true }), [y, bb, p]),
-    gradFunc: (dy: tf.Tensor) => [
-      dy.reshape([b * t, d]),
-      columnSums(dy.reshape([b * t, d]) as tf.Tensor2D),
-      columnSums(dy.reshape([b, t * d]) as tf.Tensor2D).reshape([t, d]),
-    ],
+        if (index < uniforms.size) { result[index] = Y[index] + P[index % ${t * d}]; }
+      }`, { size: true }), [y, p]),
+    gradFunc: (dy: tf.Tensor) => [dy, columnSums(dy.reshape([b, t * d]) as tf.Tensor2D).reshape([t, d])],
   });
-  const add = tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (y: tf.Tensor2D, bb: tf.Tensor1D, p: tf.Tensor2D) => tf.Tensor3D;
-  return add(tf.matMul(x.reshape([b * t, f]) as tf.Tensor2D, w), bias, positions);
+  const add = tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (y: tf.Tensor3D, p: tf.Tensor2D) => tf.Tensor3D;
+  return add(dense3d(x, w, bias), positions);
 }
 
 export const positionalInput = fusedOp<[tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D], tf.Tensor3D>({

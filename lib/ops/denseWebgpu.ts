@@ -1,0 +1,139 @@
+import { tf } from '../backend/tf';
+import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
+import { flatProgram, runProgram } from './webgpuProgram';
+
+/**
+ * The dense layer on webgpu, x [n, in] · w [in, out] (+ bias) (then relu), as one tfjs kernel
+ * with its own gradient:
+ *
+ * - forward: tfjs's fused matMul (the bias's add and the relu in the product's dispatch);
+ * - back: xᵀ·dy and the bias's Σ_rows dy in one dispatch (`weightGradients`), where tfjs's
+ *   matMul gradient splits a long reduction into a zero fill and a split-K product and the
+ *   bias's sum is a dispatch of its own; dy·wᵀ only where x needs a gradient (not a model's
+ *   input data), as tfjs's matMul — its gradient is registered per input, and autograd asks
+ *   only for the ones it needs (a tf.customGrad computes every input's gradient).
+ *
+ * A transformer's feed-forward layer: 5 dispatches back and 2 forward → 3 and 1.
+ */
+const KERNEL = 'GatebookDense';
+
+/** The side of a workgroup's output tile, the rows it stages in workgroup memory at a time, and the rows it sums (a block). */
+const TILE = 32;
+const CHUNK = 32;
+const BLOCK = 256;
+
+/**
+ * xᵀ·dy [in, out] and, with `bias`, Σ_rows dy [out] (as x's column of ones) in one dispatch:
+ * a workgroup of 64 threads per 32 × 32 tile of the output and block of 256 rows, staging 32
+ * rows of x and dy at a time in workgroup memory, each thread summing a 4 × 4 grid of the tile
+ * (16 products a pair of values read), then adding its sums into the outputs (cleared before
+ * the dispatch: `accumulate`). At batch 256 × 60 steps that is 60 blocks: the [64, 192]
+ * weights' gradient runs in 720 workgroups, where tfjs's packed matMul walks all 15,360 rows
+ * in 12 (and its split-K product needs a fill dispatch before it).
+ */
+export function weightGradients(x: tf.Tensor2D, dy: tf.Tensor2D, bias: boolean): [tf.Tensor2D, tf.Tensor1D | null] {
+  const [rows, inputs] = x.shape;
+  const outputs = dy.shape[1];
+  if (dy.shape[0] !== rows) throw new Error(`weightGradients: x has ${rows} rows, dy ${dy.shape[0]}`);
+  const augmented = inputs + (bias ? 1 : 0); // the bias's row: x's column of ones
+  const tilesIn = Math.ceil(augmented / TILE);
+  const tilesOut = Math.ceil(outputs / TILE);
+  const blocks = Math.ceil(rows / BLOCK);
+  const [dw, db] = newOutputs(bias ? [[inputs, outputs], [outputs]] : [[inputs, outputs]]);
+  const loads = (CHUNK * TILE) / 64;
+  runInPlace({
+    key: `gatebook_weight_gradients_${inputs}_${outputs}${bias ? '_bias' : ''}`, written: bias ? ['DW', 'DB'] : ['DW'], read: ['X', 'DY'], uniforms: ['rows : i32'],
+    accumulate: true,
+    main: `
+      var<workgroup> xs : array<f32, ${CHUNK * TILE}>;
+      var<workgroup> ds : array<f32, ${CHUNK * TILE}>;
+      fn main(index : i32) {
+        let l = i32(localId.x);
+        let group = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);
+        let tile = group % ${tilesIn * tilesOut};
+        let first = (group / ${tilesIn * tilesOut}) * ${BLOCK};
+        let last = min(first + ${BLOCK}, uniforms.rows);
+        let i0 = (tile / ${tilesOut}) * ${TILE};
+        let o0 = (tile % ${tilesOut}) * ${TILE};
+        let a = l / 8; // this thread's inputs a, a + 8, a + 16, a + 24 of the tile; outputs c, c + 8, …
+        let c = l % 8;
+        var acc : array<f32, 16>;
+        for (var chunk = 0; chunk < ${BLOCK / CHUNK}; chunk++) { // a fixed count: barriers in uniform control flow
+          let r0 = first + chunk * ${CHUNK};
+          for (var k = 0; k < ${loads}; k++) {
+            let e = l + 64 * k;
+            let row = r0 + e / ${TILE};
+            let i = i0 + e % ${TILE};
+            let o = o0 + e % ${TILE};
+            var xv = 0.0;
+            if (row < last && i < ${inputs}) { xv = X[row * ${inputs} + i]; }${bias ? `
+            if (row < last && i == ${inputs}) { xv = 1.0; }` : ''}
+            xs[e] = xv;
+            var dv = 0.0;
+            if (row < last && o < ${outputs}) { dv = DY[row * ${outputs} + o]; }
+            ds[e] = dv;
+          }
+          workgroupBarrier();
+          for (var r = 0; r < ${CHUNK}; r++) {
+            for (var m = 0; m < 4; m++) {
+              let xv = xs[r * ${TILE} + a + 8 * m];
+              for (var n = 0; n < 4; n++) { acc[m * 4 + n] = acc[m * 4 + n] + xv * ds[r * ${TILE} + c + 8 * n]; }
+            }
+          }
+          workgroupBarrier();
+        }
+        for (var m = 0; m < 4; m++) {
+          let i = i0 + a + 8 * m;
+          for (var n = 0; n < 4; n++) {
+            let o = o0 + c + 8 * n;
+            if (i < ${inputs} && o < ${outputs}) { add_DW(i * ${outputs} + o, acc[m * 4 + n]); }${bias ? `
+            if (i == ${inputs} && o < ${outputs}) { add_DB(o, acc[m * 4 + n]); }` : ''}
+          }
+        }
+      }`,
+  }, bias ? [dw, db] : [dw], [x, dy], [{ type: 'i32', value: rows }], 64 * tilesIn * tilesOut * blocks);
+  return [dw as tf.Tensor2D, bias ? (db as tf.Tensor1D) : null];
+}
+
+/** dy where y > 0, else 0: relu's gradient from its output, one dispatch (tfjs's: a step and a product). */
+function reluBackward(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return runProgram(flatProgram('gatebook_relu_backward', y.shape, y.size, ['DY', 'Y'], `
+    fn main(index : i32) {
+      if (index < uniforms.size) { result[index] = select(0.0, DY[index], Y[index] > 0.0); }
+    }`, { size: true }), [dy, y]);
+}
+
+type Activation = 'linear' | 'relu';
+
+function register(): void {
+  if (tf.getKernel(KERNEL, 'webgpu')) return;
+  tf.registerKernel({
+    kernelName: KERNEL, backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => tf.getKernel(tf._FusedMatMul, 'webgpu')!.kernelFunc({
+      inputs: { a: inputs.x, b: inputs.w, ...(inputs.bias ? { bias: inputs.bias } : {}) }, backend,
+      attrs: { transposeA: false, transposeB: false, activation: (attrs as { activation: Activation }).activation === 'relu' ? 'relu' : null, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap,
+    }) as tf.TensorInfo,
+  });
+  tf.registerGradient({
+    kernelName: KERNEL, inputsToSave: ['x', 'w'], outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, w, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      const { activation, bias } = attrs as unknown as { activation: Activation; bias: boolean };
+      const d = (activation === 'relu' ? reluBackward(dy as tf.Tensor, y) : dy) as tf.Tensor2D;
+      const [dw, db] = weightGradients(x, d, bias); // the weights' are always asked for; x's only where needed
+      return { x: () => tf.matMul(d, w, false, true), w: () => dw, ...(db ? { bias: () => db } : {}) };
+    },
+  });
+}
+
+/** Whether `denseWebgpu` runs here: the webgpu backend with several outputs a dispatch (`webgpuInPlace`). */
+export function denseWebgpuAvailable(): boolean {
+  return tf.getBackend() === 'webgpu' && inPlaceAvailable();
+}
+
+/** x [n, in] · w [in, out] (+ bias [out]) (then relu) on webgpu (see the file's comment); only where `denseWebgpuAvailable`. */
+export function denseWebgpu(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): tf.Tensor2D {
+  register();
+  const attrs = { activation, bias: bias !== undefined } as unknown as tf.NamedAttrMap;
+  return tf.engine().runKernel(KERNEL, (bias ? { x, w, bias } : { x, w }) as unknown as tf.NamedTensorMap, attrs) as tf.Tensor2D;
+}
