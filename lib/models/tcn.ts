@@ -4,6 +4,7 @@ import type { Net } from '../train/net';
 import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
 import { dense3d, dropoutDraws, WeightFactory } from './net';
+import { addRelu } from '../ops/addRelu';
 import { reluDropout } from '../ops/reluDropout';
 import { causalShifts } from '../ops/causalShifts';
 import { logitHead } from '../ops/logitHead';
@@ -60,7 +61,7 @@ export function buildTcn(params: TcnParams, features: number, _window: number, s
         const y2 = reluDropout(c2, dropoutDraws(c2, params.dropout, training, w));
         const atOutput = pick(h, input, output);
         const residual = b.skip ? dense3d(atOutput, b.skip as tf.Tensor2D) : atOutput;
-        h = y2.add(residual).relu() as tf.Tensor3D; // at the steps the next block's input needs
+        h = addRelu(y2, residual) as tf.Tensor3D; // at the steps the next block's input needs
       });
       const [batch, , channels] = h.shape; // one step: the last
       return logitHead(h.reshape([batch, channels]) as tf.Tensor2D, headW as tf.Tensor2D, headB as tf.Tensor1D);

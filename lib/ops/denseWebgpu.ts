@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
-import { flatProgram, runProgram } from './webgpuProgram';
+import { reluGradient } from './reluDropout';
 
 /**
  * The dense layer on webgpu, x [n, in] · w [in, out] (+ bias) (then relu), as one tfjs kernel
@@ -95,14 +95,6 @@ export function weightGradients(x: tf.Tensor2D, dy: tf.Tensor2D, bias: boolean):
   return [dw as tf.Tensor2D, bias ? (db as tf.Tensor1D) : null];
 }
 
-/** dy where y > 0, else 0: relu's gradient from its output, one dispatch (tfjs's: a step and a product). */
-function reluBackward(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  return runProgram(flatProgram('gatebook_relu_backward', y.shape, y.size, ['DY', 'Y'], `
-    fn main(index : i32) {
-      if (index < uniforms.size) { result[index] = select(0.0, DY[index], Y[index] > 0.0); }
-    }`, { size: true }), [dy, y]);
-}
-
 type Activation = 'linear' | 'relu';
 
 function register(): void {
@@ -119,7 +111,7 @@ function register(): void {
     gradFunc: (dy, saved, attrs) => {
       const [x, w, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
       const { activation, bias } = attrs as unknown as { activation: Activation; bias: boolean };
-      const d = (activation === 'relu' ? reluBackward(dy as tf.Tensor, y) : dy) as tf.Tensor2D;
+      const d = (activation === 'relu' ? reluGradient(dy as tf.Tensor, y) : dy) as tf.Tensor2D;
       const [dw, db] = weightGradients(x, d, bias); // the weights' are always asked for; x's only where needed
       return { x: () => tf.matMul(d, w, false, true), w: () => dw, ...(db ? { bias: () => db } : {}) };
     },

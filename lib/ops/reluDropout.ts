@@ -33,10 +33,18 @@ function webgpu(x: tf.Tensor, dropout: BranchDropout | null): tf.Tensor {
     save([y]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, [ySaved]: tf.Tensor[]) => runProgram(program('backward', ['DY', 'Y'], `select(0.0, DY[index]${mask}, Y[index] > 0.0)`), [dy, ySaved], seeds),
+      gradFunc: (dy: tf.Tensor, [ySaved]: tf.Tensor[]) => (dropout ? runProgram(program('backward', ['DY', 'Y'], `select(0.0, DY[index]${mask}, Y[index] > 0.0)`), [dy, ySaved], seeds) : reluGradient(dy, ySaved)),
     };
   };
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x);
+}
+
+/** webgpu: relu's gradient from its output, dy where y > 0 (else 0), in one dispatch (tfjs's: a step and a product). */
+export function reluGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return runProgram(flatProgram('gatebook_relu_backward', y.shape, y.size, ['DY', 'Y'], `
+    fn main(index : i32) {
+      if (index < uniforms.size) { result[index] = select(0.0, DY[index], Y[index] > 0.0); }
+    }`, { size: true }), [dy, y]);
 }
 
 export const reluDropout = fusedOp<[tf.Tensor, BranchDropout | null], tf.Tensor>({ name: 'reluDropout', reference, kernels: { '*': composed, webgpu } });
