@@ -6,7 +6,7 @@ import { InputError } from '../util/errors';
 import { applyTfjsFlags } from './tfjsFlags';
 import { speedUpWasm } from './wasmKernels';
 import { prepareWasmModules } from './wasmModules';
-import { adapterLine, findAdapter, hardwareIcdPresent, registerWebGpu, webgpuAdapter, type WebGpuAdapterInfo } from './webgpu';
+import { adapterLine, findAdapter, hardwareIcdPresent, registerWebGpu, registeredWebGpuFits, webgpuAdapter, type WebGpuAdapterInfo } from './webgpu';
 
 /** Backends in order of preference. */
 export const BACKENDS = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -72,6 +72,7 @@ async function tryBackend(name: BackendName, forced: boolean): Promise<string | 
   try {
     if (name === 'webgpu') {
       if (!forced && !gpuVisible() && !hardwareIcdPresent()) return 'no GPU visible (nvidia-smi) and no Vulkan driver file';
+      if (registeredWebGpuFits(forced)) return (await activate('webgpu')) ? null : 'the webgpu backend did not initialize';
       const search = await findAdapter(forced);
       if (!search.chosen) return `${search.problem} (\`gatebook env\` lists what a GPU box needs)`;
       await registerWebGpu(search.chosen);

@@ -149,6 +149,21 @@ export async function findAdapter(allowSoftware: boolean): Promise<AdapterSearch
 }
 
 /**
+ * The webgpu backend registered earlier in this process is still there and is one this
+ * selection may use (a software adapter only when forced; the Dawn backend GATEBOOK_DAWN_BACKEND
+ * names): reuse it. A new search and device per selection leaked the old device — tfjs's
+ * dispose does not destroy it — and on lavapipe each one's memory mappings, until a test file
+ * that switched between cpu and webgpu ~60 times ran out of them (vm.max_map_count) and the
+ * driver crashed.
+ */
+export function registeredWebGpuFits(allowSoftware: boolean): boolean {
+  if (!registered || !tf.findBackend('webgpu')) return false;
+  if (registered.software && !allowSoftware) return false;
+  const only = process.env.GATEBOOK_DAWN_BACKEND;
+  return !only || registered.dawnBackend === only;
+}
+
+/**
  * Makes tfjs's `webgpu` backend run on `chosen` (our own factory, so the adapter is the one we
  * picked and the device has its limits), and counts dispatches (the measure of per-op overhead).
  */

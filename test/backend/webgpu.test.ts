@@ -4,6 +4,7 @@
  * trains on it with the cpu backend's losses and gradients; the traps GPU.md lists (synchronous
  * reads, addN past the storage-buffer limit, leaked tensors) are each checked.
  */
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertWebgpuHealthy, findAdapter, lavapipeIcd, webgpuAdapter, webgpuDispatches } from '../../lib/backend/webgpu';
 import { flatProgram, runProgram } from '../../lib/ops/webgpuProgram';
@@ -105,6 +106,24 @@ describe('webgpu backend on lavapipe', () => {
     expect(choice.adapter).toMatchObject({ software: true, dawnBackend: 'vulkan' });
     expect(choice.adapter!.limits.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(8);
     expect(describeBackend(choice)).toMatch(/^backend webgpu \(forced\) on llvmpipe.* \(mesa, Vulkan, software\)/);
+  });
+
+  it('selecting webgpu again after cpu reuses its backend and device (a new one each time leaked the old device and, on lavapipe, its memory mappings)', async () => {
+    await selectBackend('webgpu');
+    const backend = tf.backend() as unknown as { device: unknown };
+    const mappings = () => readFileSync('/proc/self/maps', 'utf8').split('\n').length;
+    let before = 0;
+    for (let i = 0; i < 6; i++) {
+      await selectBackend('cpu');
+      await selectBackend('webgpu');
+      expect(tf.backend()).toBe(backend);
+      expect((tf.backend() as unknown as { device: unknown }).device).toBe(backend.device);
+      const y = tf.ones([64, 8]).add(1); // work on it: a re-registered backend would make its pipelines anew
+      expect((await y.data())[0]).toBe(2);
+      y.dispose();
+      if (i === 0) before = mappings();
+    }
+    expect(mappings() - before).toBeLessThan(20); // a new device a selection: ~36 more each time
   });
 
   it('addN over more tensors than the default storage-buffer limit sums right, and dispatches are counted', async () => {
