@@ -1,6 +1,7 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
 import { runProgram, workgroupSum, type WebGpuProgram } from './webgpuProgram';
+import { storageBuffersPerStage } from './webgpuInPlace';
 
 /**
  * Σ x² over every element of several tensors (the squared global norm of the gradients), as a
@@ -21,18 +22,20 @@ function reference(tensors: tf.Tensor[]): tf.Scalar {
   });
 }
 
-const PER_DISPATCH = 12; // inputs per dispatch: under every adapter's 16 storage buffers (with the output)
 const THREADS = 256;
 
-/** One workgroup strides over up to PER_DISPATCH flat inputs and reduces in workgroup memory. */
-function program(count: number): WebGpuProgram {
+/**
+ * One workgroup strides over `count` flat inputs and reduces in workgroup memory; with
+ * `carry`, the last input is the previous dispatch's partial sum (a one-element tensor), added.
+ */
+function program(count: number, carry: boolean): WebGpuProgram {
   const names = Array.from({ length: count }, (_, i) => `G${i}`);
   return {
     outputShape: [1],
-    shaderKey: `gatebook_sum_of_squares_${count}`,
+    shaderKey: `gatebook_sum_of_squares_${count}${carry ? '_carry' : ''}`,
     dispatchLayout: { x: [0] },
     dispatch: [1, 1, 1],
-    variableNames: names,
+    variableNames: carry ? [...names, 'P'] : names,
     workgroupSize: [THREADS, 1, 1],
     getUserCode: () => `
       var<workgroup> partial : array<f32, ${THREADS}>;
@@ -41,20 +44,28 @@ function program(count: number): WebGpuProgram {
         var acc = 0.0;
         ${names.map((n) => `for (var i = j; i < uniforms.${n.toLowerCase()}Shape; i = i + ${THREADS}) { let x = ${n}[i]; acc = acc + x * x; }`).join('\n        ')}
         partial[j] = acc;${workgroupSum(['partial'], THREADS)}
-        if (j == 0) { result[0] = partial[0]; }
+        if (j == 0) { result[0] = partial[0]${carry ? ' + P[0]' : ''}; }
       }`,
   };
 }
 
+/**
+ * As many tensors a dispatch as the adapter's storage buffers allow (the output takes one: 15
+ * at 16), each dispatch after the first adding the previous one's sum — no addN of the parts
+ * at the end: a transformer's 29 gradients in two dispatches, where twelve a dispatch and the
+ * addN took four.
+ */
 function webgpu(tensors: tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => {
-    const parts: tf.Tensor[] = [];
-    for (let i = 0; i < tensors.length; i += PER_DISPATCH) {
-      const group = tensors.slice(i, i + PER_DISPATCH).map((t) => t.reshape([t.size]));
-      parts.push(runProgram(program(group.length), group));
+    const inputs = Math.max(2, storageBuffersPerStage() - 1);
+    let sum: tf.Tensor | null = null;
+    for (let i = 0; i < tensors.length;) {
+      const take = inputs - (sum ? 1 : 0);
+      const group = tensors.slice(i, i + take).map((t) => t.reshape([t.size]));
+      i += take;
+      sum = runProgram(program(group.length, sum !== null), sum ? [...group, sum] : group);
     }
-    if (parts.length === 0) return tf.scalar(0);
-    return (parts.length === 1 ? parts[0] : tf.addN(parts)).reshape([]) as tf.Scalar;
+    return (sum ?? tf.scalar(0)).reshape([]) as tf.Scalar;
   });
 }
 
