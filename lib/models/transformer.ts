@@ -5,7 +5,8 @@ import { NeuralModel, networkFamily } from './neural';
 import { registerFamily } from './registry';
 import { dense3d, dropoutDraws, WeightFactory } from './net';
 import { positionalInput } from '../ops/positionalInput';
-import { selfAttention } from '../ops/selfAttention';
+import { selfAttentionKeepingInput } from '../ops/selfAttention';
+import { dense3dKeepingInput } from '../ops/dense';
 import { meanOverSteps } from '../ops/meanOverSteps';
 import { residualNorm } from '../ops/residualNorm';
 import { logitHead } from '../ops/logitHead';
@@ -50,10 +51,13 @@ export function buildTransformer(params: TransformerParams, features: number, wi
     forward(x, training) {
       let h = positionalInput(x, t2(inW), t1(inB), positions as tf.Tensor2D);
       for (const L of layers) {
-        const attended = dense3d(selfAttention(h, t2(L.q), t2(L.k), t2(L.v), params.heads), t2(L.o));
-        h = residualNorm(h, attended, dropoutDraws(attended, params.dropout, training, w), t1(L.norm1g), t1(L.norm1b));
-        const ff = dense3d(dense3d(h, t2(L.ff1), t1(L.ff1b), 'relu'), t2(L.ff2), t1(L.ff2b));
-        h = residualNorm(h, ff, dropoutDraws(ff, params.dropout, training, w), t1(L.norm2g), t1(L.norm2b));
+        // h read by the sublayer and added back by the residual: the sublayer's first op hands h on (`…KeepingInput`)
+        const a = selfAttentionKeepingInput(h, t2(L.q), t2(L.k), t2(L.v), params.heads);
+        const attended = dense3d(a.attended, t2(L.o));
+        h = residualNorm(a.h, attended, dropoutDraws(attended, params.dropout, training, w), t1(L.norm1g), t1(L.norm1b));
+        const f = dense3dKeepingInput(h, t2(L.ff1), t1(L.ff1b), 'relu');
+        const ff = dense3d(f.y, t2(L.ff2), t1(L.ff2b));
+        h = residualNorm(f.x, ff, dropoutDraws(ff, params.dropout, training, w), t1(L.norm2g), t1(L.norm2b));
       }
       const [batch, steps] = h.shape;
       const pooled = params.pooling === 'mean' ? meanOverSteps(h) : h.slice([0, steps - 1, 0], [batch, 1, d]).reshape([batch, d]);

@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
-import { fusedOp } from './fusedOp';
-import { denseWebgpu, denseWebgpuAvailable } from './denseWebgpu';
+import { fusedEnabled, fusedOp } from './fusedOp';
+import { denseWebgpu, denseWebgpuAvailable, denseWebgpuKeepingInput } from './denseWebgpu';
 import { runProgram, workgroupSum } from './webgpuProgram';
 
 /** What follows the product and the bias: nothing, or relu. */
@@ -87,4 +87,17 @@ export const dense = fusedOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D?, Activation
 export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D, activation: Activation = 'linear'): tf.Tensor3D {
   const [b, t, f] = x.shape;
   return dense(x.reshape([b * t, f]) as tf.Tensor2D, w, bias, activation).reshape([b, t, w.shape[1]]);
+}
+
+/**
+ * `dense3d`, and x again — for a residual that adds x back (a transformer's layer norm of x +
+ * its feed-forward branch): on webgpu as the dense op's second output, so x has one consumer
+ * and its two gradients are summed in dy·wᵀ's dispatch (`denseWebgpuKeepingInput`); elsewhere
+ * x itself (the same computation).
+ */
+export function dense3dKeepingInput(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D, activation: Activation = 'linear'): { y: tf.Tensor3D; x: tf.Tensor3D } {
+  if (!fusedEnabled() || !denseWebgpuAvailable()) return { y: dense3d(x, w, bias, activation), x };
+  const [b, t, f] = x.shape;
+  const [y, kept] = denseWebgpuKeepingInput(x.reshape([b * t, f]) as tf.Tensor2D, w, bias, activation);
+  return { y: y.reshape([b, t, w.shape[1]]), x: kept.reshape([b, t, f]) };
 }

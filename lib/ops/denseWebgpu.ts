@@ -96,24 +96,35 @@ export function weightGradients(x: tf.Tensor2D, dy: tf.Tensor2D, bias: boolean):
 }
 
 type Activation = 'linear' | 'relu';
+interface Attrs { activation: Activation; bias: boolean; keep: boolean }
 
 function register(): void {
   if (tf.getKernel(KERNEL, 'webgpu')) return;
   tf.registerKernel({
     kernelName: KERNEL, backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend, attrs }) => tf.getKernel(tf._FusedMatMul, 'webgpu')!.kernelFunc({
-      inputs: { a: inputs.x, b: inputs.w, ...(inputs.bias ? { bias: inputs.bias } : {}) }, backend,
-      attrs: { transposeA: false, transposeB: false, activation: (attrs as { activation: Activation }).activation === 'relu' ? 'relu' : null, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap,
-    }) as tf.TensorInfo,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { activation, keep } = attrs as unknown as Attrs;
+      const y = tf.getKernel(tf._FusedMatMul, 'webgpu')!.kernelFunc({
+        inputs: { a: inputs.x, b: inputs.w, ...(inputs.bias ? { bias: inputs.bias } : {}) }, backend,
+        attrs: { transposeA: false, transposeB: false, activation: activation === 'relu' ? 'relu' : null, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap,
+      }) as tf.TensorInfo;
+      if (!keep) return y;
+      const x = inputs.x as tf.TensorInfo; // x again, its buffer shared (as tfjs's identity kernel does)
+      (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      return [y, { dataId: x.dataId, shape: x.shape, dtype: x.dtype }];
+    },
   });
   tf.registerGradient({
     kernelName: KERNEL, inputsToSave: ['x', 'w'], outputsToSave: [true],
-    gradFunc: (dy, saved, attrs) => {
+    gradFunc: (dys, saved, attrs) => {
       const [x, w, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      const { activation, bias } = attrs as unknown as { activation: Activation; bias: boolean };
-      const d = (activation === 'relu' ? reluGradient(dy as tf.Tensor, y) : dy) as tf.Tensor2D;
+      const { activation, bias } = attrs as unknown as Attrs;
+      const [dy, dKept] = (Array.isArray(dys) ? dys : [dys, null]) as [tf.Tensor2D, tf.Tensor2D | null];
+      const d = (activation === 'relu' ? reluGradient(dy, y) : dy) as tf.Tensor2D;
       const [dw, db] = weightGradients(x, d, bias); // the weights' are always asked for; x's only where needed
-      return { x: () => tf.matMul(d, w, false, true), w: () => dw, ...(db ? { bias: () => db } : {}) };
+      // x's: dy·wᵀ, plus the kept copy's gradient added in the product's dispatch (tfjs's fused matMul, dKept as its bias)
+      const dx = () => (dKept ? tf.fused.matMul({ a: d, b: w, transposeB: true, bias: dKept }) : tf.matMul(d, w, false, true));
+      return { x: dx, w: () => dw, ...(db ? { bias: () => db } : {}) };
     },
   });
 }
@@ -125,7 +136,20 @@ export function denseWebgpuAvailable(): boolean {
 
 /** x [n, in] · w [in, out] (+ bias [out]) (then relu) on webgpu (see the file's comment); only where `denseWebgpuAvailable`. */
 export function denseWebgpu(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): tf.Tensor2D {
+  return run(x, w, bias, activation, false) as tf.Tensor2D;
+}
+
+/**
+ * `denseWebgpu`, and x again as the op's second output (its buffer shared, no dispatch): for a
+ * residual that adds x back. x's gradient is then dy·wᵀ plus the copy's in one dispatch, where
+ * x read by two ops gets two gradients and autograd adds them in a dispatch of its own.
+ */
+export function denseWebgpuKeepingInput(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): [tf.Tensor2D, tf.Tensor2D] {
+  return run(x, w, bias, activation, true) as [tf.Tensor2D, tf.Tensor2D];
+}
+
+function run(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation, keep: boolean): tf.Tensor | tf.Tensor[] {
   register();
-  const attrs = { activation, bias: bias !== undefined } as unknown as tf.NamedAttrMap;
-  return tf.engine().runKernel(KERNEL, (bias ? { x, w, bias } : { x, w }) as unknown as tf.NamedTensorMap, attrs) as tf.Tensor2D;
+  const attrs = { activation, bias: bias !== undefined, keep } as unknown as tf.NamedAttrMap;
+  return tf.engine().runKernel(KERNEL, (bias ? { x, w, bias } : { x, w }) as unknown as tf.NamedTensorMap, attrs);
 }

@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { attention, attentionPacked, attentionPackedAvailable } from './attention';
-import { dense3d } from './dense';
-import { fusedOp } from './fusedOp';
+import { dense3d, dense3dKeepingInput } from './dense';
+import { fusedEnabled, fusedOp } from './fusedOp';
 import { newOutputs, runInPlace } from './webgpuInPlace';
 
 /*
@@ -61,3 +61,14 @@ function webgpu(h: tf.Tensor3D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2
 export const selfAttention = fusedOp<[tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, number], tf.Tensor3D>({
   name: 'selfAttention', reference, kernels: { '*': separate, webgpu },
 });
+
+/**
+ * `selfAttention`, and h again — for the residual that adds h back: on webgpu's packed path
+ * the projection's second output (`dense3dKeepingInput`: h's two gradients summed in the
+ * projection's dy·wᵀ dispatch); elsewhere h itself (the same computation).
+ */
+export function selfAttentionKeepingInput(h: tf.Tensor3D, wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D, heads: number): { attended: tf.Tensor3D; h: tf.Tensor3D } {
+  if (!fusedEnabled() || tf.getBackend() !== 'webgpu' || !attentionPackedAvailable(h.shape[1])) return { attended: selfAttention(h, wq, wk, wv, heads), h };
+  const { y: qkv, x: kept } = dense3dKeepingInput(h, concatColumns(wq, wk, wv));
+  return { attended: attentionPacked(qkv, heads), h: kept };
+}
