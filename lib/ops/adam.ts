@@ -100,7 +100,7 @@ function stepInPlace(beta1: number, beta2: number, count: number, scaleAt: numbe
     written: ks.flatMap((k) => [`M${k}`, `V${k}`, `W${k}`]),
     read: [...ks.map((k) => `G${k}`), 'A', ...(scaleAt === null ? [] : ['S'])],
     uniforms: [...ks.map((k) => `end${k} : i32`), 'lr : f32', 'eps : f32'],
-    main: `
+    main: () => `
     fn main(index : i32) {
       ${ks.map((k) => `${k ? 'else ' : ''}if (index < uniforms.end${k}) {
         let i = index${k ? ` - uniforms.end${k - 1}` : ''};${one(k)}
@@ -112,7 +112,7 @@ function stepInPlace(beta1: number, beta2: number, count: number, scaleAt: numbe
 /** moment' = moment·β + term·(1 − β), as tfjs's add(mul(moment, β), mul(term, 1 − β)). */
 function moment(kind: 'm' | 'v', beta: number, term: string, inputs: tf.Tensor[]): tf.Tensor {
   const scaled = inputs.length > 2;
-  return runProgram(flatProgram(`gatebook_adam_${kind}_${beta}_${term}`, inputs[0].shape, inputs[0].size, scaled ? ['M', 'G', 'S'] : ['M', 'G'], `
+  return runProgram(flatProgram(`gatebook_adam_${kind}_${beta}_${term}`, inputs[0].shape, inputs[0].size, scaled ? ['M', 'G', 'S'] : ['M', 'G'], () => `
     fn main(index : i32) {
       if (index < uniforms.size) {
         result[index] = M[index] * ${f32(beta)} + (${term}) * ${f32(1 - beta)};
@@ -122,7 +122,7 @@ function moment(kind: 'm' | 'v', beta: number, term: string, inputs: tf.Tensor[]
 
 /** value' = (m'/(1 − β₁ᵗ)) / (√(v'/(1 − β₂ᵗ)) + ε) · (−lr) + value, in tfjs's order of operations. */
 function update(inputs: tf.Tensor[], lr: number, epsilon: number): tf.Tensor {
-  return runProgram(flatProgram('gatebook_adam_update', inputs[0].shape, inputs[0].size, ['M', 'V', 'W', 'A'], `
+  return runProgram(flatProgram('gatebook_adam_update', inputs[0].shape, inputs[0].size, ['M', 'V', 'W', 'A'], () => `
     fn main(index : i32) {
       if (index < uniforms.size) {
         let mHat = M[index] / A[0];

@@ -14,7 +14,7 @@ function reference(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  */
 function webgpu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const body = (aa: tf.Tensor, bb: tf.Tensor, save: tf.GradSaveFunc) => {
-    const y = runProgram(flatProgram('gatebook_add_relu', a.shape, a.size, ['A', 'B'], `
+    const y = runProgram(flatProgram('gatebook_add_relu', a.shape, a.size, ['A', 'B'], () => `
       fn main(index : i32) {
         if (index < uniforms.size) { result[index] = max(A[index] + B[index], 0.0); }
       }`, { size: true }), [aa, bb]);

@@ -240,7 +240,7 @@ function scoresGradRow(t: number, layout: Layout = SEPARATE): string {
 
 /** One thread per (entry, query row): the row of P = softmax(scale · q kᵀ), written to [E, T, T]. */
 function weightsProgram(entries: number, t: number, dh: number, heads: number, scale: number) {
-  return flatProgram(`gatebook_attention_weights_${t}_${dh}_${heads}`, [entries, t, t], entries * t, ['Q', 'K'], `${shapeCode(t, dh, heads)}
+  return flatProgram(`gatebook_attention_weights_${t}_${dh}_${heads}`, [entries, t, t], entries * t, ['Q', 'K'], () => `${shapeCode(t, dh, heads)}
       fn main(index : i32) {
         if (index < uniforms.size / T) {
           let e = index / T;
@@ -254,7 +254,7 @@ function weightsProgram(entries: number, t: number, dh: number, heads: number, s
 function productProgram(name: string, entries: number, t: number, dh: number, heads: number, transposeA: boolean, scale: number) {
   const d = heads * dh;
   const a = transposeA ? 'A[(e * T + j) * T + i]' : 'A[(e * T + i) * T + j]';
-  return flatProgram(`gatebook_attention_${name}_${t}_${dh}_${heads}`, [entries / heads, t, d], entries * t * dh, ['A', 'X'], `${shapeCode(t, dh, heads)}
+  return flatProgram(`gatebook_attention_${name}_${t}_${dh}_${heads}`, [entries / heads, t, d], entries * t * dh, ['A', 'X'], () => `${shapeCode(t, dh, heads)}
       fn main(index : i32) {
         if (index < uniforms.size) {
           let c = index % DH;
@@ -269,7 +269,7 @@ function productProgram(name: string, entries: number, t: number, dh: number, he
 
 /** One thread per (entry, row i): dS's row = P ⊙ (dP − Σ dP ⊙ P), dP = dO·vᵀ computed on the way. */
 function scoresGradProgram(entries: number, t: number, dh: number, heads: number) {
-  return flatProgram(`gatebook_attention_dscores_${t}_${dh}_${heads}`, [entries, t, t], entries * t, ['P', 'DY', 'V'], `${shapeCode(t, dh, heads)}
+  return flatProgram(`gatebook_attention_dscores_${t}_${dh}_${heads}`, [entries, t, t], entries * t, ['P', 'DY', 'V'], () => `${shapeCode(t, dh, heads)}
       fn main(index : i32) {
         if (index < uniforms.size / T) {
           let e = index / T;
@@ -291,7 +291,7 @@ function rowsForward(t: number, dh: number, heads: number, scale: number, layout
   return {
     key: `gatebook_attention_forward_in_place_${t}_${dh}_${heads}${layout.packed ? '_packed' : ''}`, written: ['P', 'OUT'],
     read: [...new Set([layout.q, layout.k, layout.v])], uniforms: ['rows : i32'],
-    main: `${shapeCode(t, dh, heads, layout)}
+    main: () => `${shapeCode(t, dh, heads, layout)}
       fn main(index : i32) {
         if (index < uniforms.rows) {
           let e = index / T;
@@ -311,7 +311,7 @@ function rowsBackward(t: number, dh: number, heads: number, scale: number, layou
   return {
     key: `gatebook_attention_backward_rows_${t}_${dh}_${heads}${layout.packed ? '_packed' : ''}`, written: ['DS', layout.dq],
     read: ['P', 'DY', ...new Set([layout.v, layout.k])], uniforms: ['rows : i32'],
-    main: `${shapeCode(t, dh, heads, layout)}
+    main: () => `${shapeCode(t, dh, heads, layout)}
       fn main(index : i32) {
         if (index < uniforms.rows) {
           let e = index / T;
@@ -331,7 +331,7 @@ function columnsBackward(t: number, dh: number, heads: number, scale: number, la
   return {
     key: `gatebook_attention_backward_columns_${t}_${dh}_${heads}${layout.packed ? '_packed' : ''}`, written: [...new Set([layout.dk, layout.dv])],
     read: ['DS', layout.q, 'P', 'DY'], uniforms: ['size : i32'],
-    main: `${shapeCode(t, dh, heads, layout)}
+    main: () => `${shapeCode(t, dh, heads, layout)}
       fn main(index : i32) {
         if (index < uniforms.size) {
           let c = index % DH;

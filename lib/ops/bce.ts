@@ -70,7 +70,7 @@ function webgpu(logits: tf.Tensor1D, labels: tf.Tensor1D, weights?: tf.Tensor1D)
       [loss, total] = newOutputs([[1], [1]]);
       runInPlace({
         key: `gatebook_bce_forward_in_place_${weighted ? 'weighted' : 'unweighted'}`, written: ['L', 'S'], read: weighted ? ['Z', 'Y', 'W'] : ['Z', 'Y'],
-        uniforms: ['n : i32'], workgroupSize: THREADS, main: FORWARD(weighted, 'uniforms.n', 'L[0] = lossSum[0] / weightSum[0]; S[0] = weightSum[0];'),
+        uniforms: ['n : i32'], workgroupSize: THREADS, main: () => FORWARD(weighted, 'uniforms.n', 'L[0] = lossSum[0] / weightSum[0]; S[0] = weightSum[0];'),
       }, [loss, total], weighted ? [z, labels, weights] : [z, labels], [{ type: 'i32', value: z.size }], THREADS);
     } else {
       w ??= tf.onesLike(labels);
@@ -88,7 +88,7 @@ function webgpu(logits: tf.Tensor1D, labels: tf.Tensor1D, weights?: tf.Tensor1D)
         const [zz, y] = saved;
         const ww = w ? saved[2] : null;
         const sum = total ? saved[saved.length - 1] : ww!.sum();
-        return runProgram(flatProgram(`gatebook_bce_backward_${ww ? 'weighted' : 'unweighted'}`, zz.shape, zz.size, ['Z', 'Y', ...(ww ? ['W'] : []), 'T', 'D'], `
+        return runProgram(flatProgram(`gatebook_bce_backward_${ww ? 'weighted' : 'unweighted'}`, zz.shape, zz.size, ['Z', 'Y', ...(ww ? ['W'] : []), 'T', 'D'], () => `
           fn main(index : i32) {
             if (index < uniforms.zShape) {
               result[index] = (1.0 / (1.0 + exp(-Z[index])) - Y[index])${ww ? ' * W[index]' : ''} / T[0] * D[0];

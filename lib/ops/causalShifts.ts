@@ -36,7 +36,7 @@ function checkGrid(inSteps: number, k: number, dilation: number, stride: number,
 }
 
 /** webgpu: the unfolding in one dispatch (a thread per output element), its gradient — each input element's reads summed — in one. */
-function program(kind: 'forward' | 'backward', outputShape: number[], grid: string, code: string): WebGpuProgram {
+function program(kind: 'forward' | 'backward', outputShape: number[], grid: string, code: () => string): WebGpuProgram {
   const size = outputShape.reduce((a, b) => a * b, 1);
   return flatProgram(`gatebook_causal_shifts_${kind}_${grid}`, outputShape, size, ['X'], code, { size: true });
 }
@@ -47,7 +47,7 @@ function webgpu(x: tf.Tensor3D, k: number, dilation: number, stride = 1, steps =
   const wide = k * channels;
   const grid = `${k}_${dilation}_${stride}_${inSteps}_${steps}_${channels}`;
   const body = (xx: tf.Tensor3D) => ({
-    value: runProgram(program('forward', [batch, steps, wide], grid, `
+    value: runProgram(program('forward', [batch, steps, wide], grid, () => `
       fn main(index : i32) {
         if (index < uniforms.size) {
           let col = index % ${wide};
@@ -60,7 +60,7 @@ function webgpu(x: tf.Tensor3D, k: number, dilation: number, stride = 1, steps =
           result[index] = v;
         }
       }`), [xx]) as tf.Tensor3D,
-    gradFunc: (dy: tf.Tensor) => runProgram(program('backward', [batch, inSteps, channels], grid, `
+    gradFunc: (dy: tf.Tensor) => runProgram(program('backward', [batch, inSteps, channels], grid, () => `
       fn main(index : i32) {
         if (index < uniforms.size) {
           let c = index % ${channels};

@@ -17,7 +17,7 @@ function reference(loss: tf.Scalar, normSquared: tf.Scalar, clipNorm: number): t
 }
 
 function webgpu(loss: tf.Scalar, normSquared: tf.Scalar, clipNorm: number): tf.Tensor1D {
-  return runProgram(flatProgram(`gatebook_clip_factor_${clipNorm}`, [3], 1, ['L', 'N'], `
+  return runProgram(flatProgram(`gatebook_clip_factor_${clipNorm}`, [3], 1, ['L', 'N'], () => `
     fn finite(x : f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
     fn main(index : i32) {
       if (index == 0 && uniforms.size == 3) { // (a shader must read its uniforms: Dawn drops an unused binding and the bind group fails)

@@ -44,7 +44,7 @@ export function weightGradients(x: tf.Tensor2D, dy: tf.Tensor2D, bias: boolean):
   runInPlace({
     key: `gatebook_weight_gradients_${inputs}_${outputs}${bias ? '_bias' : ''}`, written: bias ? ['DW', 'DB'] : ['DW'], read: ['X', 'DY'], uniforms: ['rows : i32'],
     accumulate: true,
-    main: `
+    main: () => `
       var<workgroup> xs : array<f32, ${CHUNK * TILE}>;
       var<workgroup> ds : array<f32, ${CHUNK * TILE}>;
       fn main(index : i32) {

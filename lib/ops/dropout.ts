@@ -124,7 +124,7 @@ export function maskAt(at: string, keep: number): string {
 
 /** One dispatch: out = a · ⌊u + keep⌋ / keep with u drawn in the kernel (x forward, dy back). */
 function masked(a: tf.Tensor, draws: Draws, keep: number): tf.Tensor {
-  return runProgram(flatProgram(`gatebook_dropout_${Math.fround(keep)}`, a.shape, a.size, ['A'], `${DRAW}
+  return runProgram(flatProgram(`gatebook_dropout_${Math.fround(keep)}`, a.shape, a.size, ['A'], () => `${DRAW}
     fn main(index : i32) {
       if (index < uniforms.size) {
         result[index] = A[index] * ${maskAt('index', keep)};

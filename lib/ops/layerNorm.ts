@@ -84,7 +84,7 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
   const body = (xx: tf.Tensor3D, g: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
     const flat = xx.reshape([rows, d]);
     save([flat, g]);
-    const y = runProgram(flatProgram(`gatebook_layernorm_forward_${d}`, [rows, d], rows, ['X', 'G', 'B'], `${STATS(d)}
+    const y = runProgram(flatProgram(`gatebook_layernorm_forward_${d}`, [rows, d], rows, ['X', 'G', 'B'], () => `${STATS(d)}
       fn main(index : i32) {
         let rows = uniforms.xShape.x;
         if (index < rows) {
@@ -103,7 +103,7 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
           const [dx, dGain, dBias] = backwardInTwo(sx, sg, dyFlat, rows, d);
           return [dx.reshape([b, t, d]), dGain, dBias];
         }
-        const stats = runProgram(flatProgram(`gatebook_layernorm_stats_${d}`, [rows, 2], rows, ['X'], `${STATS(d)}
+        const stats = runProgram(flatProgram(`gatebook_layernorm_stats_${d}`, [rows, 2], rows, ['X'], () => `${STATS(d)}
           fn main(index : i32) {
             if (index < uniforms.xShape.x) {
               let s = rowStats(index);
@@ -111,7 +111,7 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
               result[index * 2 + 1] = s.y;
             }
           }`), [sx]);
-        const dx = runProgram(flatProgram(`gatebook_layernorm_dx_${d}`, [rows, d], rows, ['X', 'G', 'DY', 'S'], `
+        const dx = runProgram(flatProgram(`gatebook_layernorm_dx_${d}`, [rows, d], rows, ['X', 'G', 'DY', 'S'], () => `
           fn main(index : i32) {
             if (index < uniforms.xShape.x) {
               let mean = S[index * 2];
@@ -146,7 +146,7 @@ export function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows
   runInPlace({
     key: `gatebook_layernorm_backward_rows_${d}${withBranch ? `_branch_${branch ? Math.fround(branch.keep) : 1}` : ''}`,
     written: withBranch ? ['DX', 'S', 'DB'] : ['DX', 'S'], read: ['X', 'G', 'DY'], uniforms: ['rows : i32', ...DRAW_FIELDS],
-    main: `${DRAW}${STATS(d)}
+    main: () => `${DRAW}${STATS(d)}
     fn main(index : i32) {
       if (index < uniforms.rows) {
         let s = rowStats(index);
@@ -158,7 +158,7 @@ export function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows
   const [dGain, dBias] = newOutputs([[d], [d]]);
   runInPlace({
     key: `gatebook_layernorm_backward_columns_${d}`, written: ['DG', 'DB'], read: ['X', 'DY', 'S'], uniforms: ['rows : i32'],
-    workgroupSize: COLUMN_THREADS, main: COLUMN_SUMS(d, 'uniforms.rows', 'DG[column] = gains[0]; DB[column] = biases[0];'),
+    workgroupSize: COLUMN_THREADS, main: () => COLUMN_SUMS(d, 'uniforms.rows', 'DG[column] = gains[0]; DB[column] = biases[0];'),
   }, [dGain, dBias], [x, dy, stats], [{ type: 'i32', value: rows }], d * COLUMN_THREADS);
   stats.dispose(); // its buffer stays the queue's until the submit
   return withBranch ? [dx, dGain, dBias, outputs[2]] : [dx, dGain, dBias];

@@ -36,7 +36,7 @@ function webgpu(h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, dropout: BranchD
   const key = `${k}${dropout ? `_dropout_${Math.fround(keep)}` : ''}`;
   const seeds = drawUniforms(dropout?.draws);
   const program = (name: string, shape: number[], inputs: string[], main: string) =>
-    flatProgram(`gatebook_logit_head_${name}_${key}`, shape, shape.reduce((a, c) => a * c, 1), inputs, `${DRAW}${main}`, { size: true, uniforms: DRAW_UNIFORMS });
+    flatProgram(`gatebook_logit_head_${name}_${key}`, shape, shape.reduce((a, c) => a * c, 1), inputs, () => `${DRAW}${main}`, { size: true, uniforms: DRAW_UNIFORMS });
   const body = (hh: tf.Tensor2D, ww: tf.Tensor2D, bb: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([hh, ww]);
     const logits = runProgram(program('forward', [n], ['H', 'W', 'B'], `
@@ -72,7 +72,7 @@ function webgpu(h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, dropout: BranchD
           const [dw, db] = newOutputs([[k, 1], [1]]);
           runInPlace({
             key: `gatebook_logit_head_dw_db_${key}`, written: ['DW', 'DB'], read: ['G', 'H'], uniforms: ['rows : i32', ...DRAW_FIELDS], workgroupSize: THREADS,
-            main: sums('uniforms.rows', `if (column == ${k}) { DB[0] = partial[0]; } else { DW[column] = partial[0]; }`),
+            main: () => sums('uniforms.rows', `if (column == ${k}) { DB[0] = partial[0]; } else { DW[column] = partial[0]; }`),
           }, [dw, db], [dy, hSaved], [{ type: 'i32', value: n }, ...seeds], (k + 1) * THREADS);
           return [dh, dw, db];
         }

@@ -148,7 +148,7 @@ function forwardInPlace(units: number, reverse: boolean, sequence: boolean): InP
   return {
     key: `gatebook_lstm_forward_in_place_${units}_${reverse}_${sequence}`, written: ['S', 'H', 'PREV'], read: ['P', 'R'],
     uniforms: ['steps : i32'], workgroupSize: 4 * units,
-    main: `${prelude(units, reverse)}${forwardMain(units, 'uniforms.steps', 'S', `
+    main: () => `${prelude(units, reverse)}${forwardMain(units, 'uniforms.steps', 'S', `
           PREV[(b * steps + t) * U + j] = hBefore;
           ${sequence ? 'H[(b * steps + t) * U + j] = h;' : 'if (s == steps - 1) { H[b * U + j] = h; }'}`)}`,
   };
@@ -159,7 +159,7 @@ function backwardInPlace(units: number, reverse: boolean, sequence: boolean): In
   return {
     key: `gatebook_lstm_backward_in_place_${units}_${reverse}_${sequence}`, written: ['DZ'], read: ['DH', 'S', 'R'],
     uniforms: ['steps : i32'], workgroupSize: 4 * units,
-    main: `${prelude(units, reverse)}${backwardMain(units, 'uniforms.steps', 'DZ', sequence ? 'DH[(b * steps + t) * U + u]' : 'select(0.0, DH[b * U + u], s == steps - 1)')}`,
+    main: () => `${prelude(units, reverse)}${backwardMain(units, 'uniforms.steps', 'DZ', sequence ? 'DH[(b * steps + t) * U + u]' : 'select(0.0, DH[b * U + u], s == steps - 1)')}`,
   };
 }
 

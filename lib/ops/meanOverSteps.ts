@@ -15,7 +15,7 @@ function reference(x: tf.Tensor3D): tf.Tensor2D {
 function webgpu(x: tf.Tensor3D): tf.Tensor2D {
   const [b, t, d] = x.shape;
   const body = (xx: tf.Tensor3D) => ({
-    value: runProgram(flatProgram(`gatebook_mean_over_steps_${t}_${d}`, [b, d], b * d, ['X'], `
+    value: runProgram(flatProgram(`gatebook_mean_over_steps_${t}_${d}`, [b, d], b * d, ['X'], () => `
       fn main(index : i32) {
         if (index < uniforms.size) {
           let row = index / ${d};
@@ -25,7 +25,7 @@ function webgpu(x: tf.Tensor3D): tf.Tensor2D {
           result[index] = sum / ${t}.0;
         }
       }`, { size: true }), [xx]) as tf.Tensor2D,
-    gradFunc: (dy: tf.Tensor2D) => runProgram(flatProgram(`gatebook_mean_over_steps_back_${t}_${d}`, [b, t, d], b * t * d, ['DY'], `
+    gradFunc: (dy: tf.Tensor2D) => runProgram(flatProgram(`gatebook_mean_over_steps_back_${t}_${d}`, [b, t, d], b * t * d, ['DY'], () => `
       fn main(index : i32) {
         if (index < uniforms.size) {
           result[index] = DY[(index / ${t * d}) * ${d} + index % ${d}] / ${t}.0;

@@ -27,7 +27,7 @@ function webgpu(x: tf.Tensor3D, w: tf.Tensor2D, bias: tf.Tensor1D, positions: tf
   const [b, t] = x.shape;
   const d = w.shape[1];
   const body = (y: tf.Tensor3D, p: tf.Tensor2D) => ({
-    value: runProgram(flatProgram(`gatebook_add_positions_${t}_${d}`, [b, t, d], b * t * d, ['Y', 'P'], `
+    value: runProgram(flatProgram(`gatebook_add_positions_${t}_${d}`, [b, t, d], b * t * d, ['Y', 'P'], () => `
       fn main(index : i32) {
         if (index < uniforms.size) { result[index] = Y[index] + P[index % ${t * d}]; }
       }`, { size: true }), [y, p]),

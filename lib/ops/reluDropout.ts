@@ -23,7 +23,7 @@ function composed(x: tf.Tensor, dropout: BranchDropout | null): tf.Tensor {
 function webgpu(x: tf.Tensor, dropout: BranchDropout | null): tf.Tensor {
   const keep = dropout?.keep ?? 1;
   const mask = dropout ? ` * ${maskAt('index', keep)}` : ''; // no dropout: relu alone, its gradient in one dispatch (tfjs's: a step and a product)
-  const program = (name: string, inputs: string[], value: string) => flatProgram(`gatebook_relu_dropout_${name}_${dropout ? Math.fround(keep) : 'none'}`, x.shape, x.size, inputs, `${DRAW}
+  const program = (name: string, inputs: string[], value: string) => flatProgram(`gatebook_relu_dropout_${name}_${dropout ? Math.fround(keep) : 'none'}`, x.shape, x.size, inputs, () => `${DRAW}
     fn main(index : i32) {
       if (index < uniforms.size) { result[index] = ${value}; }
     }`, { size: true, uniforms: DRAW_UNIFORMS });
@@ -41,7 +41,7 @@ function webgpu(x: tf.Tensor, dropout: BranchDropout | null): tf.Tensor {
 
 /** webgpu: relu's gradient from its output, dy where y > 0 (else 0), in one dispatch (tfjs's: a step and a product). */
 export function reluGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  return runProgram(flatProgram('gatebook_relu_backward', y.shape, y.size, ['DY', 'Y'], `
+  return runProgram(flatProgram('gatebook_relu_backward', y.shape, y.size, ['DY', 'Y'], () => `
     fn main(index : i32) {
       if (index < uniforms.size) { result[index] = select(0.0, DY[index], Y[index] > 0.0); }
     }`, { size: true }), [dy, y]);

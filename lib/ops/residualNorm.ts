@@ -32,7 +32,7 @@ function webgpu(h: tf.Tensor3D, x: tf.Tensor3D, dropout: BranchDropout | null, g
     runInPlace({
       key: `gatebook_residual_norm_${d}_${dropout ? Math.fround(dropout.keep) : 1}`, written: ['Y', 'X'], read: ['H', 'XB', 'G', 'BETA'],
       uniforms: ['rows : i32', ...DRAW_FIELDS],
-      main: `${DRAW}${STATS(d)}
+      main: () => `${DRAW}${STATS(d)}
       fn main(index : i32) {
         if (index < uniforms.rows) {
           for (var k = 0; k < ${d}; k++) {

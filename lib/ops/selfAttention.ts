@@ -36,7 +36,7 @@ function concatColumns(wq: tf.Tensor2D, wk: tf.Tensor2D, wv: tf.Tensor2D): tf.Te
       const parts = newOutputs([[f, d], [f, d], [f, d]]);
       runInPlace({
         key: `gatebook_split_columns_${d}`, written: ['A', 'B', 'C'], read: ['DY'], uniforms: ['size : i32'],
-        main: `
+        main: () => `
         fn main(index : i32) {
           if (index < uniforms.size) {
             let row = index / ${d};

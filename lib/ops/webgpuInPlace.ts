@@ -30,9 +30,10 @@ export interface InPlaceKernel {
   uniforms: string[];
   /**
    * WGSL defining `fn main(index : i32)`, run once for each index below `threads` (`localId`,
-   * `workgroupId` and `numWorkgroups` are there too, as in tfjs's shaders)
+   * `workgroupId` and `numWorkgroups` are there too, as in tfjs's shaders); a function, called
+   * only when the pipeline is first made (the text is not built again at every dispatch)
    */
-  main: string;
+  main: () => string;
   /** threads a workgroup (64 by default) */
   workgroupSize?: number;
   /**
@@ -147,7 +148,7 @@ struct Uniforms { ${fields.join(', ')}, };
 var<private> localId : vec3<u32>;
 var<private> workgroupId : vec3<u32>;
 var<private> numWorkgroups : vec3<u32>;${kernel.accumulate ? kernel.written.map(atomicAdd).join('') : ''}
-${kernel.main}
+${kernel.main()}
 @compute @workgroup_size(${kernel.workgroupSize ?? WORKGROUP})
 fn _start(@builtin(global_invocation_id) id : vec3<u32>, @builtin(local_invocation_id) local : vec3<u32>,
           @builtin(workgroup_id) group : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {

@@ -42,12 +42,16 @@ export function maxWorkgroupThreads(): number {
   return (tf.backend() as unknown as WebGpuBackendLike).device?.limits.maxComputeInvocationsPerWorkgroup ?? 256;
 }
 
-/** A flat program of `threads` threads in workgroups of 64 over an output of `outputShape`. */
-export function flatProgram(shaderKey: string, outputShape: number[], threads: number, variableNames: string[], code: string, extra: Partial<WebGpuProgram> = {}): WebGpuProgram {
+/**
+ * A flat program of `threads` threads in workgroups of 64 over an output of `outputShape`;
+ * `code` a function, called only when tfjs first makes the pipeline (as its own programs'
+ * getUserCode: the text is not built again at every dispatch).
+ */
+export function flatProgram(shaderKey: string, outputShape: number[], threads: number, variableNames: string[], code: () => string, extra: Partial<WebGpuProgram> = {}): WebGpuProgram {
   return {
     outputShape, shaderKey, variableNames, workgroupSize: [64, 1, 1],
     dispatchLayout: { x: outputShape.map((_, i) => i) }, dispatch: [Math.ceil(Math.max(1, threads) / 64), 1, 1],
-    getUserCode: () => code, ...extra,
+    getUserCode: code, ...extra,
   };
 }
 

@@ -52,7 +52,7 @@ export function windowsOnGpu(source: WindowSource, ends: ArrayLike<number>, wind
   if (!matrix) return null;
   const f = source.features;
   const size = ends.length;
-  return tf.tidy(() => runProgram(flatProgram(`gatebook_windows_${window}_${f}`, [size, window, f], size * window * f, ['M', 'E'], `
+  return tf.tidy(() => runProgram(flatProgram(`gatebook_windows_${window}_${f}`, [size, window, f], size * window * f, ['M', 'E'], () => `
     fn main(index : i32) {
       if (index < uniforms.size) {
         let b = index / ${window * f};

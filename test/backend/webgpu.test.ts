@@ -141,7 +141,7 @@ describe('webgpu backend on lavapipe', () => {
   it('work the device rejects fails loudly instead of leaving wrong numbers', async () => {
     await selectBackend('webgpu');
     assertWebgpuHealthy('the tests before');
-    const broken = runProgram(flatProgram('gatebook_test_broken', [4], 4, ['X'], 'fn main(index : i32) { this does not parse }', { size: true }), [tf.ones([4])]);
+    const broken = runProgram(flatProgram('gatebook_test_broken', [4], 4, ['X'], () => 'fn main(index : i32) { this does not parse }', { size: true }), [tf.ones([4])]);
     await broken.data();
     broken.dispose();
     expect(() => assertWebgpuHealthy('a test')).toThrow(/WebGPU rejected work during a test \(\d+ errors?; that work did not run.*Error while parsing WGSL.*nothing was saved/);
