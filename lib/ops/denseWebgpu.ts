@@ -43,7 +43,7 @@ export function weightGradients(x: tf.Tensor2D, dy: tf.Tensor2D, bias: boolean):
   const loads = (CHUNK * TILE) / 64;
   runInPlace({
     key: `gatebook_weight_gradients_${inputs}_${outputs}${bias ? '_bias' : ''}`, written: bias ? ['DW', 'DB'] : ['DW'], read: ['X', 'DY'], uniforms: ['rows : i32'],
-    accumulate: true,
+    accumulate: bias ? ['DW', 'DB'] : ['DW'],
     main: () => `
       var<workgroup> xs : array<f32, ${CHUNK * TILE}>;
       var<workgroup> ds : array<f32, ${CHUNK * TILE}>;

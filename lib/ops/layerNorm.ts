@@ -14,10 +14,11 @@ function reference(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Ten
 
 /*
  * The webgpu kernel: one thread per row (a row is one step's d features). Forward is one
- * dispatch; backward is two (`backwardInTwo`): each row's mean and 1/σ with its dx = (1/σ)·
+ * dispatch; backward is one (`backwardInOne`): each row's mean and 1/σ with its dx = (1/σ)·
  * (g·dy − mean(g·dy) − x̂·mean(g·dy·x̂)), then the gain's gradient Σ_rows dy·x̂ and the bias's
- * Σ_rows dy (a workgroup per feature); five where tfjs's internals are not there. The plain
- * ops take ~9 dispatches forward and ~20 back.
+ * Σ_rows dy (each workgroup's rows summed in workgroup memory, then added across workgroups);
+ * five where tfjs's internals are not there. The plain ops take ~9 dispatches forward and ~20
+ * back.
  */
 export const STATS = (d: number) => `
   fn rowStats(row : i32) -> vec2<f32> {
@@ -100,7 +101,7 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
       gradFunc: (dy: tf.Tensor, [sx, sg]: tf.Tensor[]) => {
         const dyFlat = dy.reshape([rows, d]);
         if (inPlaceAvailable()) {
-          const [dx, dGain, dBias] = backwardInTwo(sx, sg, dyFlat, rows, d);
+          const [dx, dGain, dBias] = backwardInOne(sx, sg, dyFlat, rows, d);
           return [dx.reshape([b, t, d]), dGain, dBias];
         }
         const stats = runProgram(flatProgram(`gatebook_layernorm_stats_${d}`, [rows, 2], rows, ['X'], () => `${STATS(d)}
@@ -130,38 +131,72 @@ function webgpu(x: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(x, gain, bias) as tf.Tensor3D;
 }
 
+/** Rows a workgroup of the one-dispatch backward takes (a thread each), and features its column sums take at a time. */
+const GROUP_ROWS = 64;
+const SUM_FEATURES = 16;
+
 /**
- * Layer norm's backward in two dispatches (`webgpuInPlace.ts`: several outputs from one
- * dispatch): a thread per row writes the row's mean and 1/σ and its dx, then a workgroup per
- * feature writes the gain's and the bias's gradients (Σ_rows dy·x̂ and Σ_rows dy) — where the
- * copying path takes five (the statistics, dx, the gain's gradient, and a transpose and a
- * reduction for the bias's). With `branch` (x was h + dropout(b): `residualNorm.ts`), the row
- * kernel also writes b's gradient, dx times the dropout's factor (dx itself without dropout).
+ * Layer norm's backward in one dispatch (`webgpuInPlace.ts`: several outputs from one
+ * dispatch): a thread per row computes the row's mean and 1/σ and writes its dx; then the
+ * workgroup's 64 rows sum their dy·x̂ and dy per feature in workgroup memory (16 features at
+ * a time; 32 threads add them up) and add those sums into the gain's and the bias's gradients
+ * (cleared before the dispatch: `accumulate`) — where the copying path takes five dispatches
+ * (the statistics, dx, the gain's gradient, and a transpose and a reduction for the bias's)
+ * and, until 2026-11-29 evening, this path two (the rows', then a workgroup per feature
+ * summing the rows). With `branch` (x was h + dropout(b): `residualNorm.ts`), the row part
+ * also writes b's gradient, dx times the dropout's factor (dx itself without dropout).
  */
-export function backwardInTwo(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows: number, d: number, branch?: BranchDropout | null): tf.Tensor[] {
+export function backwardInOne(x: tf.Tensor, gain: tf.Tensor, dy: tf.Tensor, rows: number, d: number, branch?: BranchDropout | null): tf.Tensor[] {
   const withBranch = branch !== undefined;
-  const outputs = newOutputs(withBranch ? [[rows, d], [rows, 2], [rows, d]] : [[rows, d], [rows, 2]]);
-  const [dx, stats] = outputs;
+  const outputs = newOutputs(withBranch ? [[rows, d], [rows, d], [d], [d]] : [[rows, d], [d], [d]]);
   const factor = branch ? ` * ${maskAt('at', branch.keep)}` : '';
+  const chunks = Math.ceil(d / SUM_FEATURES);
+  const stride = SUM_FEATURES + 1; // a row's slots padded by one: the column reads fall in different banks
   runInPlace({
-    key: `gatebook_layernorm_backward_rows_${d}${withBranch ? `_branch_${branch ? Math.fround(branch.keep) : 1}` : ''}`,
-    written: withBranch ? ['DX', 'S', 'DB'] : ['DX', 'S'], read: ['X', 'G', 'DY'], uniforms: ['rows : i32', ...DRAW_FIELDS],
+    key: `gatebook_layernorm_backward_${d}${withBranch ? `_branch_${branch ? Math.fround(branch.keep) : 1}` : ''}`,
+    written: withBranch ? ['DX', 'DBR', 'DG', 'DB'] : ['DX', 'DG', 'DB'], read: ['X', 'G', 'DY'], uniforms: ['rows : i32', ...DRAW_FIELDS],
+    accumulate: ['DG', 'DB'], workgroupSize: GROUP_ROWS,
     main: () => `${DRAW}${STATS(d)}
+    var<workgroup> gainPart : array<f32, ${GROUP_ROWS * stride}>;
+    var<workgroup> biasPart : array<f32, ${GROUP_ROWS * stride}>;
     fn main(index : i32) {
-      if (index < uniforms.rows) {
-        let s = rowStats(index);
-        S[index * 2] = s.x;
-        S[index * 2 + 1] = s.y;${DX_ROW(d, 's.x', 's.y', `DX[at] = v;${withBranch ? ` DB[at] = v${factor};` : ''}`)}
+      let j = i32(localId.x);
+      let valid = index < uniforms.rows;
+      var s = vec2<f32>(0.0, 1.0);
+      if (valid) {
+        s = rowStats(index);${DX_ROW(d, 's.x', 's.y', `DX[at] = v;${withBranch ? ` DBR[at] = v${factor};` : ''}`)}
+      }
+      for (var c = 0; c < ${chunks}; c++) { // a fixed count: barriers in uniform control flow
+        for (var k = 0; k < ${SUM_FEATURES}; k++) {
+          let f = c * ${SUM_FEATURES} + k;
+          var g = 0.0;
+          var b = 0.0;
+          if (valid && f < ${d}) {
+            let at = index * ${d} + f;
+            b = DY[at];
+            g = b * (X[at] - s.x) * s.y;
+          }
+          gainPart[j * ${stride} + k] = g;
+          biasPart[j * ${stride} + k] = b;
+        }
+        workgroupBarrier();
+        if (j < ${2 * SUM_FEATURES}) { // threads 0–15 sum a feature's dy·x̂ over the rows, 16–31 its dy
+          let k = j % ${SUM_FEATURES};
+          let f = c * ${SUM_FEATURES} + k;
+          var acc = 0.0;
+          if (j < ${SUM_FEATURES}) {
+            for (var r = 0; r < ${GROUP_ROWS}; r++) { acc = acc + gainPart[r * ${stride} + k]; }
+            if (f < ${d}) { add_DG(f, acc); }
+          } else {
+            for (var r = 0; r < ${GROUP_ROWS}; r++) { acc = acc + biasPart[r * ${stride} + k]; }
+            if (f < ${d}) { add_DB(f, acc); }
+          }
+        }
+        workgroupBarrier();
       }
     }`,
-  }, outputs, [x, gain, dy], [{ type: 'i32', value: rows }, ...drawUniforms(branch?.draws)], rows);
-  const [dGain, dBias] = newOutputs([[d], [d]]);
-  runInPlace({
-    key: `gatebook_layernorm_backward_columns_${d}`, written: ['DG', 'DB'], read: ['X', 'DY', 'S'], uniforms: ['rows : i32'],
-    workgroupSize: COLUMN_THREADS, main: () => COLUMN_SUMS(d, 'uniforms.rows', 'DG[column] = gains[0]; DB[column] = biases[0];'),
-  }, [dGain, dBias], [x, dy, stats], [{ type: 'i32', value: rows }], d * COLUMN_THREADS);
-  stats.dispose(); // its buffer stays the queue's until the submit
-  return withBranch ? [dx, dGain, dBias, outputs[2]] : [dx, dGain, dBias];
+  }, outputs, [x, gain, dy], [{ type: 'i32', value: rows }, ...drawUniforms(branch?.draws)], Math.ceil(rows / GROUP_ROWS) * GROUP_ROWS);
+  return withBranch ? [outputs[0], outputs[2], outputs[3], outputs[1]] : outputs;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
 import { DRAW, DRAW_FIELDS, drawUniforms, dropoutWith, maskAt, type BranchDropout } from './dropout';
-import { backwardInTwo, layerNorm, STATS } from './layerNorm';
+import { backwardInOne, layerNorm, STATS } from './layerNorm';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
 
 /**
@@ -19,9 +19,9 @@ function composed(h: tf.Tensor3D, x: tf.Tensor3D, dropout: BranchDropout | null,
 
 /**
  * webgpu: one dispatch forward — a thread per row sums h and the dropped-out x (the draws made
- * in the kernel), keeps the sum for the backward pass and normalizes it — and two back (layer
- * norm's, its row kernel also writing x's gradient, dx times the dropout's factor): three
- * where dropout, the add and layer norm take six.
+ * in the kernel), keeps the sum for the backward pass and normalizes it — and one back (layer
+ * norm's, also writing x's gradient, dx times the dropout's factor): two where dropout, the
+ * add and layer norm take six.
  */
 function webgpu(h: tf.Tensor3D, x: tf.Tensor3D, dropout: BranchDropout | null, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor3D {
   if (!inPlaceAvailable()) return composed(h, x, dropout, gain, bias);
@@ -51,7 +51,7 @@ function webgpu(h: tf.Tensor3D, x: tf.Tensor3D, dropout: BranchDropout | null, g
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, [sumSaved, gSaved]: tf.Tensor[]) => {
-        const [dSum, dGain, dBias, dBranch] = backwardInTwo(sumSaved, gSaved, dy.reshape([rows, d]), rows, d, dropout);
+        const [dSum, dGain, dBias, dBranch] = backwardInOne(sumSaved, gSaved, dy.reshape([rows, d]), rows, d, dropout);
         return [dSum.reshape([b, t, d]), dBranch.reshape([b, t, d]), dGain, dBias];
       },
     };

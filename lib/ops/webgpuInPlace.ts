@@ -37,12 +37,12 @@ export interface InPlaceKernel {
   /** threads a workgroup (64 by default) */
   workgroupSize?: number;
   /**
-   * The written tensors start at zero (their buffers cleared before the dispatch, no fill
-   * dispatch) and are arrays of atomic<i32> that the kernel adds floats to with `add_NAME(i, v)`
-   * (a compare-exchange loop, as tfjs's split-K matMul): for sums split across workgroups. The
-   * order of the additions varies from run to run.
+   * Written arrays (by name) that start at zero (their buffers cleared before the dispatch, no
+   * fill dispatch) and are arrays of atomic<i32> that the kernel adds floats to with
+   * `add_NAME(i, v)` (a compare-exchange loop, as tfjs's split-K matMul): for sums split across
+   * workgroups. The order of the additions varies from run to run.
    */
-  accumulate?: boolean;
+  accumulate?: string[];
 }
 
 interface TensorData { resource?: unknown; refCount: number; values?: unknown; external?: boolean }
@@ -138,7 +138,7 @@ fn add_${name}(i : i32, v : f32) {
 
 function shader(kernel: InPlaceKernel): string {
   const arrays = [
-    ...kernel.written.map((name, i) => `@group(0) @binding(${i}) var<storage, read_write> ${name} : array<${kernel.accumulate ? 'atomic<i32>' : 'f32'}>;`),
+    ...kernel.written.map((name, i) => `@group(0) @binding(${i}) var<storage, read_write> ${name} : array<${kernel.accumulate?.includes(name) ? 'atomic<i32>' : 'f32'}>;`),
     ...kernel.read.map((name, i) => `@group(0) @binding(${kernel.written.length + i}) var<storage, read> ${name} : array<f32>;`),
   ];
   const fields = [...kernel.uniforms, ...Array.from({ length: (4 - (kernel.uniforms.length % 4)) % 4 }, (_, i) => `_pad${i} : i32`)];
@@ -147,7 +147,7 @@ struct Uniforms { ${fields.join(', ')}, };
 @group(0) @binding(${kernel.written.length + kernel.read.length}) var<uniform> uniforms : Uniforms;
 var<private> localId : vec3<u32>;
 var<private> workgroupId : vec3<u32>;
-var<private> numWorkgroups : vec3<u32>;${kernel.accumulate ? kernel.written.map(atomicAdd).join('') : ''}
+var<private> numWorkgroups : vec3<u32>;${(kernel.accumulate ?? []).map(atomicAdd).join('')}
 ${kernel.main()}
 @compute @workgroup_size(${kernel.workgroupSize ?? WORKGROUP})
 fn _start(@builtin(global_invocation_id) id : vec3<u32>, @builtin(local_invocation_id) local : vec3<u32>,
@@ -198,9 +198,9 @@ export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf
   const perRow = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
   const timed = b.activeTimers != null && b.supportTimestampQuery;
   b.ensureCommandEncoderReady();
-  if (kernel.accumulate) { // zeros to add to: cleared outside a compute pass, ordered before the dispatch
+  if (kernel.accumulate?.length) { // zeros to add to: cleared outside a compute pass, ordered before the dispatch
     b.endComputePassEncoder();
-    for (const t of written) b.commandEncoder!.clearBuffer(b.tensorMap.get(t.dataId)!.resource);
+    written.forEach((t, i) => kernel.accumulate!.includes(kernel.written[i]) && b.commandEncoder!.clearBuffer(b.tensorMap.get(t.dataId)!.resource));
   }
   if (timed) { // as tfjs times a program (recordAndSubmit): a pass of its own between two timestamps
     b.endComputePassEncoder();

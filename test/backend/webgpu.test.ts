@@ -278,14 +278,14 @@ describe('webgpu backend on lavapipe', () => {
   });
 
   for (const inPlace of [true, false]) {
-    it(`layer norm's WGSL kernels (1 dispatch forward, ${inPlace ? '2 back writing two outputs each' : '5 back, GATEBOOK_WEBGPU_IN_PLACE=0'}) equal the plain ops on cpu within 1e-5`, async () => {
+    it(`layer norm's WGSL kernels (1 dispatch forward, ${inPlace ? '1 back writing three outputs' : '5 back, GATEBOOK_WEBGPU_IN_PLACE=0'}) equal the plain ops on cpu within 1e-5`, async () => {
       const go = async (impl: typeof layerNorm.op.reference) => {
         return readAll(() => {
-          // 207 rows: several for each of the 64 threads that sum a feature's column, and not a multiple of 64
-          const x = tf.tensor3d(wave(9 * 23 * 16, 0.37, 2), [9, 23, 16]);
-          const g = tf.tensor1d(wave(16, 1.3, 0.5).map((v) => v + 1));
-          const b = tf.tensor1d(wave(16, 0.9, 0.3));
-          const weights = tf.tensor3d(wave(9 * 23 * 16, 2.1, 1), [9, 23, 16]);
+          // 207 rows: four workgroups of 64 rows, the last partial; 20 features: the column sums' two chunks of 16, the second partial
+          const x = tf.tensor3d(wave(9 * 23 * 20, 0.37, 2), [9, 23, 20]);
+          const g = tf.tensor1d(wave(20, 1.3, 0.5).map((v) => v + 1));
+          const b = tf.tensor1d(wave(20, 0.9, 0.3));
+          const weights = tf.tensor3d(wave(9 * 23 * 20, 2.1, 1), [9, 23, 20]);
           const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => impl(xx as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D).mul(weights).sum())([x, g, b]);
           return [impl(x, g, b), ...grads];
         });
@@ -296,8 +296,8 @@ describe('webgpu backend on lavapipe', () => {
       if (!inPlace) process.env.GATEBOOK_WEBGPU_IN_PLACE = '0';
       const before = webgpuDispatches();
       const actual = await go(layerNorm.op.kernels.webgpu!).finally(() => delete process.env.GATEBOOK_WEBGPU_IN_PLACE);
-      // forward 1, back 2 (or 5), and 5 for the test's mul and sum and their gradients at this size; the plain ops: ~30
-      expect(webgpuDispatches() - before).toBe(inPlace ? 8 : 11);
+      // forward 1, back 1 (or 5), and 5 for the test's mul and sum and their gradients at this size; the plain ops: ~30
+      expect(webgpuDispatches() - before).toBe(inPlace ? 7 : 11);
       actual.forEach((a, k) => expect(relativeError(a, expected[k]), ['y', 'dx', 'd gain', 'd bias'][k]).toBeLessThan(1e-5));
       expect(Math.max(...expected[1].map(Math.abs))).toBeGreaterThan(1e-3);
     });
@@ -315,14 +315,14 @@ describe('webgpu backend on lavapipe', () => {
     const backend = tf.backend() as unknown as { time(f: () => void): Promise<{ kernelMs: number; getExtraProfileInfo(): string }> };
     const before = webgpuDispatches();
     const timing = await backend.time(() => void (grads = step()));
-    expect(webgpuDispatches() - before).toBe(3); // forward 1, back 2: the several-output kernels, not the copying path's 5
+    expect(webgpuDispatches() - before).toBe(2); // forward 1, back 1: the several-output kernel, not the copying path's 5
     const timers = timing.getExtraProfileInfo().split(', ').map((entry) => entry.split(': '));
-    expect(timers.map(([name]) => name)).toContain('gatebook_layernorm_backward_columns_16');
-    expect(timers.map(([name]) => name)).toContain('gatebook_layernorm_backward_rows_16');
+    expect(timers.map(([name]) => name)).toContain('gatebook_layernorm_backward_16');
     for (const [, ms] of timers) expect(Number(ms)).toBeGreaterThanOrEqual(0);
     expect(timing.kernelMs).toBeGreaterThan(0);
     const timed = await Promise.all(grads.map((t) => t.data()));
-    timed.forEach((values, k) => expect(Array.from(values)).toEqual(Array.from(untimed[k])));
+    // the gain's and the bias's sums are added across workgroups in whatever order they finish: equal within rounding
+    timed.forEach((values, k) => expect(relativeError(values, untimed[k])).toBeLessThan(1e-6));
     assertWebgpuHealthy('the timed layer norm');
     tf.dispose([x, g, b, dy, ...grads]);
   });
@@ -433,7 +433,7 @@ describe('webgpu backend on lavapipe', () => {
   });
 
   for (const dropout of [{ draws: { seed: 21, from: 35 }, keep: 0.8 }, null]) {
-    it(`layerNorm(h + dropout(x)) in one dispatch forward and two back (${dropout ? 'keep 0.8' : 'no dropout'}) equals the plain ops on cpu within 1e-5, and the separate ops with GATEBOOK_WEBGPU_IN_PLACE=0`, async () => {
+    it(`layerNorm(h + dropout(x)) in one dispatch each way (${dropout ? 'keep 0.8' : 'no dropout'}) equals the plain ops on cpu within 1e-5, and the separate ops with GATEBOOK_WEBGPU_IN_PLACE=0`, async () => {
       // 1,120 values: past the size below which tfjs computes a small op on the CPU (1,000), so every op is a dispatch
       const go = async (impl: typeof residualNorm.op.reference) => readAll(() => {
         const h = tf.tensor3d(wave(5 * 7 * 32, 0.37, 2), [5, 7, 32]);
@@ -456,8 +456,8 @@ describe('webgpu backend on lavapipe', () => {
       }
       if (dropout) expect(relativeError(expected[2], expected[1])).toBeGreaterThan(0.1); // x's gradient is h's times the mask
       // the forward pass runs twice (the value, the gradients' pass): 1 each where dropout, the add and layer norm take
-      // 3 (2 without dropout); back 2 where layer norm takes 5 and dropout 1
-      expect(separate.dispatches - fused.dispatches).toBe(dropout ? 2 * 2 + 4 : 2 * 1 + 3);
+      // 3 (2 without dropout); back 1 where layer norm takes 5 and dropout 1
+      expect(separate.dispatches - fused.dispatches).toBe(dropout ? 2 * 2 + 5 : 2 * 1 + 4);
     });
   }
 
@@ -653,11 +653,11 @@ describe('webgpu backend on lavapipe', () => {
     expect(copying.dispatches - fused.dispatches).toBe(2 * 1 + 1);
   });
 
-  it('a training step of each bench model stays within its dispatches (24 LSTM, 73 transformer at batch 256 on 2026-11-29): a kernel that silently takes its copying path fails it', async () => {
+  it('a training step of each bench model stays within its dispatches (24 LSTM, 69 transformer at batch 256 on 2026-11-29): a kernel that silently takes its copying path fails it', async () => {
     await selectBackend('webgpu');
-    // bounds ~10 % over this commit's counts at 16 rows — 23, 23, 89, 89, 72 (tfjs computes some small ops on the CPU there;
+    // bounds ~10 % over this commit's counts at 16 rows — 23, 23, 89, 89, 68 (tfjs computes some small ops on the CPU there;
     // GATEBOOK_WEBGPU_IN_PLACE=0 fails it); the issue's targets are 600 and 300
-    const bounds: Record<string, number> = { lstm: 25, bilstm: 25, tcn: 98, transformer: 79 };
+    const bounds: Record<string, number> = { lstm: 25, bilstm: 25, tcn: 98, transformer: 75 };
     const rows = 16;
     for (const [name, family, params] of MODELS) {
       const net = (createModel(family, params) as NeuralModel<Record<string, unknown>>).buildNet(F, T, 1);
