@@ -67,11 +67,11 @@ for model in lstm transformer; do
   ( cd "$WORK" && GATEBOOK_DAWN_POLL=spin timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_DAWN_POLL=spin: /'
   ( cd "$WORK" && GATEBOOK_WEBGPU_IN_PLACE=0 timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_WEBGPU_IN_PLACE=0: /'
   ( cd "$WORK" && GATEBOOK_READ_EVERY=1 timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_READ_EVERY=1: /'
-  # tfjs's tuning: a submit every 15 dispatches (its default) against every 50 (fewer submits, ~125 µs each on lavapipe; the GPU starts later);
-  # tfjs splits a matMul's inner dimension (a fill of zeros and an atomic product) where its output has ≤ 8 tiles of 32 × 32:
-  # from 16 (the LSTM's [64 × 256] and the projections' [64 × 192] weight gradients too, each now 12–16 workgroups over 15,360 rows),
-  # and from 1 (no split: ~7 fills a transformer step fewer, fewer workgroups)
-  for flags in WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=50 WEBGPU_THRESHOLD_TO_INCREASE_WORKGROUPS_FOR_MATMUL=16 WEBGPU_THRESHOLD_TO_INCREASE_WORKGROUPS_FOR_MATMUL=1; do
+  # the GPU's time by kernel with tfjs's one-output programs: its split-K products (and their fills) and column sums
+  # where gatebook's weight-gradient kernel runs, layer norm's five where one runs — which kernels are faster on this GPU
+  ( cd "$WORK" && GATEBOOK_WEBGPU_IN_PLACE=0 timeout -k 5 150 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps 3 --kernels ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/GATEBOOK_WEBGPU_IN_PLACE=0 --kernels: /'
+  # tfjs's tuning: a submit every 15 dispatches (its default) against every 50 (fewer submits, ~125 µs each on lavapipe; the GPU starts later)
+  for flags in WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=50; do
     ( cd "$WORK" && GATEBOOK_TFJS_FLAGS=$flags timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed "s/^/GATEBOOK_TFJS_FLAGS=$flags: /"
   done
 done
