@@ -7,7 +7,7 @@ import { dense3d, dropoutDraws, WeightFactory } from './net';
 import { positionalInput } from '../ops/positionalInput';
 import { selfAttentionKeepingInput } from '../ops/selfAttention';
 import { dense3dKeepingInput } from '../ops/dense';
-import { meanOverSteps } from '../ops/meanOverSteps';
+import { meanPooledHead } from '../ops/meanPooledHead';
 import { residualNorm } from '../ops/residualNorm';
 import { logitHead } from '../ops/logitHead';
 
@@ -60,8 +60,8 @@ export function buildTransformer(params: TransformerParams, features: number, wi
         h = residualNorm(f.x, ff, dropoutDraws(ff, params.dropout, training, w), t1(L.norm2g), t1(L.norm2b));
       }
       const [batch, steps] = h.shape;
-      const pooled = params.pooling === 'mean' ? meanOverSteps(h) : h.slice([0, steps - 1, 0], [batch, 1, d]).reshape([batch, d]);
-      return logitHead(pooled as tf.Tensor2D, t2(headW), t1(headB));
+      if (params.pooling === 'mean') return meanPooledHead(h, t2(headW), t1(headB));
+      return logitHead(h.slice([0, steps - 1, 0], [batch, 1, d]).reshape([batch, d]) as tf.Tensor2D, t2(headW), t1(headB));
     },
   };
 }

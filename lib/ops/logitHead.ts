@@ -54,8 +54,25 @@ function webgpu(h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, dropout: BranchD
           fn main(index : i32) {
             if (index < uniforms.size) { result[index] = DY[index / ${k}] * W[index % ${k}]${mask('index')}; }
           }`), [dy, wSaved], seeds);
-        // workgroup j < k: Σ_rows dy·dropout(h)[:, j] (w's gradient); workgroup k: Σ_rows dy (b's); G is dy
-        const sums = (rows: string, store: string) => `${DRAW}
+        if (inPlaceAvailable()) return [dh, ...headWeightGradients(dy, hSaved as tf.Tensor2D, dropout)];
+        const dw = runProgram({
+          outputShape: [k, 1], shaderKey: `gatebook_logit_head_dw_${key}`, dispatchLayout: { x: [0] }, dispatch: [k, 1, 1], uniforms: DRAW_UNIFORMS,
+          variableNames: ['G', 'H'], workgroupSize: [THREADS, 1, 1], getUserCode: () => columnSums(k, keep, dropout !== null, 'uniforms.gShape', 'result[column] = partial[0];'),
+        }, [dy, hSaved], seeds);
+        return [dh, dw, dy.sum().reshape([1])];
+      },
+    };
+  };
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(h, w, b) as tf.Tensor1D;
+}
+
+/**
+ * WGSL: workgroup j < k sums dy·dropout(h)[:, j] over the rows (w's gradient), workgroup k sums
+ * dy (b's), each handing its sum to `store` as partial[0]; G is dy, H is h [rows, k].
+ */
+function columnSums(k: number, keep: number, dropped: boolean, rows: string, store: string): string {
+  const mask = dropped ? ` * ${maskAt('at', keep)}` : '';
+  return `${DRAW}
           var<workgroup> partial : array<f32, ${THREADS}>;
           fn main(index : i32) {
             let column = i32(workgroupId.x);
@@ -63,28 +80,26 @@ function webgpu(h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, dropout: BranchD
             var acc = 0.0;
             for (var r = j; r < ${rows}; r = r + ${THREADS}) {
               let at = r * ${k} + column;
-              if (column == ${k}) { acc = acc + G[r]; } else { acc = acc + G[r] * H[at]${mask('at')}; }
+              if (column == ${k}) { acc = acc + G[r]; } else { acc = acc + G[r] * H[at]${mask}; }
             }
             partial[j] = acc;${workgroupSum(['partial'], THREADS)}
             if (j == 0) { ${store} }
           }`;
-        if (inPlaceAvailable()) {
-          const [dw, db] = newOutputs([[k, 1], [1]]);
-          runInPlace({
-            key: `gatebook_logit_head_dw_db_${key}`, written: ['DW', 'DB'], read: ['G', 'H'], uniforms: ['rows : i32', ...DRAW_FIELDS], workgroupSize: THREADS,
-            main: () => sums('uniforms.rows', `if (column == ${k}) { DB[0] = partial[0]; } else { DW[column] = partial[0]; }`),
-          }, [dw, db], [dy, hSaved], [{ type: 'i32', value: n }, ...seeds], (k + 1) * THREADS);
-          return [dh, dw, db];
-        }
-        const dw = runProgram({
-          outputShape: [k, 1], shaderKey: `gatebook_logit_head_dw_${key}`, dispatchLayout: { x: [0] }, dispatch: [k, 1, 1], uniforms: DRAW_UNIFORMS,
-          variableNames: ['G', 'H'], workgroupSize: [THREADS, 1, 1], getUserCode: () => sums('uniforms.gShape', 'result[column] = partial[0];'),
-        }, [dy, hSaved], seeds);
-        return [dh, dw, dy.sum().reshape([1])];
-      },
-    };
-  };
-  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0])(h, w, b) as tf.Tensor1D;
+}
+
+/**
+ * webgpu, several outputs a dispatch: a head's w and b gradients from dy [n] and its input h
+ * [n, k] (dropped out with `dropout`'s draws) in one dispatch (`columnSums`).
+ */
+export function headWeightGradients(dy: tf.Tensor, h: tf.Tensor2D, dropout: BranchDropout | null = null): [tf.Tensor, tf.Tensor] {
+  const [n, k] = h.shape;
+  const keep = dropout?.keep ?? 1;
+  const [dw, db] = newOutputs([[k, 1], [1]]);
+  runInPlace({
+    key: `gatebook_logit_head_dw_db_${k}${dropout ? `_dropout_${Math.fround(keep)}` : ''}`, written: ['DW', 'DB'], read: ['G', 'H'], uniforms: ['rows : i32', ...DRAW_FIELDS], workgroupSize: THREADS,
+    main: () => columnSums(k, keep, dropout !== null, 'uniforms.rows', `if (column == ${k}) { DB[0] = partial[0]; } else { DW[column] = partial[0]; }`),
+  }, [dw, db], [dy, h], [{ type: 'i32', value: n }, ...drawUniforms(dropout?.draws)], (k + 1) * THREADS);
+  return [dw, db];
 }
 
 export const logitHead = fusedOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, (BranchDropout | null)?], tf.Tensor1D>({

@@ -22,6 +22,7 @@ import { dense, dense3d, dense3dKeepingInput } from '../../lib/ops/dense';
 import { dropoutWith } from '../../lib/ops/dropout';
 import { layerNorm } from '../../lib/ops/layerNorm';
 import { meanOverSteps } from '../../lib/ops/meanOverSteps';
+import { meanPooledHead } from '../../lib/ops/meanPooledHead';
 import { reluDropout } from '../../lib/ops/reluDropout';
 import { addRelu } from '../../lib/ops/addRelu';
 import { residualNorm } from '../../lib/ops/residualNorm';
@@ -486,6 +487,26 @@ describe('webgpu backend on lavapipe', () => {
     });
   }
 
+  it('a head over the mean of the steps (a transformer\'s pooling and head) in one dispatch forward and two back equals the plain ops on cpu', async () => {
+    const [n, t, d] = [70, 9, 80]; // 80 features: each of a window's 64 threads averages one or two
+    const go = async (impl: typeof meanPooledHead.op.reference) => readAll(() => {
+      const h = tf.tensor3d(wave(n * t * d, 0.53, 2), [n, t, d]);
+      const w = tf.tensor2d(wave(d, 1.7, 0.5), [d, 1]);
+      const b = tf.tensor1d([0.3]);
+      const weights = tf.tensor1d(wave(n, 1.9, 1));
+      return [impl(h, w, b), ...tf.grads((hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => impl(hh as tf.Tensor3D, ww as tf.Tensor2D, bb as tf.Tensor1D).mul(weights).sum())([h, w, b])];
+    });
+    await selectBackend('cpu');
+    const expected = await go(meanPooledHead.op.reference);
+    await selectBackend('webgpu');
+    const fused = await counted(() => go(meanPooledHead.op.kernels.webgpu!));
+    const separate = await counted(() => go(meanPooledHead.op.kernels['*']!));
+    for (const run of [fused, separate]) run.values.forEach((a, k) => expect(relativeError(a, expected[k]), ['logits', 'dh', 'dw', 'db'][k]).toBeLessThan(1e-5));
+    expect(Math.max(...expected[2].map(Math.abs))).toBeGreaterThan(1e-2);
+    // forward (run twice: the value, the gradients' pass) 1 where the mean and the head take 2; back 2 where they take 3
+    expect(separate.dispatches - fused.dispatches).toBe(2 * 1 + 1);
+  });
+
   it('the mean over steps (transformer pooling) in one dispatch each way equals the plain ops on cpu, with no ones uploaded', async () => {
     const go = async (impl: typeof meanOverSteps.op.reference) => readAll(() => {
       const x = tf.tensor3d(wave(5 * 7 * 6, 0.53, 2), [5, 7, 6]);
@@ -653,11 +674,11 @@ describe('webgpu backend on lavapipe', () => {
     expect(copying.dispatches - fused.dispatches).toBe(2 * 1 + 1);
   });
 
-  it('a training step of each bench model stays within its dispatches (24 LSTM, 69 transformer at batch 256 on 2026-11-29): a kernel that silently takes its copying path fails it', async () => {
+  it('a training step of each bench model stays within its dispatches (24 LSTM, 67 transformer at batch 256 on 2026-11-29): a kernel that silently takes its copying path fails it', async () => {
     await selectBackend('webgpu');
-    // bounds ~10 % over this commit's counts at 16 rows — 23, 23, 89, 89, 68 (tfjs computes some small ops on the CPU there;
+    // bounds ~10 % over this commit's counts at 16 rows — 23, 23, 89, 89, 66 (tfjs computes some small ops on the CPU there;
     // GATEBOOK_WEBGPU_IN_PLACE=0 fails it); the issue's targets are 600 and 300
-    const bounds: Record<string, number> = { lstm: 25, bilstm: 25, tcn: 98, transformer: 75 };
+    const bounds: Record<string, number> = { lstm: 25, bilstm: 25, tcn: 98, transformer: 73 };
     const rows = 16;
     for (const [name, family, params] of MODELS) {
       const net = (createModel(family, params) as NeuralModel<Record<string, unknown>>).buildNet(F, T, 1);
