@@ -1,5 +1,6 @@
 import { tf } from '../backend/tf';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
+import type { Activation } from './dense';
 import { reluGradient } from './reluDropout';
 
 /**
@@ -26,7 +27,7 @@ const BLOCK = 256;
  * xᵀ·dy [in, out] and, with `bias`, Σ_rows dy [out] (as x's column of ones) in one dispatch:
  * a workgroup of 64 threads per 32 × 32 tile of the output and block of 256 rows, staging 32
  * rows of x and dy at a time in workgroup memory, each thread summing a 4 × 4 grid of the tile
- * (16 products a pair of values read), then adding its sums into the outputs (cleared before
+ * (for each row 16 products of 4 + 4 values read), then adding its sums into the outputs (cleared before
  * the dispatch: `accumulate`). At batch 256 × 60 steps that is 60 blocks: the [64, 192]
  * weights' gradient runs in 720 workgroups, where tfjs's packed matMul walks all 15,360 rows
  * in 12 (and its split-K product needs a fill dispatch before it).
@@ -95,7 +96,6 @@ export function weightGradients(x: tf.Tensor2D, dy: tf.Tensor2D, bias: boolean):
   return [dw as tf.Tensor2D, bias ? (db as tf.Tensor1D) : null];
 }
 
-type Activation = 'linear' | 'relu';
 interface Attrs { activation: Activation; bias: boolean; keep: boolean }
 
 function register(): void {
