@@ -1,10 +1,9 @@
 import { tf } from '../backend/tf';
 import { fusedEnabled, fusedOp } from './fusedOp';
-import { denseWebgpu, denseWebgpuAvailable, denseWebgpuKeepingInput } from './denseWebgpu';
+import { denseWebgpu, denseWebgpuAvailable, denseWebgpuKeepingInput, type Activation } from './denseWebgpu';
 import { runProgram, workgroupSum } from './webgpuProgram';
 
-/** What follows the product and the bias: nothing, or relu. */
-export type Activation = 'linear' | 'relu';
+export type { Activation };
 
 function activate(y: tf.Tensor2D, activation: Activation): tf.Tensor2D {
   return activation === 'relu' ? y.relu() : y;

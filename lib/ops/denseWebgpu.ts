@@ -1,6 +1,5 @@
 import { tf } from '../backend/tf';
 import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
-import type { Activation } from './dense';
 import { reluGradient } from './reluDropout';
 
 /**
@@ -96,6 +95,8 @@ export function weightGradients(x: tf.Tensor2D, dy: tf.Tensor2D, bias: boolean):
   return [dw as tf.Tensor2D, bias ? (db as tf.Tensor1D) : null];
 }
 
+/** What follows the product and the bias: nothing, or relu (the dense op's, `dense.ts`). */
+export type Activation = 'linear' | 'relu';
 interface Attrs { activation: Activation; bias: boolean; keep: boolean }
 
 function register(): void {
