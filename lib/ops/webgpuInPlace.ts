@@ -77,7 +77,8 @@ interface WebGpuInternals {
 }
 
 const WORKGROUP = 64;
-const pipelines = new WeakMap<object, Map<string, { getBindGroupLayout(i: number): unknown }>>();
+/** Each device's pipelines by kernel key, with their bind-group layout (asked once: the call makes a new wrapper object each time). */
+const pipelines = new WeakMap<object, Map<string, { pipeline: unknown; layout: unknown }>>();
 
 function internals(): WebGpuInternals | null {
   if (tf.getBackend() !== 'webgpu' || process.env.GATEBOOK_WEBGPU_IN_PLACE === '0') return null;
@@ -171,11 +172,13 @@ export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf
   const device = b.device;
   let cache = pipelines.get(device);
   if (!cache) pipelines.set(device, (cache = new Map()));
-  let pipeline = cache.get(kernel.key);
-  if (!pipeline) {
-    pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: shader(kernel) }), entryPoint: '_start' } });
-    cache.set(kernel.key, pipeline);
+  let made = cache.get(kernel.key);
+  if (!made) {
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: shader(kernel) }), entryPoint: '_start' } });
+    made = { pipeline, layout: pipeline.getBindGroupLayout(0) };
+    cache.set(kernel.key, made);
   }
+  const { pipeline, layout } = made;
   const tensors = [...written, ...read];
   for (const t of read) b.uploadToGPU(t.dataId);
   const bytes = new ArrayBuffer(16 * Math.ceil(Math.max(1, uniforms.length) / 4));
@@ -190,7 +193,7 @@ export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf
   device.queue.writeBuffer(uniformBuffer, 0, bytes, 0, bytes.byteLength);
   b.uniformPendingDisposal.push(uniformBuffer); // back to the pool at the submit, as tfjs's own uniforms
   const bindGroup = device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
+    layout,
     entries: [...tensors.map((t, i) => ({ binding: i, resource: { buffer: b.tensorMap.get(t.dataId)!.resource } })), { binding: tensors.length, resource: { buffer: uniformBuffer } }],
   });
   // workgroups past one dimension's limit go on in a second row (y): main's index counts on across rows
