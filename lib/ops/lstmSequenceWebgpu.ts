@@ -165,9 +165,10 @@ function backwardInPlace(units: number, reverse: boolean, sequence: boolean): In
 
 /**
  * The direction over a whole window with the in-place kernels: one dispatch forward, one back
- * and dR as one (`weightGradients`: the sum over batch × steps rows spread over blocks of rows,
- * where tfjs's matMul walks all 15,360 rows of a batch of 256 in 16 workgroups) — where `lstmWindow` over the one-output kernels adds a slice of h (and
- * one of the last step), a slice and a pad for the previous h, and a pad of dy.
+ * and dR as one (`weightGradients`: the sum over batch × steps rows spread over blocks of
+ * rows, where tfjs's matMul walks all 15,360 rows of a batch of 256 in 16 workgroups) — where
+ * `lstmWindow` over the one-output kernels adds a slice of h (and one of the last step), a
+ * slice and a pad for the previous h, and a pad of dy.
  */
 function windowInPlace(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: { reverse: boolean; sequence: boolean }): tf.Tensor {
   const [batch, steps, four] = projected.shape;
