@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,11 +69,35 @@ registerEngine('kernelspec', async (kernelName, cwd) => {
     transport: 'tcp', ip: '127.0.0.1', key: randomBytes(32).toString('hex'), signature_scheme: 'hmac-sha256',
     shell_port: ports[0], iopub_port: ports[1], stdin_port: ports[2], control_port: ports[3], hb_port: ports[4],
   };
-  const file = join(mkdtempSync(join(tmpdir(), 'gatebook-run-')), 'connection.json');
-  writeFileSync(file, JSON.stringify(connection));
+  const dir = mkdtempSync(join(tmpdir(), 'gatebook-run-'));
+  const file = join(dir, 'connection.json');
+  writeFileSync(file, JSON.stringify(connection), { mode: 0o600 });
   const argv = spec.argv.map((a) => a.replace('{connection_file}', file));
   const child = spawn(argv[0], argv.slice(1), { cwd, env: { ...process.env, ...spec.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  removeWhenGone(dir, child);
   let tail = '';
   child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
   return { connection, process: child, stderrTail: () => tail };
 });
+
+/** Connection folders of kernels still running, removed at the latest when this process exits. */
+const connectionDirs = new Set<string>();
+let removingAtExit = false;
+
+/**
+ * The connection file (its key signs every message) goes with its kernel: its folder is removed
+ * when the kernel exits or cannot start, or when this process exits first (a SIGKILLed kernel's
+ * exit event may come after the runner has finished).
+ */
+function removeWhenGone(dir: string, child: ChildProcess): void {
+  if (!removingAtExit) process.once('exit', () => connectionDirs.forEach(remove));
+  removingAtExit = true;
+  connectionDirs.add(dir);
+  child.once('exit', () => remove(dir));
+  child.once('error', () => remove(dir));
+}
+
+function remove(dir: string): void {
+  connectionDirs.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/cli';
 import { executedCells, toyNotebook } from '../helpers/notebooks';
@@ -71,6 +71,23 @@ describe('gatebook run', () => {
     const r = spawnSync(process.execPath, [bin, 'run', nb, '--out', out], { env: { ...env, GATEBOOK_HEARTBEAT_TIMEOUT_MS: '1500' }, encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(executedCells(out)[0].outputs[0]).toMatchObject({ data: { 'text/plain': 'done' } });
+  }, 120_000);
+
+  it('the kernel\'s connection file (its key signs the messages) is removed when the run ends, passed or failed', () => {
+    const tmp = tempDir(); // the runner's temporary folder (TMPDIR), to see what it leaves
+    for (const fail of [false, true]) {
+      const nb = toyNotebook([
+        { source: "const file = process.argv.find((a) => a.endsWith('connection.json'))!;\nrequire('fs').existsSync(file) ? file : 'no connection file'" },
+        { source: fail ? "throw new Error('asked to fail')" : "'done'" },
+      ]);
+      const out = join(tempDir(), 'out.ipynb');
+      const r = spawnSync(process.execPath, [bin, 'run', nb, '--out', out], { env: { ...env, TMPDIR: tmp }, encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(fail ? 1 : 0);
+      const file = (executedCells(out).find((c) => c.id === 'c0')!.outputs![0] as { data: Record<string, string> }).data['text/plain'].replace(/^'|'$/g, '');
+      expect(dirname(dirname(file))).toBe(tmp); // the kernel read it from the runner's temporary folder, while it ran
+      expect(existsSync(dirname(file))).toBe(false);
+      expect(readdirSync(tmp).filter((name) => name.startsWith('gatebook-run-'))).toEqual([]);
+    }
   }, 120_000);
 
   it('a kernel killed in the middle of a cell makes gatebook run exit non-zero within seconds, naming the cell', async () => {
