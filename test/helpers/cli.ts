@@ -24,6 +24,15 @@ export function gatebookAsync(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv
   });
 }
 
+/** A new folder in the system's temporary folder, removed after the test file (`setup.ts`; kept when a test failed). */
 export function tempDir(prefix = 'gatebook-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  testDirs().push(dir);
+  return dir;
+}
+
+/** The folders this test file made (on globalThis: the setup file and the tests may load this module apart). */
+export function testDirs(): string[] {
+  const g = globalThis as { gatebookTestDirs?: string[] };
+  return (g.gatebookTestDirs ??= []);
 }
