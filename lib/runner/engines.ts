@@ -99,5 +99,9 @@ function removeWhenGone(dir: string, child: ChildProcess): void {
 
 function remove(dir: string): void {
   connectionDirs.delete(dir);
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // a folder that cannot go (permissions changed under it) must not fail the run; the system's tmp cleaning takes it
+  }
 }
