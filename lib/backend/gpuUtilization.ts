@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { signalChild } from '../util/signalChild';
 
 /** What the GPU did while something ran: nvidia-smi's utilization and memory, sampled. */
 export interface GpuUtilization {
@@ -44,10 +45,9 @@ export function sampleGpu(intervalMs = 500, command = 'nvidia-smi'): GpuSampler 
   }
   return {
     async stop() {
-      if (child && child.exitCode === null && child.signalCode === null) {
+      if (child) {
         const exited = new Promise((resolve) => child!.once('close', resolve));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
+        if (signalChild(child, 'SIGTERM')) await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
       }
       if (util.length === 0) return null;
       return {

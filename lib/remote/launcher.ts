@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
+import { signalChild } from '../util/signalChild';
 
 /**
  * The remote side of `gatebook remote run`, started on the box as
@@ -35,7 +36,7 @@ function supervise(argv: string[]): void {
   const state: RunState = { launcher: process.pid, pid: child.pid!, started: new Date().toISOString(), ledger, ledger_records_at_start: atStart };
   writeFileAtomic(join(runDir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
   process.on('SIGHUP', () => undefined);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => signalChild(child, signal));
   child.on('exit', (code, signal) => {
     const exit: RunExit = { code, signal, finished: new Date().toISOString() };
     writeFileAtomic(join(runDir, 'exit.json'), JSON.stringify(exit, null, 2) + '\n');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { GatebookError } from '../util/errors';
+import { signalChild } from '../util/signalChild';
 import { parseMessage, reply as makeMessage, serialize, type Message } from '../kernel/wire';
 import type { LaunchedKernel } from './engines';
 
@@ -99,7 +100,7 @@ export class KernelClient {
         // the kernel is going anyway
       }
     }
-    if (this.kernel.process.exitCode === null) this.kernel.process.kill('SIGKILL');
+    signalChild(this.kernel.process, 'SIGKILL');
     for (const s of [this.shell, this.control, this.iopub, this.heartbeat]) s.close();
   }
 

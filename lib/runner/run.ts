@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { cancellationToken } from '../util/cancel';
 import { GatebookError, InputError } from '../util/errors';
+import { signalChild } from '../util/signalChild';
 import { CellTimeoutError, DeadKernelError, KernelClient, type Output } from './client';
 import { getEngine } from './engines';
 import { markdownCell, readNotebook, sourceOf, tagsOf, writeNotebook, type Cell, type Notebook } from './notebookFile';
@@ -83,7 +84,7 @@ export async function runNotebook(path: string, o: RunOptions = {}): Promise<Run
   const token = cancellationToken();
   const forward = setInterval(() => {
     if (token.cancelled() && kernel.process.exitCode === null) {
-      kernel.process.kill('SIGINT');
+      signalChild(kernel.process, 'SIGINT');
       clearInterval(forward);
     }
   }, 100);

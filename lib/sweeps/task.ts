@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
 import { packageRoot } from '../util/packageRoot';
+import { signalChild } from '../util/signalChild';
 import { readPlan, taskArgs, type SweepPlan, type SweepTask } from './plan';
 
 /**
@@ -44,7 +45,7 @@ export function runTask(dir: string, index: number): Promise<number> {
   writeFileAtomic(join(task.dir, 'running.json'), JSON.stringify(running, null, 2) + '\n');
   process.stdout.write(`sweep ${plan.name} task ${index} (${task.id}): ${JSON.stringify(task.overrides)} on ${running.host}${job ? `, SLURM job ${job}` : ''}\n`);
   const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'gatebook.js'), ...taskArgs(plan, task)], { stdio: 'inherit' });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => signalChild(child, signal));
   return new Promise((resolve) => child.on('exit', (code, signal) => {
     const exit: TaskExit = { code, signal, host: running.host, job, finished: new Date().toISOString() };
     writeFileAtomic(join(task.dir, 'exit.json'), JSON.stringify(exit, null, 2) + '\n');

@@ -4,11 +4,12 @@
  * (one "util, MiB" line per interval) and checks it was asked for exactly that; on a GPU box
  * `npm run bench:train` samples the real one.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sampleGpu } from '../../lib/backend/gpuUtilization';
-import { tempDir } from '../helpers/cli';
+import { ROOT, tempDir } from '../helpers/cli';
 
 function standIn(lines: string[]): string {
   const path = join(tempDir(), 'nvidia-smi');
@@ -31,7 +32,29 @@ describe('GPU sampling', () => {
   });
 
   it('gives null without nvidia-smi or without samples', async () => {
-    expect(await sampleGpu(20, join(tempDir(), 'no-such-tool')).stop()).toBeNull();
     expect(await sampleGpu(20, standIn([])).stop()).toBeNull();
+    // without the tool: in a process group of its own (below), so that a regression ends that
+    // process, not this test run
+    const r = inOwnProcessGroup(`
+      const { sampleGpu } = require(${JSON.stringify(join(ROOT, 'dist', 'backend', 'gpuUtilization.js'))});
+      sampleGpu(20, ${JSON.stringify(join(tempDir(), 'no-such-tool'))}).stop().then((u) => console.log('stopped:', u));`);
+    expect(r).toEqual({ code: 0, signal: null, stdout: 'stopped: null\n' });
+  });
+
+  it('stopping a sampler whose tool is missing signals nothing else (Node would signal the whole process group)', () => {
+    const missing = JSON.stringify(join(tempDir(), 'no-such-tool'));
+    const start = `const c = require('node:child_process').spawn(${missing}, [], { stdio: 'ignore' }); c.on('error', () => {});`;
+    // the hazard itself, on this Node: kill() before the spawn's error event is kill(0, SIGTERM)
+    expect(inOwnProcessGroup(`${start} c.kill('SIGTERM'); setTimeout(() => console.log('alive'), 300);`).signal).toBe('SIGTERM');
+    const guarded = inOwnProcessGroup(`${start}
+      const { signalChild } = require(${JSON.stringify(join(ROOT, 'dist', 'util', 'signalChild.js'))});
+      console.log('sent:', signalChild(c, 'SIGTERM')); setTimeout(() => console.log('alive'), 300);`);
+    expect(guarded).toEqual({ code: 0, signal: null, stdout: 'sent: false\nalive\n' });
   });
 });
+
+/** Node running `script` as the leader of a new process group (a signal to its group reaches nothing of the test run). */
+function inOwnProcessGroup(script: string): { code: number | null; signal: NodeJS.Signals | null; stdout: string } {
+  const r = spawnSync('setsid', ['--wait', process.execPath, '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, signal: r.signal, stdout: r.stdout };
+}

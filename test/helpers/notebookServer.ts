@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../lib/runner/engines';
 import { tempDir } from './cli';
+import { signalChild } from '../../lib/util/signalChild';
 
 export interface NotebookServer {
   url: string;
@@ -47,8 +48,8 @@ export async function startNotebookServer(dir: string, env: NodeJS.ProcessEnv): 
     url, token, dir, log: () => log,
     stop: async () => {
       if (child.exitCode !== null) return;
-      child.kill('SIGTERM'); // the server shuts its kernels down
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      signalChild(child, 'SIGTERM'); // the server shuts its kernels down
+      const timer = setTimeout(() => signalChild(child, 'SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
     },

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ROOT, tempDir } from './cli';
+import { signalChild } from '../../lib/util/signalChild';
 
 export interface S3Server {
   endpoint: string;
@@ -26,5 +27,5 @@ export async function startS3Server(buckets: string[]): Promise<S3Server> {
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   for (const Bucket of buckets) await client.send(new CreateBucketCommand({ Bucket }));
-  return { endpoint, client, env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' }, stop: () => child.kill() };
+  return { endpoint, client, env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' }, stop: () => signalChild(child) };
 }

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { tempDir } from './cli';
+import { signalChild } from '../../lib/util/signalChild';
 
 export interface Slurm {
   /** SLURM_CONF (and the munge socket) for sbatch / squeue / scontrol run by the test and by gatebook */
@@ -59,7 +60,7 @@ export async function startSlurm(cpus = 2): Promise<Slurm> {
         execFileSync('scancel', ['--user', 'root'], { env: { ...process.env, ...env }, stdio: 'ignore' });
       } catch { /* nothing to cancel */ }
       await wait(500);
-      for (const d of daemons) d.kill();
+      for (const d of daemons) signalChild(d);
       await wait(300);
       try {
         execFileSync('pkill', ['-f', `munged --socket=${socket}`]);

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from './cli';
+import { signalChild } from '../../lib/util/signalChild';
 
 export interface Sshd {
   port: number;
@@ -83,6 +84,6 @@ export async function startSshd(env: Record<string, string> = {}): Promise<Sshd>
         return [];
       }
     },
-    stop: () => child.kill(),
+    stop: () => signalChild(child),
   };
 }
