@@ -147,8 +147,13 @@ function isStale(dir: string, owner: LockOwner | null, staleMs: number): boolean
   return age > staleMs;
 }
 
-/** Whether a process of this machine lives (EPERM: it does, owned by another user). */
+/**
+ * Whether a process of this machine lives (EPERM: it does, owned by another user). Only a
+ * positive pid names one process: kill(0) and kill(-n) ask about process groups (an owner file
+ * edited to pid 0 would have read as alive for ever).
+ */
 export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
