@@ -51,6 +51,7 @@ export async function appendRecord(path: string, record: UnsealedRecord, o: { on
     pausePoint('ledger-append');
     if (!lock.stillHeld()) throw new GatebookError(`${path}: the ledger lock was taken over while this append waited; nothing appended (run it again)`);
     appendLine(path, JSON.stringify(sealed) + '\n', created);
+    pausePoint('ledger-anchor'); // the line is on disk, the anchor not yet moved
     writeAnchor(path, count + 1, sealed.hash);
     return sealed;
   } finally {
@@ -88,13 +89,18 @@ function fsyncFolder(dir: string): void {
 /**
  * How many records precede the new one: the anchor's count when the anchor ends where the
  * ledger does (one read of the last line, not of the file); the whole file counted when this
- * machine has no anchor yet. A ledger that ends elsewhere than its anchor is refused.
+ * machine has no anchor yet, or when the ledger runs on past its anchor — intact, the anchor's
+ * record where it says (a writer killed after its line's fsync and before the anchor moved:
+ * `gates verify` accepts that ledger, and this append brings the anchor up to it). A ledger
+ * that ends elsewhere than its anchor, or short of it, is refused.
  */
 function recordsBefore(path: string, tail: GateRecord | null): number {
   const anchor = readAnchor(path);
   if (!anchor) return tail ? verifyLedger(path).records.length : 0;
   if (anchor.head === (tail?.hash ?? '') && anchor.records > 0) return anchor.records;
   if (!tail && anchor.records === 0) return 0;
+  const whole = tail ? verifyLedger(path) : null;
+  if (whole && whole.firstBad === null && whole.records.length > anchor.records && whole.records.at(-1)!.hash === tail!.hash) return whole.records.length;
   throw new LedgerTamperedError(
     `${path}: the ledger ends at ${tail ? `record ${tail.hash.slice(0, 12)}…` : 'nothing'} but its anchor (${anchor.updated}) says ${anchor.records} record(s) ending at ${anchor.head.slice(0, 12)}…: ` +
       'records were cut off or rewritten; nothing appended. Run `gatebook gates verify` to see where.',

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { anchorPathOf, readAnchor } from '../../lib/gates/anchor';
 import { appendRecord, latestByGate, verifyLedger, verifyLedgerText } from '../../lib/gates/ledger';
 import { GENESIS, hashRecord } from '../../lib/gates/record';
 import { canonicalJson, sha256 } from '../../lib/util/hash';
@@ -73,6 +74,21 @@ describe('ledger', () => {
     await appendRecord(path, fakeRecord('env'));
     expect(Date.now() - started).toBeLessThan(2000);
     expect(verifyLedger(path).records.map((r) => r.gate)).toEqual(['env', 'data', 'env']);
+  });
+
+  it('a writer killed after its line reached the disk and before the anchor moved: verify passes, the next append goes on and brings the anchor up', async () => {
+    const path = await ledgerWith(3);
+    const anchorFile = anchorPathOf(path);
+    const lagging = readFileSync(anchorFile, 'utf8'); // the anchor as it was before the 4th append
+    await appendRecord(path, fakeRecord('env', { i: 3 }));
+    writeFileSync(anchorFile, lagging); // what a kill -9 between the line's fsync and the anchor's write leaves
+    expect(gatebook(['gates', 'verify', '--ledger', path]).code).toBe(0);
+    const fifth = await appendRecord(path, fakeRecord('data', { i: 4 }));
+    const state = verifyLedger(path);
+    expect(state.firstBad).toBeNull();
+    expect(state.records.map((r) => r.metrics.i)).toEqual([0, 1, 2, 3, 4]);
+    expect(state.records[3].hash).toBe(fifth.prev); // chained to the record the anchor had not reached
+    expect(readAnchor(path)).toMatchObject({ records: 5, head: fifth.hash });
   });
 
   it('catches lines cut off the end (the anchor) and a consistent rewrite without the key (the mac)', async () => {

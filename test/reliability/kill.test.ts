@@ -38,10 +38,12 @@ describe('kill -9 at seeded moments of gatebook pipeline', () => {
     const ledger = join(artifacts, 'gates.jsonl');
     const args = ['pipeline', '--config', tinyConfig(dir), '--artifacts', artifacts];
     const rng = new Random(2026);
-    // 12 moments drawn in time, 8 placed exactly: inside the ledger lock during an append, and right after a test read is recorded
+    // 12 moments drawn in time, 10 placed exactly: inside the ledger lock during an append (before the line is
+    // written, and after it reached the disk but before the anchor moved), and right after a test read is recorded
     const points = [
       ...Array.from({ length: 12 }, () => ({ ms: 300 + Math.floor(rng.uniform() * 9000) })),
       ...[1, 3, 5, 7, 9, 11].map((n) => ({ pauseAt: `ledger-append:${n}` })),
+      ...[2, 6].map((n) => ({ pauseAt: `ledger-anchor:${n}` })),
       { pauseAt: 'test-read' }, { pauseAt: 'test-read' },
     ];
     let killedDuringTestRead = 0;
