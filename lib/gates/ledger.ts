@@ -99,8 +99,10 @@ function recordsBefore(path: string, tail: GateRecord | null): number {
   if (!anchor) return tail ? verifyLedger(path).records.length : 0;
   if (anchor.head === (tail?.hash ?? '') && anchor.records > 0) return anchor.records;
   if (!tail && anchor.records === 0) return 0;
-  const whole = tail ? verifyLedger(path) : null;
-  if (whole && whole.firstBad === null && whole.records.length > anchor.records && whole.records.at(-1)!.hash === tail!.hash) return whole.records.length;
+  if (tail) {
+    const whole = verifyLedger(path); // under the lock: its last record is `tail`, and an intact chain reaches its anchor
+    if (whole.firstBad === null) return whole.records.length;
+  }
   throw new LedgerTamperedError(
     `${path}: the ledger ends at ${tail ? `record ${tail.hash.slice(0, 12)}…` : 'nothing'} but its anchor (${anchor.updated}) says ${anchor.records} record(s) ending at ${anchor.head.slice(0, 12)}…: ` +
       'records were cut off or rewritten; nothing appended. Run `gatebook gates verify` to see where.',
