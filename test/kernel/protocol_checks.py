@@ -68,7 +68,9 @@ try:
     found["frame_mimes"] = sorted(next(o["content"]["data"] for o in outputs if o["msg_type"] == "execute_result").keys())
 finally:
     kc.stop_channels()
+    process = km.provisioner.process  # the kernel's Popen; the provisioner lets go of it at shutdown
     km.shutdown_kernel(now=False)
     found["alive_after_shutdown"] = km.is_alive()
+    found["exit_status"] = process.poll()  # 0, not -6 (SIGABRT) or a kill after shutdown_wait_time
 
 print(json.dumps(found))
