@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../util/packageRoot';
 import { randomUUID } from 'node:crypto';
-import { type Heartbeat, startHeartbeat } from './heartbeat';
+import { startHeartbeat } from './heartbeat';
 import { inspect } from 'node:util';
 import * as zmq from 'zeromq';
 import { InputError } from '../util/errors';
@@ -59,7 +59,6 @@ export class KernelServer {
   private executing: Promise<void> = Promise.resolve();
   private readonly comms: CommManager;
   private readonly stdinWaiters = new Map<string, (value: string) => void>();
-  private heartbeat: Heartbeat | null = null;
 
   constructor(connectionFile: string, private readonly log: (line: string) => void = (l) => process.stderr.write(`[gatebook kernel] ${l}\n`)) {
     this.connection = JSON.parse(readFileSync(connectionFile, 'utf8'));
@@ -78,10 +77,9 @@ export class KernelServer {
   async start(): Promise<void> {
     const c = this.connection;
     const address = (port: number) => `${c.transport}://${c.ip}:${port}`;
-    [this.heartbeat] = await Promise.all([
-      startHeartbeat(address(c.hb_port)),
+    await Promise.all([
       this.shell.bind(address(c.shell_port)), this.control.bind(address(c.control_port)), this.stdin.bind(address(c.stdin_port)),
-      this.iopub.bind(address(c.iopub_port)),
+      this.iopub.bind(address(c.iopub_port)), startHeartbeat(address(c.hb_port)),
     ]);
     this.redirectOutput();
     installDisplayHook({ display: (bundle, o) => this.publishDisplay(bundle, o) });
@@ -249,19 +247,10 @@ export class KernelServer {
     const restart = Boolean(msg.content.restart);
     await this.send(socket, msg, 'shutdown_reply', { status: 'ok', restart });
     this.closing = true;
-    setTimeout(() => void this.exit(), 100);
-  }
-
-  /** The heartbeat's thread ends before the process does (see startHeartbeat), then the sockets close. */
-  private async exit(): Promise<void> {
-    try {
-      await this.heartbeat?.stop();
-      for (const socket of [this.shell, this.control, this.stdin, this.iopub]) socket.close();
+    setTimeout(() => {
       this.ts.close();
-    } catch (e) {
-      this.log(`shutdown: ${e instanceof Error ? e.message : e}`);
-    }
-    process.exit(0);
+      process.exit(0);
+    }, 100);
   }
 
   /** stdout / stderr of the process go to iopub as streams of the cell running (or that ran last). */

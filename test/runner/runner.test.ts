@@ -106,6 +106,15 @@ describe('gatebook run', () => {
     expect(stderr).toMatch(/cell 1 \(id c0\) failed: DeadKernelError: the kernel process exited \(SIGKILL\)/);
   }, 120_000);
 
+  it('a cell that calls process.exit(3) is reported as the kernel exiting with code 3, not as an abort', () => {
+    const nb = toyNotebook([{ source: "console.log('before');\nprocess.exit(3);" }]);
+    const r = spawnSync(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'exit.ipynb')], { env, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(1);
+    // a process exiting while the heartbeat's thread held zeromq aborted (SIGABRT, "terminate called …")
+    expect(r.stderr).toMatch(/cell 1 \(id c0\) failed: DeadKernelError: the kernel process exited \(code 3\)/);
+    expect(r.stderr).not.toContain('terminate called');
+  }, 120_000);
+
   it('the phase notebooks also run under jupyter nbconvert --execute with the installed kernelspec', () => {
     const dir = tempDir('nbconvert-');
     const out = join(dir, 'env.ipynb');
