@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../util/packageRoot';
 import { randomUUID } from 'node:crypto';
 import { startHeartbeat } from './heartbeat';
+import { watchParent } from './parentWatch';
 import { inspect } from 'node:util';
 import * as zmq from 'zeromq';
 import { InputError } from '../util/errors';
@@ -75,6 +76,8 @@ export class KernelServer {
   }
 
   async start(): Promise<void> {
+    // to the kernel's own stderr (the Jupyter server's log), not to a cell: no client is left to read it
+    watchParent(process.env.JPY_PARENT_PID, (line) => writeSync(2, `[gatebook kernel] ${line}\n`));
     const c = this.connection;
     const address = (port: number) => `${c.transport}://${c.ip}:${port}`;
     await Promise.all([

@@ -73,7 +73,7 @@ registerEngine('kernelspec', async (kernelName, cwd) => {
   const file = join(dir, 'connection.json');
   writeFileSync(file, JSON.stringify(connection), { mode: 0o600 });
   const argv = spec.argv.map((a) => a.replace('{connection_file}', file));
-  const child = spawn(argv[0], argv.slice(1), { cwd, env: { ...process.env, ...spec.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(argv[0], argv.slice(1), { cwd, env: { ...process.env, ...spec.env, JPY_PARENT_PID: String(process.pid) }, stdio: ['ignore', 'ignore', 'pipe'] }); // the kernel ends if this process is killed (kernel/parentWatch.ts)
   removeWhenGone(dir, child);
   let tail = '';
   child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -63,4 +63,32 @@ describe('gatebook kernel', () => {
     expect(stderr).not.toMatch(/<Error>:/);
     expect(stderr).not.toContain('terminate called'); // the kernel ended cleanly at shutdown
   }, 120_000);
+});
+
+describe('gatebook kernel, started by a Jupyter client that is then killed', () => {
+  it('ends by itself (jupyter_client names itself in JPY_PARENT_PID; ipykernel does the same)', async () => {
+    // a client that starts the kernel and waits, as a Jupyter server does, until it is killed (SIGKILL: no shutdown_request)
+    const client = spawn('/usr/bin/python3', ['-c', [
+      'import sys, time',
+      'from jupyter_client.manager import KernelManager',
+      `km = KernelManager(kernel_name=${JSON.stringify(NAME)})`,
+      'km.start_kernel()',
+      'print(km.provisioner.process.pid, flush=True)',
+      'time.sleep(600)',
+    ].join('\n')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const kernel = await new Promise<number>((resolve, reject) => {
+      client.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+      client.once('exit', (code) => reject(new Error(`the client exited (${code}) before starting the kernel`)));
+    });
+    const alive = () => { try { process.kill(kernel, 0); return true; } catch { return false; } };
+    for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 100)); // the kernel is up and watching
+    expect(alive()).toBe(true);
+    client.kill('SIGKILL');
+    const killedAt = Date.now();
+    while (alive() && Date.now() - killedAt < 15_000) await new Promise((r) => setTimeout(r, 50));
+    const gone = !alive();
+    if (!gone) process.kill(kernel, 'SIGKILL'); // leave no orphan behind a failing test
+    expect(gone).toBe(true);
+    expect(Date.now() - killedAt).toBeLessThan(5000);
+  }, 60_000);
 });

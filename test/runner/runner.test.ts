@@ -106,6 +106,28 @@ describe('gatebook run', () => {
     expect(stderr).toMatch(/cell 1 \(id c0\) failed: DeadKernelError: the kernel process exited \(SIGKILL\)/);
   }, 120_000);
 
+  it.each([
+    ['awaiting', 'await new Promise(() => {});', 5000],
+    // the main thread never gets back to its event loop: the watching thread kills the process after its grace
+    ['computing synchronously', 'while (true) { /* a step that never yields */ }', 10_000],
+  ])('a kernel whose gatebook run is killed (SIGKILL) ends by itself: a cell %s', async (_what, body, within) => {
+    const pidFile = join(tempDir(), 'pid');
+    const nb = toyNotebook([{ source: `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n${body}` }]);
+    const runner = spawn(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'orphan.ipynb')], { env, stdio: 'ignore' });
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+    const kernel = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 200)); // the cell is under way
+    const alive = () => { try { process.kill(kernel, 0); return true; } catch { return false; } };
+    expect(alive()).toBe(true);
+    runner.kill('SIGKILL');
+    const killedAt = Date.now();
+    while (alive() && Date.now() - killedAt < 15_000) await new Promise((r) => setTimeout(r, 50));
+    const gone = !alive();
+    if (!gone) process.kill(kernel, 'SIGKILL'); // leave no orphan behind a failing test
+    expect(gone).toBe(true);
+    expect(Date.now() - killedAt).toBeLessThan(within);
+  }, 120_000);
+
   it('a cell that calls process.exit(3) is reported as the kernel exiting with code 3, not as an abort', () => {
     const nb = toyNotebook([{ source: "console.log('before');\nprocess.exit(3);" }]);
     const r = spawnSync(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'exit.ipynb')], { env, encoding: 'utf8', timeout: 120_000 });
