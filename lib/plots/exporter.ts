@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { packageRoot } from '../util/packageRoot';
 import { writeFileAtomic } from '../util/atomic';
 import { GatebookError } from '../util/errors';
@@ -18,6 +20,12 @@ type Browser = { newPage(): Promise<Page>; close(): Promise<void> };
 export class FigureExporter {
   private browser: Browser | null = null;
   private page: Page | null = null;
+  /** chromium's TMPDIR, removed at stop() or when the process exits (see start). */
+  private tmp: string | null = null;
+  private readonly removeTmp = (): void => {
+    if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
+    this.tmp = null;
+  };
 
   static available(): boolean {
     return existsSync(CHROMIUM);
@@ -30,7 +38,12 @@ export class FigureExporter {
     const { chromium } = require('playwright-core') as { chromium: { launch(o: object): Promise<Browser> } };
     // playwright's own signal handlers close the browser and EXIT the process on SIGINT: in a
     // kernel that is Jupyter's interrupt, which must stop the cell, not the kernel
-    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+    // chromium makes a folder of its own in TMPDIR (org.chromium.Chromium.*, its singleton
+    // socket) and leaves it when it is ended rather than closed — at every exit of a kernel
+    // that showed a figure: it gets a TMPDIR of ours, removed when we stop or the process exits
+    this.tmp = mkdtempSync(join(tmpdir(), 'gatebook-chromium-'));
+    process.once('exit', this.removeTmp);
+    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, env: { ...process.env, TMPDIR: this.tmp }, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
     this.page = await this.browser.newPage();
     await this.page.setContent('<html><body><div id="plot"></div></body></html>');
     await this.page.addScriptTag({ path: plotlyPath() });
@@ -62,6 +75,8 @@ export class FigureExporter {
     await this.browser?.close();
     this.browser = null;
     this.page = null;
+    process.removeListener('exit', this.removeTmp);
+    this.removeTmp();
   }
 }
 

@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT, tempDir } from '../helpers/cli';
 import { calibrationError } from '../../lib/eval/calibrationError';
 import { rocAuc } from '../../lib/eval/metrics';
 import { confusionMatrix, prCurve, reliabilityDiagram, rocPoints } from '../../lib/plots/classification';
@@ -54,5 +58,15 @@ describe('static export', () => {
     const html = figureHtml(confusionMatrix(y, p));
     expect(html).toContain('Plotly.newPlot');
     expect(html).not.toMatch(/<script[^>]+src=/); // plotly.js inlined: opens offline
+  }, 60_000);
+
+  it.each([['stopped', 'await x.stop();'], ['never stopped (a kernel exiting with its figures\' browser open)', '']])('leaves nothing in TMPDIR when %s', (_how, stop) => {
+    const tmp = tempDir('exporter-tmp-');
+    const script = `const { FigureExporter } = require(${JSON.stringify(join(ROOT, 'dist', 'plots', 'exporter'))});
+      (async () => { const x = await new FigureExporter().start(); await x.png({ data: [{ y: [1, 2] }], layout: {} }); ${stop} process.exit(0); })();`;
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    // chromium's own folder (org.chromium.Chromium.*) was left behind at every exit without stop()
+    expect(readdirSync(tmp)).toEqual([]);
   }, 60_000);
 });
