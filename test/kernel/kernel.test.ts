@@ -75,7 +75,7 @@ describe('gatebook kernel, started by a Jupyter client that is then killed', () 
       'km.start_kernel()',
       'print(km.provisioner.process.pid, flush=True)',
       'time.sleep(600)',
-    ].join('\n')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    ].join('\n')], { env: { ...env, JUPYTER_RUNTIME_DIR: tempDir('runtime-') }, stdio: ['ignore', 'pipe', 'inherit'] }); // the killed client leaves its connection file there
     const kernel = await new Promise<number>((resolve, reject) => {
       client.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
       client.once('exit', (code) => reject(new Error(`the client exited (${code}) before starting the kernel`)));

@@ -113,7 +113,8 @@ describe('gatebook run', () => {
   ])('a kernel whose gatebook run is killed (SIGKILL) ends by itself: a cell %s', async (_what, body, within) => {
     const pidFile = join(tempDir(), 'pid');
     const nb = toyNotebook([{ source: `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n${body}` }]);
-    const runner = spawn(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'orphan.ipynb')], { env, stdio: 'ignore' });
+    // its own TMPDIR: a runner killed with SIGKILL cannot remove its connection file's folder
+    const runner = spawn(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'orphan.ipynb')], { env: { ...env, TMPDIR: tempDir() }, stdio: 'ignore' });
     for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
     const kernel = Number(readFileSync(pidFile, 'utf8'));
     await new Promise((r) => setTimeout(r, 200)); // the cell is under way
