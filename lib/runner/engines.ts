@@ -24,6 +24,8 @@ export interface LaunchedKernel {
   process: ChildProcess;
   /** Last lines the kernel wrote to stderr (for a dead kernel's report). */
   stderrTail: () => string;
+  /** Called once the kernel has answered: the engine drops what only its start needed. */
+  started?: () => void;
 }
 
 /** How a kernel is launched: small pluggable pieces, as papermill's engines. */
@@ -77,7 +79,9 @@ registerEngine('kernelspec', async (kernelName, cwd) => {
   removeWhenGone(dir, child);
   let tail = '';
   child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
-  return { connection, process: child, stderrTail: () => tail };
+  // the connection file is read once, at the kernel's start: it goes as soon as the kernel has
+  // answered, so a runner killed later (SIGKILL: no exit hook) leaves no key on disk
+  return { connection, process: child, stderrTail: () => tail, started: () => remove(dir) };
 });
 
 /** Connection folders of kernels still running, removed at the latest when this process exits. */
@@ -85,9 +89,10 @@ const connectionDirs = new Set<string>();
 let removingAtExit = false;
 
 /**
- * The connection file (its key signs every message) goes with its kernel: its folder is removed
- * when the kernel exits or cannot start, or when this process exits first (a SIGKILLed kernel's
- * exit event may come after the runner has finished).
+ * The connection file (its key signs every message) goes once the kernel has answered
+ * (`started`), and at the latest with its kernel: its folder is removed when the kernel exits
+ * or cannot start, or when this process exits first (a SIGKILLed kernel's exit event may come
+ * after the runner has finished).
  */
 function removeWhenGone(dir: string, child: ChildProcess): void {
   if (!removingAtExit) process.once('exit', () => connectionDirs.forEach(remove));

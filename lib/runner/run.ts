@@ -90,6 +90,7 @@ export async function runNotebook(path: string, o: RunOptions = {}): Promise<Run
   }, 100);
   try {
     await client.connect();
+    kernel.started?.();
     for (let i = 0; i < nb.cells.length && !failed; i++) {
       if (!toRun[i]) continue;
       const cell = nb.cells[i];

@@ -10,6 +10,8 @@ const prefix = tempDir('gatebook-run-kernel-');
 const env = { ...process.env, JUPYTER_PATH: join(prefix, 'share', 'jupyter'), CI: 'true' };
 const bin = join(ROOT, 'bin', 'gatebook.js');
 const run = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
+/** The text/plain result of one cell of an executed notebook, without its quotes. */
+const cellText = (out: string, id: string) => (executedCells(out).find((c) => c.id === id)!.outputs![0] as { data: Record<string, string> }).data['text/plain'].replace(/^'|'$/g, '');
 
 beforeAll(() => {
   expect(run(['kernel', 'install', '--prefix', prefix, '--name', 'gatebook']).status).toBe(0);
@@ -73,18 +75,21 @@ describe('gatebook run', () => {
     expect(executedCells(out)[0].outputs[0]).toMatchObject({ data: { 'text/plain': 'done' } });
   }, 120_000);
 
-  it('the kernel\'s connection file (its key signs the messages) is removed when the run ends, passed or failed', () => {
+  it('the kernel\'s connection file (its key signs the messages) is removed once the kernel has answered, and its folder is gone when the run ends, passed or failed', () => {
     const tmp = tempDir(); // the runner's temporary folder (TMPDIR), to see what it leaves
     for (const fail of [false, true]) {
       const nb = toyNotebook([
-        { source: "const file = process.argv.find((a) => a.endsWith('connection.json'))!;\nrequire('fs').existsSync(file) ? file : 'no connection file'" },
+        { source: "const file = process.argv.find((a) => a.endsWith('connection.json'))!;\nfile" },
+        { source: "require('fs').existsSync(file) ? 'the connection file is there' : 'no connection file'" },
         { source: fail ? "throw new Error('asked to fail')" : "'done'" },
       ]);
       const out = join(tempDir(), 'out.ipynb');
       const r = spawnSync(process.execPath, [bin, 'run', nb, '--out', out], { env: { ...env, TMPDIR: tmp }, encoding: 'utf8', timeout: 120_000 });
       expect(r.status, r.stderr).toBe(fail ? 1 : 0);
-      const file = (executedCells(out).find((c) => c.id === 'c0')!.outputs![0] as { data: Record<string, string> }).data['text/plain'].replace(/^'|'$/g, '');
-      expect(dirname(dirname(file))).toBe(tmp); // the kernel read it from the runner's temporary folder, while it ran
+      const file = cellText(out, 'c0');
+      expect(dirname(dirname(file))).toBe(tmp); // the kernel was started with a file in the runner's temporary folder…
+      // …which was gone while the cell ran (so a runner killed then leaves no key behind)
+      expect(cellText(out, 'c1')).toBe('no connection file');
       expect(existsSync(dirname(file))).toBe(false);
       expect(readdirSync(tmp).filter((name) => name.startsWith('gatebook-run-'))).toEqual([]);
     }
@@ -113,8 +118,8 @@ describe('gatebook run', () => {
   ])('a kernel whose gatebook run is killed (SIGKILL) ends by itself: a cell %s', async (_what, body, within) => {
     const pidFile = join(tempDir(), 'pid');
     const nb = toyNotebook([{ source: `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n${body}` }]);
-    // its own TMPDIR: a runner killed with SIGKILL cannot remove its connection file's folder
-    const runner = spawn(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'orphan.ipynb')], { env: { ...env, TMPDIR: tempDir() }, stdio: 'ignore' });
+    const tmp = tempDir(); // the runner's TMPDIR, to see what its SIGKILL leaves
+    const runner = spawn(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'orphan.ipynb')], { env: { ...env, TMPDIR: tmp }, stdio: 'ignore' });
     for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
     const kernel = Number(readFileSync(pidFile, 'utf8'));
     await new Promise((r) => setTimeout(r, 200)); // the cell is under way
@@ -127,6 +132,7 @@ describe('gatebook run', () => {
     if (!gone) process.kill(kernel, 'SIGKILL'); // leave no orphan behind a failing test
     expect(gone).toBe(true);
     expect(Date.now() - killedAt).toBeLessThan(within);
+    expect(readdirSync(tmp).filter((name) => name.startsWith('gatebook-run-'))).toEqual([]); // no connection file (no key) left
   }, 120_000);
 
   it('a cell that calls process.exit(3) is reported as the kernel exiting with code 3, not as an abort', () => {
