@@ -10,11 +10,11 @@ import { Worker } from 'node:worker_threads';
  * The parent is `JPY_PARENT_PID` (jupyter_client sets it on Unix; `gatebook run` too). When
  * the kernel's parent at start is that process, the kernel exits once its parent changes;
  * when it is not (a wrapper between them), once it has been handed to init (pid 1) — both as
- * ipykernel — and in either case once no process has that pid (a parent that died before
- * the check began). The check runs once a second on a thread of its own, so a cell that computes
- * synchronously for an hour does not keep an orphan alive: the main thread is asked to exit
- * (its exit hooks run, status 1), and if it has not within `GRACE_MS` the thread kills the
- * process.
+ * ipykernel. (Not "once no process has that pid": it may be another pid namespace's — a
+ * kernel in a container started by a client outside.) The check runs once a second on a
+ * thread of its own, so a cell that computes synchronously for an hour does not keep an
+ * orphan alive: the main thread is asked to exit (its exit hooks run, status 1), and if it
+ * has not within `GRACE_MS` the thread kills the process.
  */
 export function watchParent(parentPid: string | undefined, log: (line: string) => void): void {
   const parent = Number(parentPid);
@@ -23,10 +23,9 @@ export function watchParent(parentPid: string | undefined, log: (line: string) =
   const worker = new Worker(`
     const { parentPort, workerData } = require('node:worker_threads');
     const { parent, exact, intervalMs, graceMs } = workerData;
-    const exists = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
     const timer = setInterval(() => {
       const now = process.ppid;
-      if ((exact ? now === parent : now !== 1) && exists(parent)) return;
+      if (exact ? now === parent : now !== 1) return;
       clearInterval(timer);
       parentPort.postMessage(now);
       setTimeout(() => process.kill(process.pid, 'SIGKILL'), graceMs);
