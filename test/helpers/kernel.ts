@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { processAlive } from '../../lib/util/lock';
 import { join } from 'node:path';
 import { gatebook, ROOT, tempDir } from './cli';
 
@@ -23,4 +24,19 @@ export function findings(stdout: string, stderr: string): Record<string, any> {
   } catch {
     throw new Error(`the check script printed no findings:\n${stdout.slice(-2000)}\n${stderr.slice(-4000)}`);
   }
+}
+
+/**
+ * Kill (SIGKILL) the process that started a kernel and wait for the kernel to end by itself:
+ * the milliseconds it took, or null when it was still alive after 15 s (then it is killed, so
+ * a failing test leaves no orphan behind).
+ */
+export async function killParentOf(kernel: number, parent: ChildProcess): Promise<number | null> {
+  if (!processAlive(kernel)) throw new Error(`the kernel (pid ${kernel}) had ended before its parent was killed`);
+  parent.kill('SIGKILL');
+  const killedAt = Date.now();
+  while (processAlive(kernel) && Date.now() - killedAt < 15_000) await new Promise((r) => setTimeout(r, 50));
+  if (!processAlive(kernel)) return Date.now() - killedAt;
+  process.kill(kernel, 'SIGKILL');
+  return null;
 }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/cli';
 import { executedCells, toyNotebook } from '../helpers/notebooks';
+import { killParentOf } from '../helpers/kernel';
 
 /** `gatebook run` on toy notebooks and a phase notebook, with the kernel installed in a temporary prefix. */
 const prefix = tempDir('gatebook-run-kernel-');
@@ -123,15 +124,9 @@ describe('gatebook run', () => {
     for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
     const kernel = Number(readFileSync(pidFile, 'utf8'));
     await new Promise((r) => setTimeout(r, 200)); // the cell is under way
-    const alive = () => { try { process.kill(kernel, 0); return true; } catch { return false; } };
-    expect(alive()).toBe(true);
-    runner.kill('SIGKILL');
-    const killedAt = Date.now();
-    while (alive() && Date.now() - killedAt < 15_000) await new Promise((r) => setTimeout(r, 50));
-    const gone = !alive();
-    if (!gone) process.kill(kernel, 'SIGKILL'); // leave no orphan behind a failing test
-    expect(gone).toBe(true);
-    expect(Date.now() - killedAt).toBeLessThan(within);
+    const tookMs = await killParentOf(kernel, runner);
+    expect(tookMs).not.toBeNull();
+    expect(tookMs!).toBeLessThan(within);
     expect(readdirSync(tmp).filter((name) => name.startsWith('gatebook-run-'))).toEqual([]); // no connection file (no key) left
   }, 120_000);
 
