@@ -79,7 +79,8 @@ export class KernelServer {
     // to the kernel's own stderr (the Jupyter server's log), not to a cell: no client is left to read it
     watchParent(process.env.JPY_PARENT_PID, (line) => writeSync(2, `[gatebook kernel] ${line}\n`));
     const c = this.connection;
-    const address = (port: number) => `${c.transport}://${c.ip}:${port}`;
+    // as jupyter_client names them: tcp://ip:port, and for ipc (a path, no open port: shared nodes) ipc://ip-port
+    const address = (port: number) => (c.transport === 'ipc' ? `ipc://${c.ip}-${port}` : `${c.transport}://${c.ip}:${port}`);
     await Promise.all([
       this.shell.bind(address(c.shell_port)), this.control.bind(address(c.control_port)), this.stdin.bind(address(c.stdin_port)),
       this.iopub.bind(address(c.iopub_port)), startHeartbeat(address(c.hb_port)),

@@ -65,6 +65,29 @@ describe('gatebook kernel', () => {
   }, 120_000);
 });
 
+describe('gatebook kernel over the ipc transport (jupyter_client\'s transport=\'ipc\': sockets as files, no open port)', () => {
+  it('answers and runs a cell; the socket files are named as the client names them (<ip>-<port>)', () => {
+    const dir = tempDir('ipc-');
+    const r = spawnSync('/usr/bin/python3', ['-c', [
+      'import json, os',
+      'from jupyter_client.manager import KernelManager',
+      `km = KernelManager(kernel_name=${JSON.stringify(NAME)}, transport="ipc")`,
+      'km.start_kernel()',
+      'kc = km.client(); kc.start_channels()',
+      'outputs = []',
+      'try:',
+      '    kc.wait_for_ready(timeout=60)',
+      '    reply = kc.execute_interactive("6 * 7", timeout=60, output_hook=lambda m: outputs.append(m["content"].get("data", {}).get("text/plain")))',
+      '    files = sorted(f for f in os.listdir(".") if f.startswith("kernel-ipc"))',
+      '    print(json.dumps({"status": reply["content"]["status"], "outputs": [o for o in outputs if o], "files": len(files), "dashed": all(f.startswith("kernel-ipc-") for f in files)}))',
+      'finally:',
+      '    kc.stop_channels(); km.shutdown_kernel()',
+    ].join('\n')], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    const found = JSON.parse(r.stdout.trim().split('\n').pop() ?? 'null');
+    expect(found, r.stderr.slice(-2000)).toEqual({ status: 'ok', outputs: ['42'], files: 5, dashed: true });
+  }, 120_000);
+});
+
 describe('gatebook kernel, started by a Jupyter client that is then killed', () => {
   it('ends by itself (jupyter_client names itself in JPY_PARENT_PID; ipykernel does the same)', async () => {
     // a client that starts the kernel and waits, as a Jupyter server does, until it is killed (SIGKILL: no shutdown_request)
