@@ -180,6 +180,9 @@ function runtimeError(error: unknown, code: string, cellName: string, locate: Lo
   if (error.message === 'Interrupted asynchronously') {
     return { ok: false, ename: 'Interrupted', evalue: 'the cell was interrupted', traceback: ['Interrupted: the cell was interrupted (what it awaited was abandoned; the kernel is ready)'] };
   }
+  if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') { // node's vm stopped synchronous code at SIGINT
+    return { ok: false, ename: 'Interrupted', evalue: 'the cell was interrupted', traceback: ['Interrupted: the cell was interrupted (its synchronous code was stopped where it was; the kernel is ready)'] };
+  }
   const stack = error.stack ?? `${error.name}: ${error.message}`;
   let here: { line: number; column: number } | null = null;
   const frames = stack

@@ -24,12 +24,15 @@ describe('gatebook kernel', () => {
     expect(r.status).toBe(0);
   }, 180_000);
 
-  it('interrupts an awaiting loop within 2 s, drops a forged message, and reports errors with the cell line', () => {
+  it('interrupts an awaiting loop within 2 s and a synchronous one, drops a forged message, and reports errors with the cell line', () => {
     const r = python('protocol_checks.py', tempDir('protocol-'));
     const found = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(found.interrupt_seconds).toBeLessThan(2);
     expect(found.interrupt_reply).toEqual({ status: 'error', ename: 'Interrupted', evalue: 'the cell was interrupted' });
     expect(found.after_interrupt).toEqual(['next cell ran']);
+    // the same error for a cell stopped in synchronous code (node's "Script execution was interrupted by `SIGINT`" before)
+    expect(found.sync_interrupt_reply).toEqual({ status: 'error', ename: 'Interrupted', evalue: 'the cell was interrupted' });
+    expect(found.after_sync_interrupt).toEqual(['next cell ran']);
     expect(found.forged_executed).toBe(false); // the wrong HMAC: never executed
     expect(found.signed_executed).toBe(true); // the same code, signed: executed
     expect(found.runtime_error.reply).toEqual({ status: 'error', ename: 'TypeError', evalue: 'broken on purpose' });

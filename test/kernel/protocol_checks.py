@@ -46,6 +46,17 @@ try:
     reply, outputs = run("'next cell ran'")
     found["after_interrupt"] = [o["content"]["data"]["text/plain"] for o in outputs if o["msg_type"] == "execute_result"]
 
+    # 1b. interrupt a cell that computes synchronously (it never yields to the event loop)
+    msg_id = kc.execute("let spins = 0; while (true) { spins++; }")
+    time.sleep(1.0)
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=10)
+    while reply["parent_header"].get("msg_id") != msg_id:
+        reply = kc.get_shell_msg(timeout=10)
+    found["sync_interrupt_reply"] = {k: reply["content"].get(k) for k in ("status", "ename", "evalue")}
+    reply, outputs = run("'next cell ran'")
+    found["after_sync_interrupt"] = [o["content"]["data"]["text/plain"] for o in outputs if o["msg_type"] == "execute_result"]
+
     # 2. a message signed with the wrong key is dropped, never executed
     marker = os.path.join(tempfile.mkdtemp(), "executed")
     forged = Session(key=b"not-the-key", username="attacker")
