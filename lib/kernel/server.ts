@@ -211,11 +211,13 @@ export class KernelServer {
       await this.send(socket, msg, 'execute_reply', { status: 'aborted', execution_count: this.executionCount });
       return;
     }
-    if (!silent) this.executionCount++;
+    // the counter counts the cells that store history (the protocol; ipykernel): store_history false leaves it, silent forces that
+    const stored = !silent && msg.content.store_history !== false;
+    if (stored) this.executionCount++;
     const count = this.executionCount;
     this.current = msg;
     if (!silent) this.publish(msg, 'execute_input', { code, execution_count: count });
-    const outcome = await this.ts.execute(code, silent ? undefined : String(count));
+    const outcome = await this.ts.execute(code, stored ? String(count) : undefined);
     await settleDisplays(); // a figure shown in the cell is complete (its PNG) before the cell is done
     let output: string | null = null;
     if (outcome.ok && outcome.hasValue && !silent) {
@@ -223,7 +225,7 @@ export class KernelServer {
       output = String(data['text/plain'] ?? '');
       this.publish(msg, 'execute_result', { execution_count: count, data, metadata: {} });
     }
-    if (msg.content.store_history !== false && !silent) this.history.add(count, code, output);
+    if (stored) this.history.add(count, code, output);
     if (outcome.ok) {
       await this.send(socket, msg, 'execute_reply', { status: 'ok', execution_count: count, payload: [], user_expressions: {} });
       return;

@@ -33,6 +33,7 @@ describe('gatebook kernel', () => {
     // the same error for a cell stopped in synchronous code (node's "Script execution was interrupted by `SIGINT`" before)
     expect(found.sync_interrupt_reply).toEqual({ status: 'error', ename: 'Interrupted', evalue: 'the cell was interrupted' });
     expect(found.after_sync_interrupt).toEqual(['next cell ran']);
+    expect(found.execution_counts).toEqual([0, 0, 0, 1]); // a silent and a store_history=false cell leave the counter
     expect(found.forged_executed).toBe(false); // the wrong HMAC: never executed
     expect(found.signed_executed).toBe(true); // the same code, signed: executed
     expect(found.runtime_error.reply).toEqual({ status: 'error', ename: 'TypeError', evalue: 'broken on purpose' });

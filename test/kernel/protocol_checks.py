@@ -57,6 +57,16 @@ try:
     reply, outputs = run("'next cell ran'")
     found["after_sync_interrupt"] = [o["content"]["data"]["text/plain"] for o in outputs if o["msg_type"] == "execute_result"]
 
+    # 1c. the execution counter counts cells that store history: not silent ones, not store_history=False ones
+    counts = []
+    for kw in ({}, {"silent": True}, {"store_history": False}, {}):
+        msg_id = kc.execute("1", **kw)
+        reply = kc.get_shell_msg(timeout=10)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = kc.get_shell_msg(timeout=10)
+        counts.append(reply["content"]["execution_count"])
+    found["execution_counts"] = [c - counts[0] for c in counts]
+
     # 2. a message signed with the wrong key is dropped, never executed
     marker = os.path.join(tempfile.mkdtemp(), "executed")
     forged = Session(key=b"not-the-key", username="attacker")
