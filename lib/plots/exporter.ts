@@ -43,10 +43,15 @@ export class FigureExporter {
     // that showed a figure: it gets a TMPDIR of ours, removed when we stop or the process exits
     this.tmp = mkdtempSync(join(tmpdir(), 'gatebook-chromium-'));
     process.once('exit', this.removeTmp);
-    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, env: { ...process.env, TMPDIR: this.tmp }, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
-    this.page = await this.browser.newPage();
-    await this.page.setContent('<html><body><div id="plot"></div></body></html>');
-    await this.page.addScriptTag({ path: plotlyPath() });
+    try {
+      this.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, env: { ...process.env, TMPDIR: this.tmp }, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+      this.page = await this.browser.newPage();
+      await this.page.setContent('<html><body><div id="plot"></div></body></html>');
+      await this.page.addScriptTag({ path: plotlyPath() });
+    } catch (e) {
+      await this.stop().catch(() => {}); // a kernel retries with a new exporter: no browser, folder or exit hook left from this one
+      throw e;
+    }
     return this;
   }
 

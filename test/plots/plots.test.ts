@@ -69,4 +69,15 @@ describe('static export', () => {
     // chromium's own folder (org.chromium.Chromium.*) was left behind at every exit without stop()
     expect(readdirSync(tmp)).toEqual([]);
   }, 60_000);
+
+  it('a browser that cannot start leaves no folder and no exit hook behind (a kernel retries at every figure)', () => {
+    const tmp = tempDir('exporter-tmp-');
+    const script = `const { FigureExporter } = require(${JSON.stringify(join(ROOT, 'dist', 'plots', 'exporter'))});
+      (async () => { let failed = 0; for (let i = 0; i < 12; i++) await new FigureExporter().start().catch(() => failed++);
+        console.log(JSON.stringify({ failed, exitHooks: process.listenerCount('exit') })); })();`;
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: tmp, GATEBOOK_CHROMIUM: '/bin/false' }, encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(r.stdout)).toEqual({ failed: 12, exitHooks: 0 });
+    expect(r.stderr).not.toMatch(/MaxListenersExceeded/);
+    expect(readdirSync(tmp)).toEqual([]);
+  }, 60_000);
 });
