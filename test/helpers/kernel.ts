@@ -1,5 +1,6 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { processAlive } from '../../lib/util/lock';
+import { signalChild } from '../../lib/util/signalChild';
 import { join } from 'node:path';
 import { gatebook, ROOT, tempDir } from './cli';
 
@@ -33,7 +34,7 @@ export function findings(stdout: string, stderr: string): Record<string, any> {
  */
 export async function killParentOf(kernel: number, parent: ChildProcess): Promise<number | null> {
   if (!processAlive(kernel)) throw new Error(`the kernel (pid ${kernel}) had ended before its parent was killed`);
-  parent.kill('SIGKILL');
+  signalChild(parent, 'SIGKILL');
   const killedAt = Date.now();
   while (processAlive(kernel) && Date.now() - killedAt < 15_000) await new Promise((r) => setTimeout(r, 50));
   if (!processAlive(kernel)) return Date.now() - killedAt;

@@ -15,11 +15,17 @@ km, kc = start_new_kernel(kernel_name=name, startup_timeout=60)
 found = {}
 
 
-def run(code, timeout=30):
-    msg_id = kc.execute(code)
+def reply_to(msg_id, timeout):
+    """The shell reply to one request (others, such as a second kernel_info_reply, are passed over)."""
     reply = kc.get_shell_msg(timeout=timeout)
     while reply["parent_header"].get("msg_id") != msg_id:
         reply = kc.get_shell_msg(timeout=timeout)
+    return reply
+
+
+def run(code, timeout=30):
+    msg_id = kc.execute(code)
+    reply = reply_to(msg_id, timeout)
     outputs = []
     while True:
         msg = kc.get_iopub_msg(timeout=timeout)
@@ -37,9 +43,7 @@ try:
     time.sleep(1.0)
     started = time.time()
     km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=10)
-    while reply["parent_header"].get("msg_id") != msg_id:
-        reply = kc.get_shell_msg(timeout=10)
+    reply = reply_to(msg_id, 10)
     found["interrupt_seconds"] = time.time() - started
     found["interrupt_reply"] = {k: reply["content"].get(k) for k in ("status", "ename", "evalue")}
     time.sleep(0.3)
@@ -50,9 +54,7 @@ try:
     msg_id = kc.execute("let spins = 0; while (true) { spins++; }")
     time.sleep(1.0)
     km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=10)
-    while reply["parent_header"].get("msg_id") != msg_id:
-        reply = kc.get_shell_msg(timeout=10)
+    reply = reply_to(msg_id, 10)
     found["sync_interrupt_reply"] = {k: reply["content"].get(k) for k in ("status", "ename", "evalue")}
     reply, outputs = run("'next cell ran'")
     found["after_sync_interrupt"] = [o["content"]["data"]["text/plain"] for o in outputs if o["msg_type"] == "execute_result"]
@@ -60,11 +62,7 @@ try:
     # 1c. the execution counter counts cells that store history: not silent ones, not store_history=False ones
     counts = []
     for kw in ({}, {"silent": True}, {"store_history": False}, {}):
-        msg_id = kc.execute("1", **kw)
-        reply = kc.get_shell_msg(timeout=10)
-        while reply["parent_header"].get("msg_id") != msg_id:
-            reply = kc.get_shell_msg(timeout=10)
-        counts.append(reply["content"]["execution_count"])
+        counts.append(reply_to(kc.execute("1", **kw), 10)["content"]["execution_count"])
     found["execution_counts"] = [c - counts[0] for c in counts]
 
     # 2. a message signed with the wrong key is dropped, never executed

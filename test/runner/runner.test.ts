@@ -11,6 +11,18 @@ const prefix = tempDir('gatebook-run-kernel-');
 const env = { ...process.env, JUPYTER_PATH: join(prefix, 'share', 'jupyter'), CI: 'true' };
 const bin = join(ROOT, 'bin', 'gatebook.js');
 const run = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
+/** A cell that writes its kernel's pid to a file and then runs `body`; `kernelPid` waits (20 s at most) until it has, then reads it. */
+function pidCell(body: string): { source: string; kernelPid: () => Promise<number> } {
+  const pidFile = join(tempDir(), 'pid');
+  return {
+    source: `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n${body}`,
+    kernelPid: async () => {
+      for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+      return Number(readFileSync(pidFile, 'utf8'));
+    },
+  };
+}
+
 /** The text/plain result of one cell of an executed notebook, without its quotes. */
 const cellText = (out: string, id: string) => (executedCells(out).find((c) => c.id === id)!.outputs![0] as { data: Record<string, string> }).data['text/plain'].replace(/^'|'$/g, '');
 
@@ -97,15 +109,15 @@ describe('gatebook run', () => {
   }, 120_000);
 
   it('a kernel killed in the middle of a cell makes gatebook run exit non-zero within seconds, naming the cell', async () => {
-    const pidFile = join(tempDir(), 'pid');
-    const nb = toyNotebook([{ source: `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nawait new Promise(() => {});` }]);
+    const cell = pidCell('await new Promise(() => {});');
+    const nb = toyNotebook([{ source: cell.source }]);
     const child = spawn(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'killed.ipynb')], { env });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+    const kernel = await cell.kernelPid();
     const killedAt = Date.now();
-    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    process.kill(kernel, 'SIGKILL');
     const code = await exited;
     expect(code).toBe(1);
     expect(Date.now() - killedAt).toBeLessThan(5000);
@@ -117,12 +129,11 @@ describe('gatebook run', () => {
     // the main thread never gets back to its event loop: the watching thread kills the process after its grace
     ['computing synchronously', 'while (true) { /* a step that never yields */ }', 10_000],
   ])('a kernel whose gatebook run is killed (SIGKILL) ends by itself: a cell %s', async (_what, body, within) => {
-    const pidFile = join(tempDir(), 'pid');
-    const nb = toyNotebook([{ source: `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n${body}` }]);
+    const cell = pidCell(body);
+    const nb = toyNotebook([{ source: cell.source }]);
     const tmp = tempDir(); // the runner's TMPDIR, to see what its SIGKILL leaves
     const runner = spawn(process.execPath, [bin, 'run', nb, '--out', join(tempDir(), 'orphan.ipynb')], { env: { ...env, TMPDIR: tmp }, stdio: 'ignore' });
-    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
-    const kernel = Number(readFileSync(pidFile, 'utf8'));
+    const kernel = await cell.kernelPid();
     await new Promise((r) => setTimeout(r, 200)); // the cell is under way
     const tookMs = await killParentOf(kernel, runner);
     expect(tookMs).not.toBeNull();
