@@ -16,6 +16,8 @@ import { tf } from './tf';
 import { GatebookError } from '../util/errors';
 import { packageRoot } from '../util/packageRoot';
 import { spaceDawnPolls } from './dawnPolling';
+import { cacheBindGroups, reuseEnabled } from './bindGroupCache';
+import { cacheUniforms, type UniformBackend } from './uniformCache';
 
 export type DawnBackend = 'vulkan' | 'opengles';
 
@@ -185,8 +187,13 @@ export async function registerWebGpu(chosen: NonNullable<AdapterSearch['chosen']
   // kept, so the training loop can fail instead of going on with wrong values
   device.addEventListener('uncapturederror', (e) => void deviceErrors.push(e.error.message));
   countDispatches();
+  cacheBindGroups(device as unknown as Parameters<typeof cacheBindGroups>[0], (loadDawn().globals as { GPUComputePipeline?: { prototype: { getBindGroupLayout(i: number): object } } }).GPUComputePipeline?.prototype);
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
-  tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 0);
+  tf.registerBackend('webgpu', () => {
+    const backend = new WebGPUBackend(device, adapter.info);
+    cacheUniforms(backend as unknown as UniformBackend); // uniforms written once per content: bind groups that repeat
+    return backend;
+  }, 0);
   registered = info;
 }
 
@@ -204,6 +211,22 @@ export function assertWebgpuHealthy(where: string): void {
   const errors = deviceErrors.splice(0);
   throw new GatebookError(`WebGPU rejected work during ${where} (${errors.length} error${errors.length > 1 ? 's' : ''}; that work did not run and the results after it are wrong): ` +
     `${errors[0].split('\n').slice(0, 2).join(' ')} — nothing was saved. Run with GATEBOOK_FUSED=0 to rule out gatebook's kernels, or GATEBOOK_BACKEND=wasm.`);
+}
+
+/**
+ * Submits what the webgpu backend has recorded (tfjs submits every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE
+ * dispatches, wherever a step is then): called at the end of a training step, so every step ends
+ * its command buffer alike, the tensors it freed go back to the pool in the same order, and the
+ * next step is handed the same buffers — which lets its bind groups come from the cache
+ * (`bindGroupCache.ts`). Nothing on other backends, with nothing recorded, or with
+ * GATEBOOK_WEBGPU_BIND_CACHE=0.
+ */
+export function submitWebgpuWork(): void {
+  if (tf.getBackend() !== 'webgpu' || !reuseEnabled()) return;
+  const b = tf.backend() as unknown as { dispatchCountInPass?: number; commandEncoder?: unknown; endComputePassEncoder?: () => void; submitQueue?: () => void };
+  if (!b.commandEncoder || !b.dispatchCountInPass || typeof b.endComputePassEncoder !== 'function' || typeof b.submitQueue !== 'function') return;
+  b.endComputePassEncoder();
+  b.submitQueue();
 }
 
 /** Compute dispatches issued on the webgpu backend since the process started. */

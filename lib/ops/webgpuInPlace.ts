@@ -1,4 +1,5 @@
 import { tf } from '../backend/tf';
+import { uniformBuffer, type UniformBackend } from '../backend/uniformCache';
 
 /**
  * A WGSL kernel that writes several tensors in place, recorded into tfjs's webgpu command stream.
@@ -188,13 +189,10 @@ export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf
     else if (u.type === 'u32') view.setUint32(4 * i, u.value >>> 0, true);
     else view.setInt32(4 * i, Math.round(u.value), true);
   });
-  const usage = (globalThis as unknown as { GPUBufferUsage: { COPY_DST: number; UNIFORM: number } }).GPUBufferUsage;
-  const uniformBuffer = b.bufferManager.acquireBuffer(bytes.byteLength, usage.COPY_DST | usage.UNIFORM);
-  device.queue.writeBuffer(uniformBuffer, 0, bytes, 0, bytes.byteLength);
-  b.uniformPendingDisposal.push(uniformBuffer); // back to the pool at the submit, as tfjs's own uniforms
+  const uniformData = uniformBuffer(b as unknown as UniformBackend, bytes); // one buffer per content (backend/uniformCache.ts)
   const bindGroup = device.createBindGroup({
     layout,
-    entries: [...tensors.map((t, i) => ({ binding: i, resource: { buffer: b.tensorMap.get(t.dataId)!.resource } })), { binding: tensors.length, resource: { buffer: uniformBuffer } }],
+    entries: [...tensors.map((t, i) => ({ binding: i, resource: { buffer: b.tensorMap.get(t.dataId)!.resource } })), { binding: tensors.length, resource: { buffer: uniformData } }],
   });
   // workgroups past one dimension's limit go on in a second row (y): main's index counts on across rows
   const groups = Math.max(1, Math.ceil(threads / (kernel.workgroupSize ?? WORKGROUP)));

@@ -1,5 +1,5 @@
 import { tf } from '../backend/tf';
-import { assertWebgpuHealthy } from '../backend/webgpu';
+import { assertWebgpuHealthy, submitWebgpuWork } from '../backend/webgpu';
 import { adam, GatebookAdam } from '../ops/adam';
 import { beginWork, cancellationToken, InterruptedError } from '../util/cancel';
 import { GatebookError, InputError } from '../util/errors';
@@ -304,6 +304,7 @@ export function deferredStep(variables: tf.Variable[], optimizer: GatebookAdam, 
     });
   } finally {
     tf.dispose([taped.value, ...Object.values(taped.grads)]);
+    submitWebgpuWork(); // the step's command buffer ends with the step (its bind groups repeat at the next)
   }
 }
 
