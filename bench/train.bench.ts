@@ -9,7 +9,7 @@
  *   - PyTorch on the CPU with every core, and on CUDA where torch sees a GPU, in the same run.
  *
  * Run: npm run bench:train [-- --workers 1,2,4]   (default: every core; several counts show the scaling)
- *      BENCH_STEPS=… to measure longer; BENCH_ONLY=lstm for the models whose name has it;
+ *      BENCH_STEPS=… to measure longer (3 by default; on a GPU, PyTorch CUDA and the webgpu column time at least 20, after one read cycle of warm-up); BENCH_ONLY=lstm for the models whose name has it;
  *      BENCH_ROUNDS=n to measure the CPU side n times, gatebook and PyTorch alternating, and print the
  *      medians (the ratio: the median of the rounds' ratios, each round's listed) — this kind of VM's
  *      speed drifts by ±20 % between runs, which one round cannot tell from a difference;
@@ -35,6 +35,8 @@ import { Random } from '../lib/util/random';
 
 const BATCH = 256;
 const STEPS = Number(process.env.BENCH_STEPS ?? 3);
+/** timed steps at least on a GPU: PyTorch CUDA's, and the webgpu column's on a hardware adapter */
+const GPU_STEPS = 20;
 
 function workerCounts(): number[] {
   const at = process.argv.indexOf('--workers');
@@ -60,7 +62,7 @@ function randomSource(): { source: WindowSource; rows: Int32Array } {
  * Samples/s of the training loop's step on `family` on the active backend; `processes` > 1
  * computes each batch's gradients over worker threads (wasm). With the dispatches per step.
  */
-async function measure(family: string, params: Record<string, unknown>, processes: number): Promise<{ rate: number; dispatches: number }> {
+async function measure(family: string, params: Record<string, unknown>, processes: number, timing = { warmup: 1, steps: STEPS }): Promise<{ rate: number; dispatches: number }> {
   const model = createModel(family, params) as NeuralModel<Record<string, unknown>>;
   const net = model.buildNet(F, T, 1);
   const vars = [...net.variables.values()];
@@ -89,12 +91,13 @@ async function measure(family: string, params: Record<string, unknown>, processe
       tf.dispose([all, ...parts]);
     }
   };
-  await step(0, true); // warm-up: kernels, pipelines, optimizer slots, the replicas' first step
+  // warm-up: kernels, pipelines, optimizer slots, the replicas' first step (and on a GPU the JIT's hot paths)
+  for (let i = 0; i < timing.warmup; i++) await step(i, i === timing.warmup - 1);
   const dispatched = webgpuDispatches();
   const started = performance.now();
-  for (let i = 1; i <= STEPS; i++) await step(i, i === STEPS);
-  const rate = (STEPS * BATCH) / ((performance.now() - started) / 1000);
-  const dispatches = (webgpuDispatches() - dispatched) / STEPS;
+  for (let i = 1; i <= timing.steps; i++) await step(timing.warmup + i, i === timing.steps);
+  const rate = (timing.steps * BATCH) / ((performance.now() - started) / 1000);
+  const dispatches = (webgpuDispatches() - dispatched) / timing.steps;
   await parallel?.release();
   tf.dispose(vars);
   opt.dispose();
@@ -113,7 +116,7 @@ function torchFigures(device: 'cpu' | 'cuda'): { rates: Record<string, number>; 
   const py = python();
   if (!py) return 'python3-torch not importable (apt-get install python3-torch libopenblas0-pthread to compare; without OpenBLAS the Debian torch uses a generic BLAS ~10× slower)';
   if (device === 'cuda' && spawnSync(py, ['-c', 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)']).status !== 0) return 'torch sees no CUDA device';
-  const r = spawnSync(py, [join(__dirname, 'torch_bench.py'), String(device === 'cuda' ? Math.max(STEPS, 20) : STEPS), device], {
+  const r = spawnSync(py, [join(__dirname, 'torch_bench.py'), String(device === 'cuda' ? Math.max(STEPS, GPU_STEPS) : STEPS), device], {
     encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(availableParallelism()) },
   });
   if (r.status !== 0) return `torch bench failed: ${r.stderr.trim().split('\n').pop()}`;
@@ -204,11 +207,16 @@ const cell = (x: number | undefined, width: number) => (x === undefined || !Numb
   const torchRates: Record<string, number> = Object.fromEntries(models.map(([name]) => [name, median(torchRounds.map((r) => r[name]))]));
   const search = process.env.BENCH_WEBGPU === '0' ? null : await findAdapter(true);
   const adapter = search?.chosen?.info;
+  // on a GPU a step takes milliseconds: as many timed steps as PyTorch CUDA's (max(STEPS, 20)), in whole
+  // read cycles, after one read cycle of warm-up; a software adapter (seconds a step) keeps STEPS after one
+  const gpuTiming = adapter?.software === false
+    ? { warmup: readEvery(), steps: Math.ceil(Math.max(STEPS, GPU_STEPS) / readEvery()) * readEvery() }
+    : { warmup: 1, steps: STEPS };
   if (adapter) {
     await selectBackend('webgpu');
     for (const [i, [name, family, params]] of models.entries()) {
       const sampler = adapter.software ? null : sampleGpu(100); // what the GPU did meanwhile (nvidia-smi)
-      ours[i].webgpu = await measure(family, params, 1);
+      ours[i].webgpu = await measure(family, params, 1, gpuTiming);
       ours[i].gpu = await sampler?.stop();
       console.error(`  measured ${name} on webgpu: ${ours[i].webgpu!.rate.toFixed(0)} samples/s, ${Math.round(ours[i].webgpu!.dispatches)} dispatches per step`);
     }
@@ -218,7 +226,7 @@ const cell = (x: number | undefined, width: number) => (x === undefined || !Numb
   console.log(`gatebook train bench: T=${T} F=${F} batch ${BATCH} (shards of ≥ ${shardsOf(BATCH, counts.at(-1)!).at(-1)!.size} rows), ${STEPS} timed steps${ROUNDS > 1 ? ` × ${ROUNDS} rounds (medians)` : ''}, backend ${backend.name}, ${cores} cores, node ${process.version}`);
   console.log(`  cpu: ${cpuLine()}`);
   console.log(`  pytorch cpu: ${typeof torch === 'object' ? `${torch.threads} threads (torch.get_num_threads; OMP_NUM_THREADS=${cores}, OPENBLAS_NUM_THREADS=1)` : torch}`);
-  console.log(`  webgpu: ${adapter ? adapterLine(adapter) : search ? search.problem : 'left out (BENCH_WEBGPU=0)'}`);
+  console.log(`  webgpu: ${adapter ? `${adapterLine(adapter)}; ${gpuTiming.steps} timed steps after ${gpuTiming.warmup} (the loss read every ${readEvery()})` : search ? search.problem : 'left out (BENCH_WEBGPU=0)'}`);
   if (adapter && !adapter.software) console.log(`  pytorch cuda: ${typeof torchGpu === 'object' ? torchGpu.device : torchGpu}`);
   const head = counts.map((n) => `${n} worker${n > 1 ? 's' : ''}`.padStart(11));
   const gpuHead = adapter ? ` ${(adapter.software ? 'webgpu(sw)' : 'webgpu').padStart(11)}${adapter.software ? '' : ` ${'torch cuda'.padStart(11)} ${'gpu ratio'.padStart(9)}`}` : '';

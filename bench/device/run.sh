@@ -8,8 +8,10 @@
 # Before the bench: what WebGPU finds on the bare box (the doctor's checks), then the fix the
 # doctor names (Debian's Vulkan loader and glvnd, from the carried .debs; an ICD file where the
 # image has none), then the checks again. Writes $OUT/device.log. Every step has a timeout.
-# Sections: `run.sh [bench] [gles] [step]` runs those only (all three by default), so the whole
-# fits two device calls of ≤ 600 s: `run.sh bench gles` (~6 min), then `run.sh step` (~4 min).
+# Sections: `run.sh [bench] [gles] [step] [gpubench] [reuse]` runs those only (the first three by
+# default); on the H200 on 2026-11-29 `run.sh bench gles` took 105 s and `run.sh step` 33 s.
+# gpubench: the bench's webgpu and PyTorch CUDA columns alone; reuse: A/B of the bind-group and
+# uniform-buffer caches (GATEBOOK_WEBGPU_BIND_CACHE=0) and of one submit a step.
 # STEP_ROWS and STEP_STEPS (256, 30) size the step section (a smoke run on lavapipe: 8 and 3).
 set -u
 SECTIONS="${*:-bench gles step}"; want() { [[ " $SECTIONS " == *" $1 "* ]]; }
@@ -51,6 +53,22 @@ if want bench; then
 say "bench:train (BENCH_STEPS=${BENCH_STEPS:-4}), workers 1,4,$(nproc)"
 ( cd "$WORK" && BENCH_STEPS="${BENCH_STEPS:-4}" BENCH_WORKER_SCRIPT="$WORK/trainingWorker.js" BENCH_PYTHON=python3 \
     timeout -k 5 "${BENCH_TIMEOUT:-400}" "$NODE" train.bench.js --workers "1,4,$(nproc)" ) 2>&1 | grep -Ev "$NOISE"
+fi
+if want gpubench; then
+say "bench:train, the webgpu column alone (BENCH_CPU=0) on Vulkan, with PyTorch CUDA"
+( cd "$WORK" && BENCH_CPU=0 BENCH_STEPS="${BENCH_STEPS:-4}" BENCH_PYTHON=python3 \
+    timeout -k 5 "${BENCH_GPU_TIMEOUT:-200}" "$NODE" train.bench.js --workers 1 ) 2>&1 | grep -Ev "$NOISE"
+fi
+if want reuse; then
+say "A/B, alternating, 3 rounds: bind groups and uniform buffers reused with a submit at each step's end (as it is), GATEBOOK_WEBGPU_BIND_CACHE=0 (a new bind group and uniform buffer each dispatch, tfjs's submits only), and one submit a step (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=1000)"
+for model in lstm transformer; do
+  for round in 1 2 3; do
+    ( cd "$WORK" && timeout -k 5 60 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed "s/^/reuse, round $round: /"
+    ( cd "$WORK" && GATEBOOK_WEBGPU_BIND_CACHE=0 timeout -k 5 60 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed "s/^/GATEBOOK_WEBGPU_BIND_CACHE=0, round $round: /"
+    ( cd "$WORK" && GATEBOOK_TFJS_FLAGS=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=1000 timeout -k 5 60 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed "s/^/reuse + one submit a step, round $round: /"
+  done
+done
+( cd "$WORK" && timeout -k 5 60 "$NODE" step.js transformer --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" --profile ) 2>&1 | grep -Ev "$NOISE" | head -30 | sed "s/^/reuse --profile: /"
 fi
 if want gles; then
 say "webgpu on Dawn's OpenGL ES backend (GPU.md: lower per-dispatch cost than Vulkan there)"
