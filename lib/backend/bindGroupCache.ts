@@ -38,13 +38,21 @@ function idOf(o: object): number {
   return id;
 }
 
+/** GATEBOOK_WEBGPU_BIND_CACHE, read once (process.env is a native call: ~150 a step here) */
+let reuse = process.env.GATEBOOK_WEBGPU_BIND_CACHE !== '0';
+
 /**
  * Whether bind groups and uniform buffers are reused, and a training step ends its command
- * buffer (`webgpu.ts` submitWebgpuWork): not with GATEBOOK_WEBGPU_BIND_CACHE=0, read at each
- * call, the A/B switch of bench/device/run.sh.
+ * buffer (`webgpu.ts` submitWebgpuWork): not with GATEBOOK_WEBGPU_BIND_CACHE=0 (the A/B
+ * switch of bench/device/run.sh) or after `setReuse(false)`.
  */
 export function reuseEnabled(): boolean {
-  return process.env.GATEBOOK_WEBGPU_BIND_CACHE !== '0';
+  return reuse;
+}
+
+/** Turns the reuse on or off in this process (a test compares both paths); what was cached stays until it is on again. */
+export function setReuse(on: boolean): void {
+  reuse = on;
 }
 
 /** Hits, misses and bind groups made uncached since the process started (for tests and the bench). */

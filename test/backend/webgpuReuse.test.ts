@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lavapipeIcd, assertWebgpuHealthy } from '../../lib/backend/webgpu';
 import { selectBackend } from '../../lib/backend/select';
 import { tf } from '../../lib/backend/tf';
-import { bindGroupCacheStats, LIMIT as BIND_GROUPS } from '../../lib/backend/bindGroupCache';
+import { bindGroupCacheStats, LIMIT as BIND_GROUPS, setReuse } from '../../lib/backend/bindGroupCache';
 import { LIMIT as UNIFORMS, uniformBuffer, type UniformBackend } from '../../lib/backend/uniformCache';
 import { newOutputs, runInPlace, type InPlaceKernel } from '../../lib/ops/webgpuInPlace';
 import { createModel, type NeuralModel } from '../../lib/models';
@@ -158,7 +158,7 @@ describe('a training step reuses its bind groups (lavapipe)', () => {
     const steps = 3 * readEvery(), from = 2 * readEvery();
     const cached = await train(steps, from);
     expect(cached.hits / (cached.hits + cached.misses)).toBeGreaterThanOrEqual(0.75);
-    process.env.GATEBOOK_WEBGPU_BIND_CACHE = '0';
+    setReuse(false); // as GATEBOOK_WEBGPU_BIND_CACHE=0
     try {
       const uncached = await train(steps, from);
       expect(uncached.hits + uncached.misses).toBe(0); // the switch: every bind group made anew
@@ -166,7 +166,7 @@ describe('a training step reuses its bind groups (lavapipe)', () => {
       // within 1e-5 as webgpu against cpu (webgpu.test.ts): split sums add up in a varying order (atomics)
       for (let i = 0; i < steps; i++) expect(Math.abs(cached.losses[i] - uncached.losses[i]), `step ${i}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(uncached.losses[i])));
     } finally {
-      delete process.env.GATEBOOK_WEBGPU_BIND_CACHE;
+      setReuse(true);
     }
     assertWebgpuHealthy('the transformer\'s steps');
   });
