@@ -25,6 +25,7 @@
 import { Session } from 'node:inspector/promises';
 import { basename } from 'node:path';
 import { adapterLine, selectBackend, tf, webgpuAdapter, webgpuDispatches } from '../lib/backend';
+import { engineKernels } from '../lib/backend/kernelCount';
 import { createModel, type NeuralModel } from '../lib/models';
 import { adam } from '../lib/ops/adam';
 import { deferredStep, readEvery } from '../lib/train';
@@ -171,22 +172,24 @@ async function gpuKernelTimes(step: () => tf.Tensor, steps: number): Promise<str
   recording = 0;
   waiting = 0;
   const dispatched = webgpuDispatches();
+  const ran = engineKernels();
   const times: number[] = [];
   for (let i = 0; i < timed; i++) {
     const started = performance.now();
     await step();
     times.push(performance.now() - started);
   }
+  const ops = (engineKernels() - ran) / timed;
   const profile = session ? (await session.post('Profiler.stop')).profile : null;
   const total = times.reduce((a, b) => a + b, 0);
   if (backend === 'webgpu') {
     const adapter = webgpuAdapter();
     console.log(`${name}, ${rows} rows, webgpu on ${adapter ? adapterLine(adapter) : '?'}: ${(total / timed).toFixed(2)} ms a step (${timed} steps, the loss read every ${every}): ` +
-      `recording ${(recording / timed).toFixed(2)} ms, waiting for the GPU ${(waiting / timed).toFixed(2)} ms; ${((webgpuDispatches() - dispatched) / timed).toFixed(0)} dispatches a step, ` +
+      `recording ${(recording / timed).toFixed(2)} ms, waiting for the GPU ${(waiting / timed).toFixed(2)} ms; ${((webgpuDispatches() - dispatched) / timed).toFixed(0)} dispatches and ${ops.toFixed(0)} tfjs ops a step, ` +
       `${((1000 * recording) / (webgpuDispatches() - dispatched)).toFixed(0)} µs of recording a dispatch; ${Math.round((rows * timed) / (total / 1000))} samples/s`);
   } else {
     times.sort((a, b) => a - b);
-    console.log(`${name}, ${rows} rows, one thread (wasm): median ${times[timed >> 1].toFixed(1)} ms a step, fastest ${times[0].toFixed(1)} ms (${timed} steps)`);
+    console.log(`${name}, ${rows} rows, one thread (wasm): median ${times[timed >> 1].toFixed(1)} ms a step, fastest ${times[0].toFixed(1)} ms (${timed} steps); ${ops.toFixed(0)} tfjs ops a step`);
   }
   if (profile) for (const line of selfTimes(profile, timed, Number(process.env.BENCH_PROFILE_TOP ?? 25))) console.log(line);
   if (process.argv.includes('--kernels') && backend === 'webgpu') {

@@ -84,6 +84,7 @@ export const dense = fusedOp<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D?, Activation
 
 /** x [b, t, f] · w [f, o] (+ bias) (then relu) → [b, t, o]: every step through the same dense layer. */
 export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D, activation: Activation = 'linear'): tf.Tensor3D {
+  if (fusedEnabled() && denseWebgpuAvailable()) return denseWebgpu(x, w, bias, activation); // the kernel takes x as rows itself: no reshape op
   const [b, t, f] = x.shape;
   return dense(x.reshape([b * t, f]) as tf.Tensor2D, w, bias, activation).reshape([b, t, w.shape[1]]);
 }
@@ -96,7 +97,6 @@ export function dense3d(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D, acti
  */
 export function dense3dKeepingInput(x: tf.Tensor3D, w: tf.Tensor2D, bias?: tf.Tensor1D, activation: Activation = 'linear'): { y: tf.Tensor3D; x: tf.Tensor3D } {
   if (!fusedEnabled() || !denseWebgpuAvailable()) return { y: dense3d(x, w, bias, activation), x };
-  const [b, t, f] = x.shape;
-  const [y, kept] = denseWebgpuKeepingInput(x.reshape([b * t, f]) as tf.Tensor2D, w, bias, activation);
-  return { y: y.reshape([b, t, w.shape[1]]), x: kept.reshape([b, t, f]) };
+  const [y, kept] = denseWebgpuKeepingInput(x, w, bias, activation);
+  return { y, x: kept };
 }

@@ -1,9 +1,10 @@
 import { tf } from '../backend/tf';
-import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
+import { inPlaceAvailable, newOutputs, runInPlace, view } from './webgpuInPlace';
 import { reluGradient } from './reluDropout';
 
 /**
- * The dense layer on webgpu, x [n, in] · w [in, out] (+ bias) (then relu), as one tfjs kernel
+ * The dense layer on webgpu, x [.., in] · w [in, out] (+ bias) (then relu) → [.., out] (every
+ * step of a window too: x of any rank taken as rows, with no reshape op), as one tfjs kernel
  * with its own gradient:
  *
  * - forward: tfjs's fused matMul (the bias's add and the relu in the product's dispatch);
@@ -23,7 +24,8 @@ const CHUNK = 32;
 const BLOCK = 256;
 
 /**
- * xᵀ·dy [in, out] and, with `bias`, Σ_rows dy [out] (as x's column of ones) in one dispatch:
+ * xᵀ·dy [in, out] and, with `bias`, Σ_rows dy [out] (as x's column of ones) in one dispatch,
+ * x [.., in] and dy [.., out] of any rank taken as rows:
  * a workgroup of 64 threads per 32 × 32 tile of the output and block of 256 rows, staging 32
  * rows of x and dy at a time in workgroup memory, each thread summing a 4 × 4 grid of the tile
  * (for each row 16 products of 4 + 4 values read), then adding its sums into the outputs (cleared before
@@ -31,10 +33,10 @@ const BLOCK = 256;
  * weights' gradient runs in 720 workgroups, where tfjs's packed matMul walks all 15,360 rows
  * in 12 (and its split-K product needs a fill dispatch before it).
  */
-export function weightGradients(x: tf.Tensor2D, dy: tf.Tensor2D, bias: boolean): [tf.Tensor2D, tf.Tensor1D | null] {
-  const [rows, inputs] = x.shape;
-  const outputs = dy.shape[1];
-  if (dy.shape[0] !== rows) throw new Error(`weightGradients: x has ${rows} rows, dy ${dy.shape[0]}`);
+export function weightGradients(x: tf.Tensor, dy: tf.Tensor, bias: boolean): [tf.Tensor2D, tf.Tensor1D | null] {
+  const inputs = x.shape[x.rank - 1], outputs = dy.shape[dy.rank - 1];
+  const rows = x.size / inputs; // x [.., in] and dy [.., out] as rows: their buffers are bound as they are
+  if (dy.size / outputs !== rows) throw new Error(`weightGradients: x has ${rows} rows, dy ${dy.size / outputs}`);
   const augmented = inputs + (bias ? 1 : 0); // the bias's row: x's column of ones
   const tilesIn = Math.ceil(augmented / TILE);
   const tilesOut = Math.ceil(outputs / TILE);
@@ -95,6 +97,13 @@ export function weightGradients(x: tf.Tensor2D, dy: tf.Tensor2D, bias: boolean):
   return [dw as tf.Tensor2D, bias ? (db as tf.Tensor1D) : null];
 }
 
+/** x [.., in] as [rows, in]: a TensorInfo of the same buffer (within a kernel, where x outlives it). */
+function rowsOf(x: tf.TensorInfo): tf.TensorInfo {
+  if (x.shape.length === 2) return x;
+  const inputs = x.shape[x.shape.length - 1];
+  return { dataId: x.dataId, shape: [x.shape.reduce((a, b) => a * b, 1) / inputs, inputs], dtype: x.dtype };
+}
+
 /** What follows the product and the bias: nothing, or relu (the dense op's, `dense.ts`). */
 export type Activation = 'linear' | 'relu';
 interface Attrs { activation: Activation; bias: boolean; keep: boolean }
@@ -105,26 +114,35 @@ function register(): void {
     kernelName: KERNEL, backendName: 'webgpu',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { activation, keep } = attrs as unknown as Attrs;
+      const x = inputs.x as tf.TensorInfo, w = inputs.w as tf.TensorInfo;
+      // x [.., in] as [rows, in] and the product [rows, out] as [.., out]: the same buffers relabelled, as tfjs's
+      // reshape kernel does, inside this kernel — a reshape op each way (and its gradient's) costs the main thread more
       const y = tf.getKernel(tf._FusedMatMul, 'webgpu')!.kernelFunc({
-        inputs: { a: inputs.x, b: inputs.w, ...(inputs.bias ? { bias: inputs.bias } : {}) }, backend,
+        inputs: { a: rowsOf(x), b: w, ...(inputs.bias ? { bias: inputs.bias } : {}) }, backend,
         attrs: { transposeA: false, transposeB: false, activation: activation === 'relu' ? 'relu' : null, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap,
       }) as tf.TensorInfo;
-      if (!keep) return y;
-      const x = inputs.x as tf.TensorInfo; // x again, its buffer shared (as tfjs's identity kernel does)
+      const out = { dataId: y.dataId, shape: [...x.shape.slice(0, -1), w.shape[1]], dtype: y.dtype };
+      if (!keep) return out;
+      // x again, its buffer shared (as tfjs's identity kernel does)
       (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
-      return [y, { dataId: x.dataId, shape: x.shape, dtype: x.dtype }];
+      return [out, { dataId: x.dataId, shape: x.shape, dtype: x.dtype }];
     },
   });
   tf.registerGradient({
     kernelName: KERNEL, inputsToSave: ['x', 'w'], outputsToSave: [true],
     gradFunc: (dys, saved, attrs) => {
-      const [x, w, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      const [x, w, y] = saved as [tf.Tensor, tf.Tensor2D, tf.Tensor];
       const { activation, bias } = attrs as unknown as Attrs;
-      const [dy, dKept] = (Array.isArray(dys) ? dys : [dys, null]) as [tf.Tensor2D, tf.Tensor2D | null];
-      const d = (activation === 'relu' ? reluGradient(dy, y) : dy) as tf.Tensor2D;
+      const [dy, dKept] = (Array.isArray(dys) ? dys : [dys, null]) as [tf.Tensor, tf.Tensor | null];
+      const d = activation === 'relu' ? reluGradient(dy, y) : dy;
       const [dw, db] = weightGradients(x, d, bias); // the weights' are always asked for; x's only where needed
-      // x's: dy·wᵀ, plus the kept copy's gradient added in the product's dispatch (tfjs's fused matMul, dKept as its bias)
-      const dx = () => (dKept ? tf.fused.matMul({ a: d, b: w, transposeB: true, bias: dKept }) : tf.matMul(d, w, false, true));
+      // x's: dy·wᵀ, plus the kept copy's gradient added in the product's dispatch (tfjs's fused matMul, dKept as its
+      // bias), on [rows, ..] views and relabelled x's shape (a gradient function is not taped: no reshape op needed)
+      const dx = () => {
+        const product = tf.engine().runKernel(tf._FusedMatMul, { a: view(d, [x.size / w.shape[0], w.shape[1]]), b: w, ...(dKept ? { bias: view(dKept, [x.size / w.shape[0], w.shape[0]]) } : {}) },
+          { transposeA: false, transposeB: true, activation: null, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        return view(product, x.shape);
+      };
       return { x: dx, w: () => dw, ...(db ? { bias: () => db } : {}) };
     },
   });
@@ -135,9 +153,9 @@ export function denseWebgpuAvailable(): boolean {
   return tf.getBackend() === 'webgpu' && inPlaceAvailable();
 }
 
-/** x [n, in] · w [in, out] (+ bias [out]) (then relu) on webgpu (see the file's comment); only where `denseWebgpuAvailable`. */
-export function denseWebgpu(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): tf.Tensor2D {
-  return run(x, w, bias, activation, false) as tf.Tensor2D;
+/** x [.., in] · w [in, out] (+ bias [out]) (then relu) → [.., out] on webgpu (see the file's comment); only where `denseWebgpuAvailable`. */
+export function denseWebgpu<T extends tf.Tensor>(x: T, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): T {
+  return run(x, w, bias, activation, false) as T;
 }
 
 /**
@@ -145,11 +163,11 @@ export function denseWebgpu(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | 
  * residual that adds x back. x's gradient is then dy·wᵀ plus the copy's in one dispatch, where
  * x read by two ops gets two gradients and autograd adds them in a dispatch of its own.
  */
-export function denseWebgpuKeepingInput(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): [tf.Tensor2D, tf.Tensor2D] {
-  return run(x, w, bias, activation, true) as [tf.Tensor2D, tf.Tensor2D];
+export function denseWebgpuKeepingInput<T extends tf.Tensor>(x: T, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): [T, T] {
+  return run(x, w, bias, activation, true) as [T, T];
 }
 
-function run(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation, keep: boolean): tf.Tensor | tf.Tensor[] {
+function run(x: tf.Tensor, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation, keep: boolean): tf.Tensor | tf.Tensor[] {
   register();
   const attrs = { activation, bias: bias !== undefined, keep } as unknown as tf.NamedAttrMap;
   return tf.engine().runKernel(KERNEL, (bias ? { x, w, bias } : { x, w }) as unknown as tf.NamedTensorMap, attrs);

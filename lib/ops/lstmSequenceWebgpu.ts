@@ -183,7 +183,7 @@ function windowInPlace(projected: tf.Tensor3D, recurrent: tf.Tensor2D, o: { reve
       gradFunc: (dy: tf.Tensor, [sSaved, rSaved, previousSaved]: tf.Tensor[]) => {
         const [dZ] = newOutputs([[batch, steps, four]]);
         runInPlace(backwardInPlace(units, o.reverse, o.sequence), [dZ], [dy, sSaved, rSaved], sizes, batch * four);
-        const [dR] = weightGradients(previousSaved.reshape([batch * steps, units]) as tf.Tensor2D, dZ.reshape([batch * steps, four]) as tf.Tensor2D, false);
+        const [dR] = weightGradients(previousSaved, dZ, false); // [batch, steps, units] and [.., four] taken as rows
         return [dZ, dR];
       },
     };

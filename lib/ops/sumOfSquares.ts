@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
 import { runProgram, workgroupSum, type WebGpuProgram } from './webgpuProgram';
-import { storageBuffersPerStage } from './webgpuInPlace';
+import { inPlaceAvailable, newOutputs, runInPlace, storageBuffersPerStage, type InPlaceKernel } from './webgpuInPlace';
 
 /**
  * Σ x² over every element of several tensors (the squared global norm of the gradients), as a
@@ -55,7 +55,7 @@ function program(count: number, carry: boolean): WebGpuProgram {
  * at the end: a transformer's 29 gradients in two dispatches, where twelve a dispatch and the
  * addN took four.
  */
-function webgpu(tensors: tf.Tensor[]): tf.Scalar {
+function programs(tensors: tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => {
     const inputs = Math.max(2, storageBuffersPerStage() - 1);
     let sum: tf.Tensor | null = null;
@@ -67,6 +67,48 @@ function webgpu(tensors: tf.Tensor[]): tf.Scalar {
     }
     return (sum ?? tf.scalar(0)).reshape([]) as tf.Scalar;
   });
+}
+
+/**
+ * The same written in place into one scalar (`runInPlace`): the tensors' buffers bound as they
+ * are, whatever their shapes, so no reshape a tensor (each a tfjs op: ~15 µs of the main
+ * thread's bookkeeping, 29 a transformer's step), and each dispatch takes as many tensors as
+ * the storage buffers allow less the sum, which it adds to.
+ */
+function inPlace(tensors: tf.Tensor[]): tf.Scalar {
+  const inputs = Math.max(1, storageBuffersPerStage() - 1);
+  const [sum] = newOutputs([[]]);
+  if (tensors.length === 0) {
+    runInPlace(sumKernel(0, false), [sum], [], [], 1);
+    return sum as tf.Scalar;
+  }
+  for (let i = 0; i < tensors.length; i += inputs) {
+    const group = tensors.slice(i, i + inputs);
+    runInPlace(sumKernel(group.length, i > 0), [sum], group, group.map((t) => ({ type: 'i32' as const, value: t.size })), THREADS);
+  }
+  return sum as tf.Scalar;
+}
+
+/** One workgroup: Σ x² over `count` inputs into S[0] (added to it with `carry`). */
+function sumKernel(count: number, carry: boolean): InPlaceKernel {
+  const names = Array.from({ length: count }, (_, i) => `G${i}`);
+  return {
+    key: `gatebook_sum_of_squares_in_place_${count}${carry ? '_carry' : ''}`, written: ['S'], read: names,
+    uniforms: names.map((n) => `${n.toLowerCase()}Size : i32`), workgroupSize: THREADS,
+    main: () => `
+      var<workgroup> partial : array<f32, ${THREADS}>;
+      fn main(index : i32) {
+        let j = i32(localId.x);
+        var acc = 0.0;
+        ${names.map((n) => `for (var i = j; i < uniforms.${n.toLowerCase()}Size; i = i + ${THREADS}) { let x = ${n}[i]; acc = acc + x * x; }`).join('\n        ')}
+        partial[j] = acc;${workgroupSum(['partial'], THREADS)}
+        if (j == 0) { S[0] = partial[0]${carry ? ' + S[0]' : ''}; }
+      }`,
+  };
+}
+
+function webgpu(tensors: tf.Tensor[]): tf.Scalar {
+  return inPlaceAvailable() ? inPlace(tensors) : programs(tensors);
 }
 
 export const sumOfSquares = fusedOp<[tf.Tensor[]], tf.Scalar>({ name: 'sumOfSquares', reference, kernels: { webgpu } });

@@ -109,6 +109,19 @@ export function newOutputs(shapes: number[][]): tf.Tensor[] {
   });
 }
 
+/**
+ * A tensor of `shape` sharing `t`'s buffer, made without running a kernel (what tfjs's reshape
+ * kernel returns, less the engine's op: scopes, the tape, ~15 µs of the main thread). Not
+ * taped, so only where no gradient is taken through it: inside a gradient function. `t`
+ * itself when the shape is its own.
+ */
+export function view(t: tf.Tensor, shape: number[]): tf.Tensor {
+  if (shape.length === t.rank && shape.every((n, i) => n === t.shape[i])) return t;
+  if (shape.reduce((a, b) => a * b, 1) !== t.size) throw new Error(`view: [${t.shape}] has ${t.size} elements, [${shape}] ${shape.reduce((a, b) => a * b, 1)}`);
+  (tf.backend() as unknown as { incRef(dataId: object): void }).incRef(t.dataId); // as the reshape kernel: the buffer now has one more tensor
+  return tf.engine().makeTensorFromTensorInfo({ dataId: t.dataId, shape, dtype: t.dtype });
+}
+
 /** The device's limit on storage buffers a kernel binds (8 where unknown: WebGPU's default). */
 export function storageBuffersPerStage(): number {
   return internals()?.device.limits.maxStorageBuffersPerShaderStage ?? 8;
