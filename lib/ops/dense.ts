@@ -61,7 +61,7 @@ export function columnSums(dy: tf.Tensor2D): tf.Tensor1D {
         partial[j] = sum;${workgroupSum(['partial'], SUM_THREADS)}
         if (j == 0) { result[column] = partial[0]; }
       }`,
-  }, [dy]).reshape([columns]) as tf.Tensor1D;
+  }, [dy]) as tf.Tensor1D; // already [columns]
 }
 
 const addBiasWebgpu = tf.customGrad(((y: tf.Tensor2D, bias: tf.Tensor1D) => ({

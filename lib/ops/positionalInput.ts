@@ -2,6 +2,7 @@ import { tf } from '../backend/tf';
 import { columnSums, dense3d } from './dense';
 import { fusedOp } from './fusedOp';
 import { flatProgram, runProgram } from './webgpuProgram';
+import { view } from './webgpuInPlace';
 
 /**
  * A transformer's input: x [b, t, f] · w [f, d] + bias [d] + positions [t, d] (a learned
@@ -31,7 +32,7 @@ function webgpu(x: tf.Tensor3D, w: tf.Tensor2D, bias: tf.Tensor1D, positions: tf
       fn main(index : i32) {
         if (index < uniforms.size) { result[index] = Y[index] + P[index % ${t * d}]; }
       }`, { size: true }), [y, p]),
-    gradFunc: (dy: tf.Tensor) => [dy, columnSums(dy.reshape([b, t * d]) as tf.Tensor2D).reshape([t, d])],
+    gradFunc: (dy: tf.Tensor) => [dy, view(columnSums(view(dy, [b, t * d]) as tf.Tensor2D), [t, d])], // views: a gradient function is not taped
   });
   const add = tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (y: tf.Tensor3D, p: tf.Tensor2D) => tf.Tensor3D;
   return add(dense3d(x, w, bias), positions);

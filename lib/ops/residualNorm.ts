@@ -2,7 +2,7 @@ import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
 import { DRAW, DRAW_FIELDS, drawUniforms, dropoutWith, maskAt, type BranchDropout } from './dropout';
 import { backwardInOne, layerNorm, STATS } from './layerNorm';
-import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
+import { inPlaceAvailable, newOutputs, runInPlace, view } from './webgpuInPlace';
 
 /**
  * A transformer's residual step: layerNorm(h + dropout(x)) over the last axis (`dropout` null:
@@ -51,8 +51,9 @@ function webgpu(h: tf.Tensor3D, x: tf.Tensor3D, dropout: BranchDropout | null, g
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, [sumSaved, gSaved]: tf.Tensor[]) => {
-        const [dSum, dGain, dBias, dBranch] = backwardInOne(sumSaved, gSaved, dy.reshape([rows, d]), rows, d, dropout);
-        return [dSum.reshape([b, t, d]), dBranch.reshape([b, t, d]), dGain, dBias];
+        // views, not reshape ops (a gradient function is not taped)
+        const [dSum, dGain, dBias, dBranch] = backwardInOne(sumSaved, gSaved, view(dy, [rows, d]), rows, d, dropout);
+        return [view(dSum, [b, t, d]), view(dBranch, [b, t, d]), dGain, dBias];
       },
     };
   };
