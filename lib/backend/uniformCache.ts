@@ -4,8 +4,9 @@
  * tfjs writes each dispatch's uniforms (shapes, sizes, constants) into a buffer taken from its
  * pool, a different one at each step, so a dispatch's bind group differs at every step too and
  * cannot be reused (`bindGroupCache.ts`). Here a uniform buffer belongs to its bytes: the same
- * uniforms, the same buffer, written once. A buffer is never written again while it is
- * cached; one that leaves the cache (the least recently used, past LIMIT: per-step values such
+ * uniforms, the same buffer, written once (once a content has come in an earlier training
+ * step: one made anew at every step, such as a dropout's seed, keeps tfjs's pooled buffer and
+ * takes no buffer of its own). A buffer is never written again while it is cached; one that leaves the cache (the least recently used, past LIMIT: per-step values such
  * as a dropout seed) goes back to tfjs's pool at the next submit, as tfjs returns its own
  * uniform buffers (after the commands that may still read it are submitted).
  * With GATEBOOK_WEBGPU_BIND_CACHE=0 each dispatch gets a pooled buffer written anew, as in tfjs.
@@ -36,11 +37,30 @@ function usage(): number {
   return u.COPY_DST | u.UNIFORM;
 }
 
-/** The cached buffer for `key`, or `make()`'s kept under it (one that leaves goes back to tfjs's pool at the next submit). */
-function lookup(backend: UniformBackend, key: string, make: () => unknown): unknown {
-  let cache = caches.get(backend);
+/** Contents not cached yet, by backend, with the training step they were first seen in */
+const seenIn = new WeakMap<object, LruCache<string, number>>();
+let step = 0;
+
+/** A training step ended (`webgpu.ts` submitWebgpuWork): contents seen before now recur from step to step. */
+export function uniformsNextStep(): void {
+  step++;
+}
+
+/**
+ * The cached buffer for `key`, or `make()`'s kept under it (one that leaves goes back to tfjs's
+ * pool at the next submit) — once `key` has come in an earlier training step than this one;
+ * before, null: the caller uses a pooled buffer for this dispatch alone, as tfjs does. Values
+ * made anew at every step (a dropout's seed, read forward and back) then never take a buffer
+ * of their own, and the pool hands the same few round.
+ */
+function lookup(backend: UniformBackend, key: string, make: () => unknown): unknown | null {
+  let cache = caches.get(backend), seen = seenIn.get(backend);
   if (!cache) caches.set(backend, (cache = new LruCache(LIMIT, (buffer) => void backend.uniformPendingDisposal.push(buffer))));
-  return cache.getOrMake(key, make).value;
+  if (!seen) seenIn.set(backend, (seen = new LruCache(4 * LIMIT)));
+  const found = cache.get(key);
+  if (found !== undefined) return found;
+  const first = seen.getOrMake(key, () => step).value;
+  return first === step ? null : cache.getOrMake(key, make).value;
 }
 
 /**
@@ -54,12 +74,11 @@ export function uniformBuffer(backend: UniformBackend, bytes: ArrayBuffer): unkn
     backend.device.queue.writeBuffer(buffer, 0, bytes, 0, bytes.byteLength);
     return buffer;
   };
-  if (!reuseEnabled()) {
-    const buffer = write();
-    backend.uniformPendingDisposal.push(buffer); // back to the pool at the submit
-    return buffer;
-  }
-  return lookup(backend, `g${new Uint32Array(bytes).join(',')}`, write);
+  const cached = reuseEnabled() ? lookup(backend, `g${new Uint32Array(bytes).join(',')}`, write) : null;
+  if (cached !== null) return cached;
+  const buffer = write();
+  backend.uniformPendingDisposal.push(buffer); // back to the pool at the submit
+  return buffer;
 }
 
 /** Makes `backend.makeUniforms` (tfjs's programs' uniforms) answer from the cache. */
@@ -75,6 +94,7 @@ export function cacheUniforms(backend: UniformBackend): void {
       if (at >= 0) backend.uniformPendingDisposal.splice(at, 1);
       return made.buffer;
     });
+    if (buffer === null) return original(uniforms); // the first time: tfjs's pooled buffer, returned at the submit
     return { offset: 0, size: (buffer as { size: number }).size, buffer }; // the pool makes a buffer of the size asked
   };
 }

@@ -17,7 +17,7 @@ import { GatebookError } from '../util/errors';
 import { packageRoot } from '../util/packageRoot';
 import { spaceDawnPolls } from './dawnPolling';
 import { cacheBindGroups, reuseEnabled } from './bindGroupCache';
-import { cacheUniforms, type UniformBackend } from './uniformCache';
+import { cacheUniforms, uniformsNextStep, type UniformBackend } from './uniformCache';
 
 export type DawnBackend = 'vulkan' | 'opengles';
 
@@ -224,6 +224,7 @@ export function assertWebgpuHealthy(where: string): void {
 export function submitWebgpuWork(): void {
   if (tf.getBackend() !== 'webgpu' || !reuseEnabled()) return;
   const b = tf.backend() as unknown as { dispatchCountInPass?: number; commandEncoder?: unknown; endComputePassEncoder?: () => void; submitQueue?: () => void };
+  uniformsNextStep();
   if (!b.commandEncoder || !b.dispatchCountInPass || typeof b.endComputePassEncoder !== 'function' || typeof b.submitQueue !== 'function') return;
   b.endComputePassEncoder();
   b.submitQueue();

@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { fusedOp } from './fusedOp';
 import { flatProgram, runProgram, workgroupSum } from './webgpuProgram';
-import { inPlaceAvailable, newOutputs, runInPlace } from './webgpuInPlace';
+import { inPlaceAvailable, newOutputs, runInPlace, valueOnCpu } from './webgpuInPlace';
 
 /**
  * Binary cross-entropy on logits, numerically stable — max(z, 0) − z·y + log(1 + exp(−|z|)) —
@@ -67,7 +67,7 @@ function webgpu(logits: tf.Tensor1D, labels: tf.Tensor1D, weights?: tf.Tensor1D)
   const body = (z: tf.Tensor1D, save: tf.GradSaveFunc) => {
     let loss: tf.Tensor, total: tf.Tensor | null = null, w: tf.Tensor | null = weights ?? null;
     if (inPlace) {
-      [loss, total] = newOutputs([[1], [1]]);
+      [loss, total] = newOutputs([[], [1]]); // the loss a scalar already: no reshape op
       runInPlace({
         key: `gatebook_bce_forward_in_place_${weighted ? 'weighted' : 'unweighted'}`, written: ['L', 'S'], read: weighted ? ['Z', 'Y', 'W'] : ['Z', 'Y'],
         uniforms: ['n : i32'], workgroupSize: THREADS, main: () => FORWARD(weighted, 'uniforms.n', 'L[0] = lossSum[0] / weightSum[0]; S[0] = weightSum[0];'),
@@ -83,17 +83,21 @@ function webgpu(logits: tf.Tensor1D, labels: tf.Tensor1D, weights?: tf.Tensor1D)
     // what the gradient reads: tensors made in the forward pass are freed before backprop
     save([z, labels, ...(w ? [w] : []), ...(total ? [total] : [])]);
     return {
-      value: loss.reshape([]) as tf.Scalar,
+      value: (loss.rank === 0 ? loss : loss.reshape([])) as tf.Scalar,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [zz, y] = saved;
         const ww = w ? saved[2] : null;
         const sum = total ? saved[saved.length - 1] : ww!.sum();
-        return runProgram(flatProgram(`gatebook_bce_backward_${ww ? 'weighted' : 'unweighted'}`, zz.shape, zz.size, ['Z', 'Y', ...(ww ? ['W'] : []), 'T', 'D'], () => `
+        // dy (backprop's seed, 1, when the loss is what is differentiated) as a uniform where tfjs holds it on the CPU:
+        // no buffer made and copied for it at every step
+        const d = valueOnCpu(dy);
+        const names = ['Z', 'Y', ...(ww ? ['W'] : []), 'T', ...(d === null ? ['D'] : [])];
+        return runProgram(flatProgram(`gatebook_bce_backward_${ww ? 'weighted' : 'unweighted'}${d === null ? '' : '_dy_uniform'}`, zz.shape, zz.size, names, () => `
           fn main(index : i32) {
             if (index < uniforms.zShape) {
-              result[index] = (1.0 / (1.0 + exp(-Z[index])) - Y[index])${ww ? ' * W[index]' : ''} / T[0] * D[0];
+              result[index] = (1.0 / (1.0 + exp(-Z[index])) - Y[index])${ww ? ' * W[index]' : ''} / T[0] * ${d === null ? 'D[0]' : 'uniforms.dy'};
             }
-          }`), [zz, y, ...(ww ? [ww] : []), sum, dy]);
+          }`, d === null ? {} : { uniforms: 'dy : f32,' }), [zz, y, ...(ww ? [ww] : []), sum, ...(d === null ? [dy] : [])], d === null ? undefined : [d]);
       },
     };
   };

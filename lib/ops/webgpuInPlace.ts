@@ -132,6 +132,24 @@ export function workgroupsPerDimension(): number {
   return internals()?.device.limits.maxComputeWorkgroupsPerDimension ?? 65535;
 }
 
+/**
+ * The value of a one-element float32 tensor whose value tfjs holds on the CPU only (no GPU
+ * buffer yet: a scalar made from a number, such as the gradient's seed 1 at backprop's start),
+ * read without reading the GPU; null for any other tensor. A kernel can take it as a uniform
+ * instead of tfjs uploading it (a mapped buffer made and copied at every step).
+ */
+export function valueOnCpu(t: tf.Tensor): number | null {
+  const data = internals()?.tensorMap.get(t.dataId);
+  if (!data || data.resource || t.size !== 1 || t.dtype !== 'float32') return null;
+  const values = data.values as ArrayLike<number> | null | undefined;
+  return values && values.length === 1 ? values[0] : null;
+}
+
+/** Puts `t`'s values in a GPU buffer where they are only on the CPU (tfjs keeps a small tensor there until a dispatch reads it). */
+export function onDevice(t: tf.Tensor): void {
+  internals()?.uploadToGPU(t.dataId);
+}
+
 /** `t` is on the GPU in a buffer of its own: no clone or reshape shares it, it is not the user's buffer. */
 export function writableInPlace(t: tf.Tensor): boolean {
   const data = internals()?.tensorMap.get(t.dataId);
@@ -157,9 +175,11 @@ function shader(kernel: InPlaceKernel): string {
     ...kernel.read.map((name, i) => `@group(0) @binding(${kernel.written.length + i}) var<storage, read> ${name} : array<f32>;`),
   ];
   const fields = [...kernel.uniforms, ...Array.from({ length: (4 - (kernel.uniforms.length % 4)) % 4 }, (_, i) => `_pad${i} : i32`)];
-  return `${arrays.join('\n')}
+  // no uniforms, no binding (a binding the shader never reads leaves the pipeline's layout, and WGSL has no empty struct)
+  const uniforms = kernel.uniforms.length ? `
 struct Uniforms { ${fields.join(', ')}, };
-@group(0) @binding(${kernel.written.length + kernel.read.length}) var<uniform> uniforms : Uniforms;
+@group(0) @binding(${kernel.written.length + kernel.read.length}) var<uniform> uniforms : Uniforms;` : '';
+  return `${arrays.join('\n')}${uniforms}
 var<private> localId : vec3<u32>;
 var<private> workgroupId : vec3<u32>;
 var<private> numWorkgroups : vec3<u32>;${(kernel.accumulate ?? []).map(atomicAdd).join('')}
@@ -195,18 +215,18 @@ export function runInPlace(kernel: InPlaceKernel, written: tf.Tensor[], read: tf
   const { pipeline, layout } = made;
   const tensors = [...written, ...read];
   for (const t of read) b.uploadToGPU(t.dataId);
-  const bytes = new ArrayBuffer(16 * Math.ceil(Math.max(1, uniforms.length) / 4));
-  const view = new DataView(bytes);
-  uniforms.forEach((u, i) => {
-    if (u.type === 'f32') view.setFloat32(4 * i, u.value, true);
-    else if (u.type === 'u32') view.setUint32(4 * i, u.value >>> 0, true);
-    else view.setInt32(4 * i, Math.round(u.value), true);
-  });
-  const uniformData = uniformBuffer(b as unknown as UniformBackend, bytes); // one buffer per content (backend/uniformCache.ts)
-  const bindGroup = device.createBindGroup({
-    layout,
-    entries: [...tensors.map((t, i) => ({ binding: i, resource: { buffer: b.tensorMap.get(t.dataId)!.resource } })), { binding: tensors.length, resource: { buffer: uniformData } }],
-  });
+  const entries = tensors.map((t, i) => ({ binding: i, resource: { buffer: b.tensorMap.get(t.dataId)!.resource } }));
+  if (uniforms.length) {
+    const bytes = new ArrayBuffer(16 * Math.ceil(uniforms.length / 4));
+    const fields = new DataView(bytes);
+    uniforms.forEach((u, i) => {
+      if (u.type === 'f32') fields.setFloat32(4 * i, u.value, true);
+      else if (u.type === 'u32') fields.setUint32(4 * i, u.value >>> 0, true);
+      else fields.setInt32(4 * i, Math.round(u.value), true);
+    });
+    entries.push({ binding: tensors.length, resource: { buffer: uniformBuffer(b as unknown as UniformBackend, bytes) } }); // one buffer per content (backend/uniformCache.ts)
+  }
+  const bindGroup = device.createBindGroup({ layout, entries });
   // workgroups past one dimension's limit go on in a second row (y): main's index counts on across rows
   const groups = Math.max(1, Math.ceil(threads / (kernel.workgroupSize ?? WORKGROUP)));
   const perRow = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);

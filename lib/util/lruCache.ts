@@ -11,14 +11,19 @@ export class LruCache<K, V> {
     return this.entries.size;
   }
 
+  /** The value kept under `key` (now the most recently used), or undefined. */
+  get(key: K): V | undefined {
+    if (!this.entries.has(key)) return undefined;
+    const value = this.entries.get(key)!;
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    return value;
+  }
+
   /** The value kept under `key` (now the most recently used), or `make()`'s, kept under it; `hit` says which. */
   getOrMake(key: K, make: () => V): { value: V; hit: boolean } {
-    if (this.entries.has(key)) {
-      const value = this.entries.get(key)!;
-      this.entries.delete(key);
-      this.entries.set(key, value);
-      return { value, hit: true };
-    }
+    const found = this.get(key);
+    if (found !== undefined || this.entries.has(key)) return { value: found as V, hit: true };
     const value = make();
     if (this.entries.size >= this.limit) {
       const [oldestKey, oldest] = this.entries.entries().next().value!;
