@@ -37,16 +37,21 @@ function program(count: number, carry: boolean): WebGpuProgram {
     dispatch: [1, 1, 1],
     variableNames: carry ? [...names, 'P'] : names,
     workgroupSize: [THREADS, 1, 1],
-    getUserCode: () => `
+    getUserCode: () => code(names, (n) => `uniforms.${n.toLowerCase()}Shape`, `result[0] = partial[0]${carry ? ' + P[0]' : ''};`),
+  };
+}
+
+/** WGSL: one workgroup strides over the arrays `names` (each `size(name)` long) summing x² into `partial[0]`, then thread 0 runs `finish`. */
+function code(names: string[], size: (name: string) => string, finish: string): string {
+  return `
       var<workgroup> partial : array<f32, ${THREADS}>;
       fn main(index : i32) {
         let j = i32(localId.x);
         var acc = 0.0;
-        ${names.map((n) => `for (var i = j; i < uniforms.${n.toLowerCase()}Shape; i = i + ${THREADS}) { let x = ${n}[i]; acc = acc + x * x; }`).join('\n        ')}
+        ${names.map((n) => `for (var i = j; i < ${size(n)}; i = i + ${THREADS}) { let x = ${n}[i]; acc = acc + x * x; }`).join('\n        ')}
         partial[j] = acc;${workgroupSum(['partial'], THREADS)}
-        if (j == 0) { result[0] = partial[0]${carry ? ' + P[0]' : ''}; }
-      }`,
-  };
+        if (j == 0) { ${finish} }
+      }`;
 }
 
 /**
@@ -95,15 +100,7 @@ function sumKernel(count: number, carry: boolean): InPlaceKernel {
   return {
     key: `gatebook_sum_of_squares_in_place_${count}${carry ? '_carry' : ''}`, written: ['S'], read: names,
     uniforms: names.map((n) => `${n.toLowerCase()}Size : i32`), workgroupSize: THREADS,
-    main: () => `
-      var<workgroup> partial : array<f32, ${THREADS}>;
-      fn main(index : i32) {
-        let j = i32(localId.x);
-        var acc = 0.0;
-        ${names.map((n) => `for (var i = j; i < uniforms.${n.toLowerCase()}Size; i = i + ${THREADS}) { let x = ${n}[i]; acc = acc + x * x; }`).join('\n        ')}
-        partial[j] = acc;${workgroupSum(['partial'], THREADS)}
-        if (j == 0) { S[0] = partial[0]${carry ? ' + S[0]' : ''}; }
-      }`,
+    main: () => code(names, (n) => `uniforms.${n.toLowerCase()}Size`, `S[0] = partial[0]${carry ? ' + S[0]' : ''};`),
   };
 }
 

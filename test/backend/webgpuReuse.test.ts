@@ -137,7 +137,7 @@ describe('uniform buffers made once per content (lavapipe)', () => {
 });
 
 describe('a training step reuses its bind groups (lavapipe)', () => {
-  it('after its first read cycles, the transformer finds ≥ 85 % of its bind groups in the cache (a step ending its command buffer; ~45 % without), with the losses of the uncached path', async () => {
+  it('after three read cycles, the transformer finds ≥ 80 % of its bind groups in the cache (a step ending its command buffer; ~45 % without), with the losses of the uncached path', async () => {
     const [, family, params] = MODELS.find(([name]) => name.startsWith('transformer'))!;
     const rows = 4;
     const train = async (steps: number, from: number) => {
@@ -166,9 +166,10 @@ describe('a training step reuses its bind groups (lavapipe)', () => {
     };
     // the step's own outputs (its loss and clipping factor, which Adam's dispatches read) are kept until the read, so
     // their buffers come round once a read cycle: the bind groups repeat from the second cycle
-    const steps = 3 * readEvery(), from = 2 * readEvery();
+    const steps = 4 * readEvery(), from = 3 * readEvery();
     const cached = await train(steps, from);
-    expect(cached.hits / (cached.hits + cached.misses)).toBeGreaterThanOrEqual(0.85); // 0.91 on 2026-11-29
+    // 0.89 after this file's other tests (their buffers leave the pool and caches meanwhile), 0.95 alone; 0.48 without the step-end submit
+    expect(cached.hits / (cached.hits + cached.misses)).toBeGreaterThanOrEqual(0.8);
     setReuse(false); // as GATEBOOK_WEBGPU_BIND_CACHE=0
     try {
       const uncached = await train(steps, from);
