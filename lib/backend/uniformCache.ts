@@ -6,9 +6,10 @@
  * cannot be reused (`bindGroupCache.ts`). Here a uniform buffer belongs to its bytes: the same
  * uniforms, the same buffer, written once (once a content has come in an earlier training
  * step: one made anew at every step, such as a dropout's seed, keeps tfjs's pooled buffer and
- * takes no buffer of its own). A buffer is never written again while it is cached; one that leaves the cache (the least recently used, past LIMIT: per-step values such
- * as a dropout seed) goes back to tfjs's pool at the next submit, as tfjs returns its own
- * uniform buffers (after the commands that may still read it are submitted).
+ * takes no buffer of its own). A buffer is never written again while it is cached; one that
+ * leaves the cache (the least recently used, past LIMIT) goes back to tfjs's pool at the next
+ * submit, as tfjs returns its own uniform buffers (after the commands that may still read it
+ * are submitted).
  * With GATEBOOK_WEBGPU_BIND_CACHE=0 each dispatch gets a pooled buffer written anew, as in tfjs.
  */
 
