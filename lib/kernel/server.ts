@@ -227,13 +227,32 @@ export class KernelServer {
     }
     if (stored) this.history.add(count, code, output);
     if (outcome.ok) {
-      await this.send(socket, msg, 'execute_reply', { status: 'ok', execution_count: count, payload: [], user_expressions: {} });
+      const userExpressions = await this.userExpressions(msg.content.user_expressions);
+      await this.send(socket, msg, 'execute_reply', { status: 'ok', execution_count: count, payload: [], user_expressions: userExpressions });
       return;
     }
     const error = { ename: outcome.ename, evalue: outcome.evalue, traceback: colour(outcome.traceback) };
     this.publish(msg, 'error', error);
     if (msg.content.stop_on_error !== false) this.abortBefore = Date.now();
     await this.send(socket, msg, 'execute_reply', { status: 'error', execution_count: count, ...error });
+  }
+
+  /**
+   * The request's user_expressions, each evaluated after the cell succeeded (as ipykernel does:
+   * none after an error): its value as an execute_result's bundle, or its own error — one
+   * failing expression fails only itself. Clients use them to read state without a cell of
+   * their own (a variable inspector, a status bar).
+   */
+  private async userExpressions(requested: unknown): Promise<Record<string, unknown>> {
+    const results: Record<string, unknown> = {};
+    if (!requested || typeof requested !== 'object') return results;
+    for (const [name, expression] of Object.entries(requested as Record<string, unknown>)) {
+      const outcome = await this.ts.execute(String(expression));
+      results[name] = outcome.ok
+        ? { status: 'ok', data: outcome.hasValue ? await richBundle(outcome.value) : { 'text/plain': 'undefined' }, metadata: {} }
+        : { status: 'error', ename: outcome.ename, evalue: outcome.evalue, traceback: colour(outcome.traceback) };
+    }
+    return results;
   }
 
   private complete(msg: Message): Record<string, unknown> {

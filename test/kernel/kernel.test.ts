@@ -34,6 +34,12 @@ describe('gatebook kernel', () => {
     expect(found.sync_interrupt_reply).toEqual({ status: 'error', ename: 'Interrupted', evalue: 'the cell was interrupted' });
     expect(found.after_sync_interrupt).toEqual(['next cell ran']);
     expect(found.execution_counts).toEqual([0, 0, 0, 1]); // a silent and a store_history=false cell leave the counter
+    expect(found.user_expressions).toEqual({ // each alone: one that fails fails only itself
+      product: { status: 'ok', text: '42' },
+      missing: { status: 'error', ename: 'TypeScriptCompileError' },
+      text: { status: 'ok', text: 'ue is 6' }, // a string as its execute_result shows it
+    });
+    expect(found.user_expressions_after_error).toEqual({}); // none after a failed cell, as ipykernel
     expect(found.forged_executed).toBe(false); // the wrong HMAC: never executed
     expect(found.signed_executed).toBe(true); // the same code, signed: executed
     expect(found.runtime_error.reply).toEqual({ status: 'error', ename: 'TypeError', evalue: 'broken on purpose' });

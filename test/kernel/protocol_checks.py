@@ -65,6 +65,14 @@ try:
         counts.append(reply_to(kc.execute("1", **kw), 10)["content"]["execution_count"])
     found["execution_counts"] = [c - counts[0] for c in counts]
 
+    # 1d. user_expressions are evaluated after a cell that succeeded, each alone; none after a failed cell
+    def expressions(reply):
+        return {k: {"status": v["status"], **({"text": v["data"]["text/plain"]} if v["status"] == "ok" else {"ename": v["ename"]})}
+                for k, v in reply["content"].get("user_expressions", {}).items()}
+    asked = {"product": "ue * 7", "missing": "notDefinedAnywhere + 1", "text": "`ue is ${ue}`"}
+    found["user_expressions"] = expressions(reply_to(kc.execute("let ue = 6;", user_expressions=asked), 10))
+    found["user_expressions_after_error"] = expressions(reply_to(kc.execute("throw new Error('no');", user_expressions=asked), 10))
+
     # 2. a message signed with the wrong key is dropped, never executed
     marker = os.path.join(tempfile.mkdtemp(), "executed")
     forged = Session(key=b"not-the-key", username="attacker")
