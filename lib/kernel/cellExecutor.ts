@@ -167,6 +167,11 @@ type Locate = (cell: string, line: number, column: number) => { line: number; co
 
 const HIDDEN_FRAME = /\(node:|node:internal|node_modules\/tslab|node_modules\/@tslab|\/kernel\/(cellExecutor|cellSourceMap|server)\.(js|ts)/;
 
+/** An interrupted cell's outcome, the same however it was stopped (`how`, in the traceback). */
+function interrupted(how: string): CellOutcome {
+  return { ok: false, ename: 'Interrupted', evalue: 'the cell was interrupted', traceback: [`Interrupted: the cell was interrupted (${how}; the kernel is ready)`] };
+}
+
 /**
  * A runtime error, every frame in a cell named by the cell's own line and column (through
  * the compile's source maps), library frames by their source path, the kernel's own frames
@@ -177,12 +182,8 @@ function runtimeError(error: unknown, code: string, cellName: string, locate: Lo
     const text = error === null ? 'the cell failed without an error value' : String(error);
     return { ok: false, ename: 'Error', evalue: text, traceback: [text] };
   }
-  if (error.message === 'Interrupted asynchronously') {
-    return { ok: false, ename: 'Interrupted', evalue: 'the cell was interrupted', traceback: ['Interrupted: the cell was interrupted (what it awaited was abandoned; the kernel is ready)'] };
-  }
-  if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') { // node's vm stopped synchronous code at SIGINT
-    return { ok: false, ename: 'Interrupted', evalue: 'the cell was interrupted', traceback: ['Interrupted: the cell was interrupted (its synchronous code was stopped where it was; the kernel is ready)'] };
-  }
+  if (error.message === 'Interrupted asynchronously') return interrupted('what it awaited was abandoned');
+  if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') return interrupted('its synchronous code was stopped where it was'); // node's vm at SIGINT
   const stack = error.stack ?? `${error.name}: ${error.message}`;
   let here: { line: number; column: number } | null = null;
   const frames = stack

@@ -101,7 +101,7 @@ export function weightGradients(x: tf.Tensor, dy: tf.Tensor, bias: boolean): [tf
 function rowsOf(x: tf.TensorInfo): tf.TensorInfo {
   if (x.shape.length === 2) return x;
   const inputs = x.shape[x.shape.length - 1];
-  return { dataId: x.dataId, shape: [x.shape.reduce((a, b) => a * b, 1) / inputs, inputs], dtype: x.dtype };
+  return { dataId: x.dataId, shape: [tf.util.sizeFromShape(x.shape) / inputs, inputs], dtype: x.dtype };
 }
 
 /** What follows the product and the bias: nothing, or relu (the dense op's, `dense.ts`). */

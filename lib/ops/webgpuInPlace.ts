@@ -117,7 +117,8 @@ export function newOutputs(shapes: number[][]): tf.Tensor[] {
  */
 export function view(t: tf.Tensor, shape: number[]): tf.Tensor {
   if (shape.length === t.rank && shape.every((n, i) => n === t.shape[i])) return t;
-  if (shape.reduce((a, b) => a * b, 1) !== t.size) throw new Error(`view: [${t.shape}] has ${t.size} elements, [${shape}] ${shape.reduce((a, b) => a * b, 1)}`);
+  const size = tf.util.sizeFromShape(shape);
+  if (size !== t.size) throw new Error(`view: [${t.shape}] has ${t.size} elements, [${shape}] ${size}`);
   (tf.backend() as unknown as { incRef(dataId: object): void }).incRef(t.dataId); // as the reshape kernel: the buffer now has one more tensor
   return tf.engine().makeTensorFromTensorInfo({ dataId: t.dataId, shape, dtype: t.dtype });
 }
