@@ -9,7 +9,8 @@
 # doctor names (Debian's Vulkan loader and glvnd, from the carried .debs; an ICD file where the
 # image has none), then the checks again. Writes $OUT/device.log. Every step has a timeout.
 # Sections: `run.sh [bench] [gles] [step] [gpubench] [reuse]` runs those only (the first three by
-# default); on the H200 on 2026-11-29 `run.sh bench gles` took 105 s and `run.sh step` 33 s.
+# default); on the H200 on 2026-11-29 `run.sh bench gles` took 105 s and `run.sh step` 33 s; on 2026-11-30
+# `run.sh gpubench reuse` took 44 s and `run.sh bench gles step` 95 s.
 # gpubench: the bench's webgpu and PyTorch CUDA columns alone; reuse: A/B of the bind-group and
 # uniform-buffer caches (GATEBOOK_WEBGPU_BIND_CACHE=0) and of one submit a step.
 # STEP_ROWS and STEP_STEPS (256, 30) size the step section (a smoke run on lavapipe: 8 and 3).
