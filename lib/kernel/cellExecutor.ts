@@ -40,7 +40,6 @@ interface Diagnostic {
 export class CellExecutor {
   private readonly executor: TslabExecutor;
   private readonly inspector: { printQuickInfo(info: unknown): string };
-  private readonly isComplete: (code: string) => { completed: boolean; indent?: string };
   private diagnostics: Diagnostic[] = [];
   private runtimeError: unknown = null;
   private lastValue: { value: unknown } | null = null;
@@ -52,10 +51,9 @@ export class CellExecutor {
     const root = packageRoot();
     addGlobalModulePath(join(root, 'node_modules'));
     this.sourceMaps = new CellSourceMaps(); // before tslab's converter loads
-    const { createConverter, isCompleteCode } = require('tslab/dist/converter');
+    const { createConverter } = require('tslab/dist/converter');
     const { createExecutor } = require('tslab/dist/executor');
     this.inspector = require('tslab/dist/inspect');
-    this.isComplete = isCompleteCode;
     process.chdir(root); // the compiler reads its type environment from here
     const node = createConverter({ isJS: false, isBrowser: false });
     process.chdir(workDir);
@@ -96,11 +94,6 @@ export class CellExecutor {
   inspect(code: string, cursor: number): string | null {
     const info = this.executor.inspect(code, cursor);
     return info ? this.inspector.printQuickInfo(info) : null;
-  }
-
-  isCompleteCode(code: string): { status: 'complete' | 'incomplete'; indent?: string } {
-    const r = this.isComplete(code);
-    return r.completed ? { status: 'complete' } : { status: 'incomplete', indent: r.indent ?? '' };
   }
 
   /**

@@ -13,6 +13,7 @@ import { installPrompt } from './prompt';
 import { registerWidgetTargets } from './widgets';
 import { History } from './history';
 import { CellExecutor } from './cellExecutor';
+import { cellCompleteness } from './cellCompleteness';
 import { parseMessage, reply, serialize, PROTOCOL_VERSION, type Message } from './wire';
 
 interface Connection {
@@ -157,7 +158,7 @@ export class KernelServer {
         case 'execute_request': await this.execute(socket, msg); break;
         case 'complete_request': await this.send(socket, msg, 'complete_reply', this.complete(msg)); break;
         case 'inspect_request': await this.send(socket, msg, 'inspect_reply', this.inspect(msg)); break;
-        case 'is_complete_request': await this.send(socket, msg, 'is_complete_reply', this.ts.isCompleteCode(String(msg.content.code ?? ''))); break;
+        case 'is_complete_request': await this.send(socket, msg, 'is_complete_reply', cellCompleteness(String(msg.content.code ?? ''))); break;
         case 'history_request': await this.send(socket, msg, 'history_reply', { status: 'ok', history: this.history.query(msg.content) }); break;
         case 'comm_info_request': await this.send(socket, msg, 'comm_info_reply', { status: 'ok', comms: this.comms.info(msg.content.target_name as string | undefined) }); break;
         case 'comm_open': this.inCell(msg, () => this.comms.handleOpen(msg.content, msg.buffers)); break;

@@ -27,7 +27,8 @@ class GatebookKernelTests(jupyter_kernel_test.KernelTests):
     ]
     completion_samples = [{"text": "Math.ma", "matches": {"max"}}]
     complete_code_samples = ["const a = 1;", "function f() { return 1; }"]
-    incomplete_code_samples = ["function f() {", "const x = ["]
+    incomplete_code_samples = ["function f() {", "const x = [", "const s = `a template", "x +"]
+    invalid_code_samples = ["))", "const = 5;", "if (x) {}\n}"]
     code_inspect_sample = "Math.max"
     supported_history_operations = ("tail", "range", "search")
     code_history_pattern = "6 *"
