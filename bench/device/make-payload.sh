@@ -2,7 +2,8 @@
 # Builds .device/payload.tar.xz: what `npm run bench:train` needs on a GPU box without Node
 # (the device tool's machines): this node binary, the bench and the training worker bundled by
 # esbuild, tfjs 4.22 with its wasm and webgpu backends and Dawn's bindings (`webgpu`, linux-x64),
-# torch_bench.py, and Debian's Vulkan loader and glvnd as .debs (for images without them).
+# torch_bench.py, Debian's Vulkan loader and glvnd as .debs (for images without them), and the gatebook
+# CLI bundled with nodejs-polars (run.sh's `pipeline` section).
 # Then: the device tool runs `bash bench/device/run.sh` with carry [".device"].
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -16,6 +17,14 @@ for entry in bench/train.bench.ts:train.bench.js bench/step.bench.ts:step.js lib
     --external:@tensorflow/* --external:webgpu --external:nodejs-polars --log-level=warning
 done
 cp bench/torch_bench.py "$W/p/"
+# the CLI itself, for run.sh's `pipeline` section: gatebook bundled into gb/dist/cli (its package root is
+# gb/, with the embedded data, the runbooks and package.json), with the training worker beside it;
+# the modules a pipeline run does not load (ssh, S3, the kernel's zeromq and tslab, exchanges) are stubs
+mkdir -p "$W/p/gb/dist/cli" "$W/p/gb/data"
+node bench/device/bundle-cli.js "$W/p/gb/dist/cli/gatebook.js" >/dev/null
+npx esbuild lib/models/trainingWorker.ts --bundle --platform=node --target=node20 --outfile="$W/p/gb/dist/cli/trainingWorker.js" \
+  --external:@tensorflow/* --external:webgpu --external:nodejs-polars --log-level=warning
+cp package.json "$W/p/gb/" && cp -r runbooks "$W/p/gb/" && cp data/embedded.json data/embedded-three-symbol.json "$W/p/gb/data/"
 if [ ! -d "$DEST/node_modules" ]; then  # kept between builds: the npm install is most of the time
   ( cd "$W/npm" && npm init -y >/dev/null && npm install --no-audit --no-fund --omit=optional \
       @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-webgpu@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0 webgpu@0.6.2 >/dev/null )
@@ -30,6 +39,7 @@ if [ ! -d "$DEST/node_modules" ]; then  # kept between builds: the npm install i
   mv "$W/npm/node_modules" "$DEST/node_modules"
 fi
 cp -r "$DEST/node_modules" "$W/p/node_modules"
+cp -r node_modules/nodejs-polars node_modules/nodejs-polars-linux-x64-gnu "$W/p/node_modules/"  # data (19 MB of the payload)
 ( cd "$W/p/debs" && apt-get download libvulkan1 libglvnd0 libgl1 libglx0 libegl1 libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0 >/dev/null 2>&1 )
 tar -C "$W/p" -cJf "$DEST/payload.tar.xz.new" . && mv "$DEST/payload.tar.xz.new" "$DEST/payload.tar.xz"
 du -h "$DEST/payload.tar.xz"

@@ -8,11 +8,13 @@
 # Before the bench: what WebGPU finds on the bare box (the doctor's checks), then the fix the
 # doctor names (Debian's Vulkan loader and glvnd, from the carried .debs; an ICD file where the
 # image has none), then the checks again. Writes $OUT/device.log. Every step has a timeout.
-# Sections: `run.sh [bench] [gles] [step] [gpubench] [reuse]` runs those only (the first three by
+# Sections: `run.sh [bench] [gles] [step] [gpubench] [reuse] [pipeline]` runs those only (the first three by
 # default); on the H200 on 2026-11-29 `run.sh bench gles` took 105 s and `run.sh step` 33 s; on 2026-11-30
 # `run.sh gpubench reuse` took 44 s and `run.sh bench gles step` 95 s.
 # gpubench: the bench's webgpu and PyTorch CUDA columns alone; reuse: A/B of the bind-group and
-# uniform-buffer caches (GATEBOOK_WEBGPU_BIND_CACHE=0) and of one submit a step.
+# uniform-buffer caches (GATEBOOK_WEBGPU_BIND_CACHE=0) and of one submit a step; pipeline: `gatebook pipeline`
+# on the embedded default with the backend chosen as for a user, then past the baseline's utilization check, then on wasm;
+# pipeline-more: the baseline at batch 2048, and the gated workflow on webgpu and on wasm.
 # STEP_ROWS and STEP_STEPS (256, 30) size the step section (a smoke run on lavapipe: 8 and 3).
 set -u
 SECTIONS="${*:-bench gles step}"; want() { [[ " $SECTIONS " == *" $1 "* ]]; }
@@ -93,6 +95,29 @@ for model in lstm transformer; do
   for flags in WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=50; do
     ( cd "$WORK" && GATEBOOK_TFJS_FLAGS=$flags timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed "s/^/GATEBOOK_TFJS_FLAGS=$flags: /"
   done
+done
+fi
+if want pipeline; then
+say "gatebook pipeline on the embedded default, the backend chosen as a user gets it (webgpu on the GPU): the baseline gate samples nvidia-smi"
+GB="$WORK/gb"; A="$WORK/artifacts"
+( cd "$GB" && time timeout -k 5 "${PIPELINE_TIMEOUT:-150}" "$NODE" dist/cli/gatebook.js pipeline --artifacts "$A/as-is" ) 2>&1 | grep -Ev "$NOISE"
+( cd "$GB" && "$NODE" dist/cli/gatebook.js gates show baseline --ledger "$A/as-is/gates.jsonl" ) 2>&1 | grep -Ev "$NOISE" | grep -Ei 'gate baseline|gpu|provenance'
+say "the same with the utilization check at 0 (gates.baseline.min_gpu_utilization), so the later gates run on the GPU too"
+printf 'gates:\n  baseline:\n    min_gpu_utilization: 0\n' > "$WORK/gpu0.yaml"
+( cd "$GB" && time timeout -k 5 "${PIPELINE_TIMEOUT:-150}" "$NODE" dist/cli/gatebook.js pipeline --config "$WORK/gpu0.yaml" --artifacts "$A/gpu0" ) 2>&1 | grep -Ev "$NOISE" | tail -30
+say "the same config on the CPU (GATEBOOK_BACKEND=wasm, $(nproc) cores) for the time"
+( cd "$GB" && export GATEBOOK_BACKEND=wasm && time timeout -k 5 "${PIPELINE_TIMEOUT:-150}" "$NODE" dist/cli/gatebook.js pipeline --config "$WORK/gpu0.yaml" --artifacts "$A/wasm" ) 2>&1 | grep -Ev "$NOISE" | grep -E "^[a-z]+ +(pass|fail|error) |real"
+fi
+if want pipeline-more; then
+GB="$WORK/gb"; A="$WORK/artifacts"
+say "the baseline with batch 2048 (train.batchSize), the utilization check as it is: does a bigger batch fill the GPU?"
+printf 'train:\n  batchSize: 2048\n' > "$WORK/b2048.yaml"
+( cd "$GB" && time timeout -k 5 150 "$NODE" dist/cli/gatebook.js pipeline --config "$WORK/b2048.yaml" --to baseline --artifacts "$A/b2048" ) 2>&1 | grep -Ev "$NOISE" | grep -E '^[✓✗] |gpu|real'
+( cd "$GB" && "$NODE" dist/cli/gatebook.js gates show baseline --ledger "$A/b2048/gates.jsonl" ) 2>&1 | grep -Ei 'gate baseline|gpu_util'
+printf 'gates:\n  baseline:\n    min_gpu_utilization: 0\n' > "$WORK/gpu0.yaml"
+for backend in webgpu wasm; do
+  say "the gated workflow (MiniRocket, pretraining, fine-tuning, augmentation, LSTM, ensemble) on $backend"
+  ( cd "$GB" && export GATEBOOK_BACKEND=$backend && time timeout -k 5 "${GATED_TIMEOUT:-200}" "$NODE" dist/cli/gatebook.js pipeline --workflow gated --config "$WORK/gpu0.yaml" --artifacts "$A/gated-$backend" ) 2>&1 | grep -Ev "$NOISE" | grep -E '^[✓✗] |^    [a-z].*(accuracy|samples/s|error)|real|stopped|^gatebook' | cut -c1-300
 done
 fi
 say "done"
