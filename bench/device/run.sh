@@ -117,7 +117,7 @@ printf 'train:\n  batchSize: 2048\n' > "$WORK/b2048.yaml"
 printf 'gates:\n  baseline:\n    min_gpu_utilization: 0\n' > "$WORK/gpu0.yaml"
 for backend in webgpu wasm; do
   say "the gated workflow (MiniRocket, pretraining, fine-tuning, augmentation, LSTM, ensemble) on $backend"
-  ( cd "$GB" && export GATEBOOK_BACKEND=$backend && time timeout -k 5 "${GATED_TIMEOUT:-200}" "$NODE" dist/cli/gatebook.js pipeline --workflow gated --config "$WORK/gpu0.yaml" --artifacts "$A/gated-$backend" ) 2>&1 | grep -Ev "$NOISE" | grep -E '^[✓✗] |^    [a-z].*(accuracy|samples/s|error)|real|stopped|^gatebook' | cut -c1-300
+  ( cd "$GB" && export GATEBOOK_BACKEND=$backend && time timeout -k 5 "${GATED_TIMEOUT:-200}" "$NODE" dist/cli/gatebook.js pipeline --workflow gated --config "$WORK/gpu0.yaml" --artifacts "$A/gated-$backend" ) 2>&1 | grep -Ev "$NOISE" | grep -E '^[✓✗] |^    [a-z].*(accuracy|samples/s|error)|real|stopped|^gatebook' | grep -v '^    epoch' | cut -c1-300
 done
 fi
 say "done"

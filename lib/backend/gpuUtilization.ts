@@ -59,3 +59,20 @@ export function sampleGpu(intervalMs = 500, command = 'nvidia-smi'): GpuSampler 
     },
   };
 }
+
+/**
+ * Runs `work`, with the GPU sampled meanwhile when `onGpu` (training on tfjs-node-gpu or webgpu on
+ * a hardware adapter); `gpu` is null when not sampled or nvidia-smi gave nothing. The sampler is
+ * stopped whether the work ends or throws. `command` is for a different tool path.
+ */
+export async function sampledWhile<T>(onGpu: boolean, work: () => Promise<T>, command = 'nvidia-smi'): Promise<{ result: T; gpu: GpuUtilization | null }> {
+  const sampler = onGpu ? sampleGpu(500, command) : null;
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    await sampler?.stop();
+    throw error;
+  }
+  return { result, gpu: (await sampler?.stop()) ?? null };
+}

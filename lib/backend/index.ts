@@ -4,4 +4,4 @@ export { deviceReport, type DeviceReport } from './device';
 export { microBenchmark, type MicroBenchmark } from './microbench';
 export { speedUpWasm } from './wasmKernels';
 export { adapterLine, assertWebgpuHealthy, findAdapter, gpuDoctor, lavapipeIcd, webgpuAdapter, webgpuDispatches, type GpuDoctorCheck, type WebGpuAdapterInfo } from './webgpu';
-export { sampleGpu, type GpuSampler, type GpuUtilization } from './gpuUtilization';
+export { sampleGpu, sampledWhile, type GpuSampler, type GpuUtilization } from './gpuUtilization';

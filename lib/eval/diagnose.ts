@@ -18,13 +18,18 @@ export interface DiagnosisInput {
   history: EpochRecord[];
   error?: string | null;
   metrics: Record<string, number | null>;
-  config: { learningRate: number; dropout: number; units: number; layers: number; trainStride: number; epochs: number };
+  config: { learningRate: number; dropout: number; units: number; layers: number; trainStride: number; epochs: number; batchSize?: number };
   positiveRate: number;
   maxPsi: number;
   /** samples/s the backend reached in the benchmark of the same model, if known */
   expectedSamplesPerSecond?: number;
   /** The config in effect: a recommendation is kept only for the changes that would alter it. */
   effective?: unknown;
+  /**
+   * The baseline trained on a GPU and failed its utilization check: the mean it measured, the
+   * minimum it asked, and whether that was its only failing check (every model-quality check passed).
+   */
+  idleGpu?: { meanPercent: number; minPercent: number; onlyFailure: boolean };
 }
 
 export interface Diagnosis {
@@ -34,6 +39,16 @@ export interface Diagnosis {
   recommendations: Recommendation[];
   /** What was considered and dropped because the config already does it. */
   alreadyInEffect: string[];
+}
+
+/**
+ * From a baseline gate's check results: its GPU utilization check, if that failed (the mean it
+ * measured, the minimum it asked), and whether it was the only check that failed.
+ */
+export function idleGpuOf(checks: ReadonlyArray<{ metric: string; threshold: unknown; value: unknown; pass: boolean }>): DiagnosisInput['idleGpu'] {
+  const gpu = checks.find((c) => c.metric === 'gpu_utilization_mean' && !c.pass);
+  if (!gpu || typeof gpu.value !== 'number' || typeof gpu.threshold !== 'number') return undefined;
+  return { meanPercent: gpu.value, minPercent: gpu.threshold, onlyFailure: checks.every((c) => c === gpu || c.pass) };
 }
 
 /** The seed's rule: diagnostics name 3–5 actionable recommendations; with fewer, the run is near-optimal for what this phase can change. */
@@ -52,9 +67,14 @@ export function diagnose(d: DiagnosisInput): Diagnosis {
   const best = h.reduce((a, b) => (b.valLoss < a.valLoss ? b : a), h[0] ?? ({ valLoss: Infinity } as EpochRecord));
   const evidence: string[] = [];
   let primary: Issue;
+  const idle = d.idleGpu ? `the GPU was busy ${d.idleGpu.meanPercent} % of the baseline's training on average (nvidia-smi), where the baseline gate asks ≥ ${d.idleGpu.minPercent} %` : '';
   if (d.error && /diverged|NaN|Inf/i.test(d.error)) {
     primary = 'divergence';
     evidence.push(d.error);
+  } else if (d.idleGpu?.onlyFailure) {
+    // the model is good enough; the run is not using what it was given (the seed's "verify GPU utilization > 60 %")
+    primary = 'resource_inefficiency';
+    evidence.push(`${idle}; every model-quality check of the baseline passed`);
   } else if (Math.abs(d.positiveRate - 0.5) > 0.15 || d.maxPsi > 0.25) {
     primary = 'data_quality';
     evidence.push(`label=1 rate ${d.positiveRate.toFixed(3)}, largest train→validation PSI ${d.maxPsi.toFixed(3)}`);
@@ -71,7 +91,8 @@ export function diagnose(d: DiagnosisInput): Diagnosis {
     primary = 'near_optimal';
     evidence.push('no clear pathology: validation loss tracked training loss');
   }
-  const drafts = recommend(primary, c).map((r) => ({ ...r, changes: d.effective === undefined ? r.changes : effectiveChanges(d.effective, r.changes) }));
+  if (d.idleGpu && primary !== 'resource_inefficiency') evidence.push(`also: ${idle}`);
+  const drafts = recommend(primary, c, d.idleGpu !== undefined).map((r) => ({ ...r, changes: d.effective === undefined ? r.changes : effectiveChanges(d.effective, r.changes) }));
   const actionable = drafts.filter((r) => Object.keys(r.changes).length > 0);
   const alreadyInEffect = drafts.filter((r) => Object.keys(r.changes).length === 0).map((r) => r.title);
   if (alreadyInEffect.length) evidence.push(`already in effect, not recommended again: ${alreadyInEffect.join('; ')}`);
@@ -80,7 +101,7 @@ export function diagnose(d: DiagnosisInput): Diagnosis {
 
 type Draft = Omit<Recommendation, 'rank'>;
 
-function recommend(issue: Issue, c: DiagnosisInput['config']): Draft[] {
+function recommend(issue: Issue, c: DiagnosisInput['config'], onGpu: boolean): Draft[] {
   const lr = c.learningRate;
   const lower = (f: number) => Number((lr * f).toPrecision(2));
   const dropoutUp = Math.min(0.5, Number((c.dropout + 0.15).toFixed(2)));
@@ -114,7 +135,7 @@ function recommend(issue: Issue, c: DiagnosisInput['config']): Draft[] {
       { title: 'reduce the learning rate on plateau', why: 'adapt to the plateau', changes: { 'train.schedule': { kind: 'plateau' } } },
       { title: `dropout ${c.dropout} → 0.1`, why: 'let the signal through', changes: { 'model.params.dropout': 0.1 } },
     ],
-    resource_inefficiency: [
+    resource_inefficiency: onGpu ? gpuRecommendations(c) : [
       { title: 'batch size 512', why: 'fewer, larger steps use the backend better', changes: { 'train.batchSize': 512 } },
       { title: `train stride ${c.trainStride} → ${c.trainStride * 2}`, why: 'half the windows per epoch', changes: { 'model.trainStride': c.trainStride * 2 } },
       { title: 'a TCN instead of the LSTM', why: 'convolutions parallelize where recurrences do not', changes: { 'model.family': 'tcn', 'model.params': {} } },
@@ -126,4 +147,24 @@ function recommend(issue: Issue, c: DiagnosisInput['config']): Draft[] {
     ],
   };
   return table[issue];
+}
+
+/**
+ * A GPU that sat idle: a training step costs about the same dispatches at any batch size, so
+ * more rows a step is more work a dispatch; a TCN convolves every step at once where a
+ * recurrence walks them one by one; wider layers give each dispatch more to do.
+ */
+function gpuRecommendations(c: DiagnosisInput['config']): Draft[] {
+  const batch = c.batchSize ?? 256;
+  const lr = c.learningRate;
+  return [
+    { title: `batch size ${batch} → ${batch * 4}`, why: 'the GPU waited between small steps: 4× the rows a step in the same dispatches', changes: { 'train.batchSize': batch * 4 } },
+    {
+      title: `batch size ${batch} → ${batch * 8}, learning rate ${lr} → ${Number((lr * 2).toPrecision(2))}`,
+      why: 'an eighth of the steps an epoch, each one larger (the learning rate raised as batches grow, cautiously: ×2 for ×8)',
+      changes: { 'train.batchSize': batch * 8, 'train.learningRate': Number((lr * 2).toPrecision(2)) },
+    },
+    { title: 'a TCN instead of the LSTM', why: 'a convolution works on every step at once where a recurrence walks them one by one', changes: { 'model.family': 'tcn', 'model.params': {} } },
+    { title: `units ${c.units} → ${c.units * 2}`, why: 'more work in each dispatch for the same number of dispatches', changes: { 'model.params.units': c.units * 2 } },
+  ];
 }

@@ -5,10 +5,10 @@
  * `npm run bench:train` samples the real one.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sampleGpu } from '../../lib/backend/gpuUtilization';
+import { sampledWhile, sampleGpu } from '../../lib/backend/gpuUtilization';
 import { ROOT, tempDir } from '../helpers/cli';
 
 function standIn(lines: string[]): string {
@@ -29,6 +29,22 @@ describe('GPU sampling', () => {
     const started = Date.now();
     expect(await sampler.stop()).toEqual({ samples: 3, meanPercent: 60, maxPercent: 90, memoryUsedGb: 3 });
     expect(Date.now() - started).toBeLessThan(1500); // killed, not waited for
+  });
+
+  it('samples while work runs on a GPU, not at all off one, and stops the sampler when the work throws', async () => {
+    const pidFile = join(tempDir(), 'pid');
+    const tool = standIn(['40, 1024', '50, 2048']);
+    writeFileSync(tool, readFileSync(tool, 'utf8').replace('#!/usr/bin/env bash\n', () => `#!/usr/bin/env bash\necho $$ > ${pidFile}\n`));
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const on = await sampledWhile(true, async () => { await wait(500); return 'trained'; }, tool);
+    expect(on).toEqual({ result: 'trained', gpu: { samples: 2, meanPercent: 45, maxPercent: 50, memoryUsedGb: 2 } });
+    writeFileSync(pidFile, '');
+    expect(await sampledWhile(false, async () => 'trained', tool)).toEqual({ result: 'trained', gpu: null });
+    expect(readFileSync(pidFile, 'utf8')).toBe(''); // never started
+    await expect(sampledWhile(true, async () => { await wait(300); throw new Error('training failed'); }, tool)).rejects.toThrow('training failed');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(pid).toBeGreaterThan(0);
+    expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false); // the stand-in was stopped
   });
 
   it('gives null without nvidia-smi or without samples', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose, type DiagnosisInput } from '../../lib/eval/diagnose';
+import { diagnose, idleGpuOf, type DiagnosisInput } from '../../lib/eval/diagnose';
 import { psi } from '../../lib/eval/drift';
 import { meanLowerBound } from '../../lib/eval/honesty';
 import { defaultConfig } from '../../lib/pipeline/configFile';
@@ -33,6 +33,37 @@ describe('diagnose', () => {
     expect(nan.recommendations[0].changes).toEqual({ 'train.learningRate': 0.0003 });
     expect(diagnose({ ...base, positiveRate: 0.8, history: [epoch(1, 0.6, 0.6)] }).primary).toBe('data_quality');
     expect(diagnose({ ...base, maxPsi: 0.6, history: [epoch(1, 0.6, 0.6)] }).primary).toBe('data_quality');
+  });
+
+  it('names a GPU that sat idle as the primary issue when that was the baseline\'s only failure, and recommends more work a dispatch', () => {
+    // the H200's baseline of 2026-11-30: every quality check passed, utilization 26.3 % against 60 %
+    const checks = [
+      { metric: 'val_accuracy_seed_lo', threshold: 0.53, value: 0.5817, pass: true },
+      { metric: 'gpu_utilization_mean', threshold: 60, value: 26.3, pass: false },
+    ];
+    const idleGpu = idleGpuOf(checks);
+    expect(idleGpu).toEqual({ meanPercent: 26.3, minPercent: 60, onlyFailure: true });
+    const overfit = [epoch(1, 0.69, 0.672), epoch(2, 0.68, 0.678), epoch(3, 0.67, 0.686), epoch(4, 0.66, 0.69)];
+    const d = diagnose({ ...base, config: { ...base.config, batchSize: 256 }, history: overfit, idleGpu, effective: defaultConfig() });
+    expect(d.primary).toBe('resource_inefficiency');
+    expect(d.evidence[0]).toBe("the GPU was busy 26.3 % of the baseline's training on average (nvidia-smi), where the baseline gate asks ≥ 60 %; every model-quality check of the baseline passed");
+    expect(d.recommendations.map((r) => r.changes)).toEqual([
+      { 'train.batchSize': 1024 },
+      { 'train.batchSize': 2048, 'train.learningRate': 0.002 },
+      { 'model.family': 'tcn', 'model.params': {} },
+      { 'model.params.units': 64 },
+    ]);
+    // the same history without the GPU failure is overfitting, as before
+    expect(diagnose({ ...base, history: overfit }).primary).toBe('overfitting');
+    // a quality check failed as well: the model's issue stays primary, the idle GPU is evidence beside it
+    const both = idleGpuOf([{ ...checks[0], pass: false }, checks[1]]);
+    expect(both).toEqual({ meanPercent: 26.3, minPercent: 60, onlyFailure: false });
+    const d2 = diagnose({ ...base, history: overfit, idleGpu: both });
+    expect(d2.primary).toBe('overfitting');
+    expect(d2.evidence.at(-1)).toMatch(/^also: the GPU was busy 26.3 %/);
+    // a waived or passing utilization check is no idle GPU
+    expect(idleGpuOf([{ metric: 'gpu_utilization_mean', threshold: null, value: null, pass: true }])).toBeUndefined();
+    expect(idleGpuOf([{ metric: 'gpu_utilization_mean', threshold: 60, value: 71, pass: true }])).toBeUndefined();
   });
 
   it('applies recommendations as dotted config paths to a copy', () => {

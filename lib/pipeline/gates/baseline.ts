@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { constantAccuracy, labelControl, meanLowerBound, plausible } from '../../eval/honesty';
-import { currentBackend, sampleGpu, trainsOnGpu, type GpuUtilization } from '../../backend';
+import { currentBackend, sampledWhile, trainsOnGpu } from '../../backend';
 import { createModel, modelFiles } from '../../models';
 import { defineGate } from '../gate';
 import { prepareModelData, trainModelRun } from '../modelRun';
@@ -48,14 +48,8 @@ export const baselineGate = defineGate({
     const split = ctx.split();
     const dir = ctx.artifact(join('models', ctx.run, 'baseline'));
     // on a GPU, what it did while the baseline trained (nvidia-smi, sampled in a process of its own)
-    const sampler = trainsOnGpu(currentBackend()) ? sampleGpu() : null;
-    let gpu: GpuUtilization | null = null;
-    let result: Awaited<ReturnType<typeof trainModelRun>>;
-    try {
-      result = await trainModelRun({ frame, split, config: ctx.config, dir, callbacks: ctx.trainingCallbacks('baseline') });
-    } finally {
-      gpu = (await sampler?.stop()) ?? null;
-    }
+    const onGpu = trainsOnGpu(currentBackend());
+    const { result, gpu } = await sampledWhile(onGpu, () => trainModelRun({ frame, split, config: ctx.config, dir, callbacks: ctx.trainingCallbacks('baseline') }));
     result.model.dispose();
     const m = result.metrics;
     const accuracies = [m.val_accuracy];
@@ -79,7 +73,7 @@ export const baselineGate = defineGate({
         shuffle_val_accuracy_lo: control.lo,
         constant_val_accuracy: constantAccuracy(result.data),
         plausible: plausible(m.val_accuracy, m.val_roc_auc, ctx.plausibility()) ? 1 : 0,
-        trained_on_gpu: sampler ? 1 : 0,
+        trained_on_gpu: onGpu ? 1 : 0,
         gpu_utilization_mean: gpu?.meanPercent ?? null,
         gpu_utilization_max: gpu?.maxPercent ?? null,
         gpu_memory_used_gb: gpu?.memoryUsedGb ?? null,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { diagnose, ISSUES, MIN_RECOMMENDATIONS, type Diagnosis } from '../../eval/diagnose';
+import { diagnose, idleGpuOf, ISSUES, MIN_RECOMMENDATIONS, type Diagnosis } from '../../eval/diagnose';
 import { maxDrift } from '../../eval/drift';
 import { partRanges } from '../../split/symbols';
 import type { EpochRecord } from '../../train/loop';
@@ -40,10 +40,12 @@ export const diagnosticsGate = defineGate({
       config: {
         learningRate: ctx.config.train.learningRate, dropout: params.dropout ?? 0.2, units: params.units ?? 64,
         layers: params.layers ?? 2, trainStride: ctx.config.model.trainStride, epochs: ctx.config.train.epochs,
+        batchSize: ctx.config.train.batchSize,
       },
       positiveRate: ctx.latest.get('features')?.metrics.positive_rate ?? 0.5,
       maxPsi,
       effective: ctx.config,
+      idleGpu: idleGpuOf(baseline.checks),
     });
     const nearOptimal = diagnosis.recommendations.length < MIN_RECOMMENDATIONS;
     const dir = ctx.artifact(join('models', ctx.run));

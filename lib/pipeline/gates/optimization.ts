@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { currentBackend, sampledWhile, trainsOnGpu } from '../../backend';
 import type { Diagnosis } from '../../eval/diagnose';
 import { modelDirOf } from '../../gates/queries';
 import { writeFileAtomic } from '../../util/atomic';
@@ -31,8 +32,10 @@ export const optimizationGate = defineGate({
     const split = ctx.split();
     const baselineDir = modelDirOf(baseline);
     if (!baselineDir) throw new InputError('the baseline record has no model: run the baseline gate again');
-    let best = { accuracy: baseline.metrics.val_accuracy ?? -Infinity, dir: baselineDir, iteration: 0, title: 'the baseline' };
-    const tried: Array<{ iteration: number; title: string; val_accuracy: number; dir: string }> = [];
+    // on a GPU each try's utilization is sampled as the baseline's was, to show what a change did to it
+    const onGpu = trainsOnGpu(currentBackend());
+    let best = { accuracy: baseline.metrics.val_accuracy ?? -Infinity, dir: baselineDir, iteration: 0, title: 'the baseline', gpu: baseline.metrics.gpu_utilization_mean ?? null };
+    const tried: Array<{ iteration: number; title: string; val_accuracy: number; dir: string; gpu: number | null }> = [];
     const iterations = Math.min(ctx.config.maxOptimizationIterations, diagnosis.recommendations.length);
     for (let i = 0; i < diagnosis.recommendations.length && tried.length < iterations; i++) {
       const r = diagnosis.recommendations[i];
@@ -43,21 +46,26 @@ export const optimizationGate = defineGate({
       }
       const dir = ctx.artifact(join('models', ctx.run, `optimization-${i + 1}`));
       ctx.log(`    iteration ${tried.length + 1}/${iterations}: ${r.title}`);
-      let result;
+      let run;
       try {
-        result = await trainModelRun({ frame, split, config, dir, callbacks: ctx.trainingCallbacks(`optimization ${i + 1}: ${r.title}`) });
+        run = await sampledWhile(onGpu, () => trainModelRun({ frame, split, config, dir, callbacks: ctx.trainingCallbacks(`optimization ${i + 1}: ${r.title}`) }));
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         ctx.log(`    not applicable to this model: ${error.message}`); // e.g. dropout for a logistic regression
         continue;
       }
+      const { result, gpu } = run;
       result.model.dispose();
-      tried.push({ iteration: i + 1, title: r.title, val_accuracy: result.metrics.val_accuracy, dir });
-      if (result.metrics.val_accuracy > best.accuracy) best = { accuracy: result.metrics.val_accuracy, dir, iteration: i + 1, title: r.title };
+      if (gpu) ctx.log(`    GPU busy ${gpu.meanPercent} % on average (the baseline: ${baseline.metrics.gpu_utilization_mean ?? 'n/a'} %)`);
+      tried.push({ iteration: i + 1, title: r.title, val_accuracy: result.metrics.val_accuracy, dir, gpu: gpu?.meanPercent ?? null });
+      if (result.metrics.val_accuracy > best.accuracy) best = { accuracy: result.metrics.val_accuracy, dir, iteration: i + 1, title: r.title, gpu: gpu?.meanPercent ?? null };
     }
     const report = ctx.artifact(join('reports', 'optimization_results.md'));
-    writeFileAtomic(report, `# Optimization results\n\nBaseline validation accuracy ${(baseline.metrics.val_accuracy ?? NaN).toFixed(4)}.\n\n` +
-      `| iteration | change | val accuracy |\n|---|---|---|\n${tried.map((t) => `| ${t.iteration} | ${t.title} | ${t.val_accuracy.toFixed(4)} |`).join('\n')}\n\n` +
+    const gpuColumn = (v: number | null) => (onGpu ? ` ${v ?? 'n/a'} |` : '');
+    writeFileAtomic(report, `# Optimization results\n\nBaseline validation accuracy ${(baseline.metrics.val_accuracy ?? NaN).toFixed(4)}` +
+      `${onGpu ? `, GPU busy ${baseline.metrics.gpu_utilization_mean ?? 'n/a'} % on average` : ''}.\n\n` +
+      `| iteration | change | val accuracy |${onGpu ? ' GPU busy, % |' : ''}\n|---|---|---|${onGpu ? '---|' : ''}\n` +
+      `${tried.map((t) => `| ${t.iteration} | ${t.title} | ${t.val_accuracy.toFixed(4)} |${gpuColumn(t.gpu)}`).join('\n')}\n\n` +
       `Kept: ${best.title} (${best.accuracy.toFixed(4)}), \`${best.dir}\`.\n`);
     return {
       metrics: {
@@ -66,6 +74,8 @@ export const optimizationGate = defineGate({
         baseline_val_accuracy: baseline.metrics.val_accuracy ?? null,
         improvement: best.accuracy - (baseline.metrics.val_accuracy ?? NaN),
         best_iteration: best.iteration,
+        // what the kept model's training did with the GPU (null off a GPU)
+        kept_gpu_utilization_mean: onGpu ? best.gpu : null,
       },
       artifacts: [join(best.dir, 'model.json'), join(best.dir, 'weights.bin'), report],
       note: `kept ${best.title}: val accuracy ${best.accuracy.toFixed(4)}`,
