@@ -70,10 +70,14 @@ function forwardMain(units: number, steps: string, out: string, then = ''): stri
 /**
  * Backward over a row: dh at each step (`dhAt`, from DH), S, R → dZ [B, T, 4U] into `out`, from
  * the last processed step to the first; the recurrent part of dh is carried in workgroup memory.
+ * That part, dhRec[u] = Σ_k dz[k]·R[u, k] over 4U gates, is summed by all 4U threads, each over
+ * its own gate's U terms, then the four partial sums are added: a chain of U multiply-adds a step
+ * where 4U ran on U threads (the H200 timed that backward at 10× the forward's GPU time).
  */
 function backwardMain(units: number, steps: string, out: string, dhAt: string): string {
   return `
     var<workgroup> dz : array<f32, ${4 * units}>;
+    var<workgroup> partial : array<f32, ${4 * units}>;
     var<workgroup> dhRec : array<f32, ${units}>;
     fn main(index : i32) {
       let steps = ${steps};
@@ -104,11 +108,12 @@ function backwardMain(units: number, steps: string, out: string, dhAt: string): 
         ${out}[(b * steps + t) * FOUR + j] = d;
         dcCarry = dc * f;
         workgroupBarrier();
-        if (j < U) {
-          var acc = 0.0;
-          for (var k = 0; k < FOUR; k++) { acc = acc + dz[k] * R[j * FOUR + k]; }
-          dhRec[j] = acc;
-        }
+        var acc = 0.0;
+        let first = gate * U;
+        for (var k = first; k < first + U; k++) { acc = acc + dz[k] * R[u * FOUR + k]; }
+        partial[j] = acc;
+        workgroupBarrier();
+        if (j < U) { dhRec[j] = partial[j] + partial[U + j] + partial[2 * U + j] + partial[3 * U + j]; }
         workgroupBarrier();
       }
     }`;
