@@ -15,7 +15,7 @@
 # uniform-buffer caches (GATEBOOK_WEBGPU_BIND_CACHE=0) and of one submit a step; pipeline: `gatebook pipeline`
 # on the embedded default with the backend chosen as for a user, then past the baseline's utilization check, then on wasm;
 # pipeline-more: the baseline at batch 2048, and the gated workflow on webgpu and on wasm.
-# STEP_ROWS and STEP_STEPS (256, 30) size the step section (a smoke run on lavapipe: 8 and 3).
+# STEP_ROWS and STEP_STEPS (256, 30) size the step section (a smoke run on lavapipe: 8 and 3), STEP_MODELS its models.
 set -u
 SECTIONS="${*:-bench gles step}"; want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -80,7 +80,7 @@ say "webgpu on Dawn's OpenGL ES backend (GPU.md: lower per-dispatch cost than Vu
 fi
 if want step; then
 say "where a webgpu step's time goes (bench:step --backend webgpu, 256 rows): the main thread's recording against the wait for the GPU"
-for model in lstm transformer; do
+for model in ${STEP_MODELS:-lstm tcn transformer}; do  # the TCN since 2026-11-30: never profiled on a GPU
   # --kernels: the GPU's time by kernel (each dispatch timed alone), after the timed steps
   ( cd "$WORK" && timeout -k 5 150 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" --profile --kernels ) 2>&1 | grep -Ev "$NOISE"
   ( cd "$WORK" && timeout -k 5 90 "$NODE" step.js "$model" --backend webgpu --rows "${STEP_ROWS:-256}" --steps "${STEP_STEPS:-30}" ) 2>&1 | grep -Ev "$NOISE" | sed 's/^/as it is: /'
