@@ -33,8 +33,8 @@ export class GatebookAdam extends tf.AdamOptimizer {
     tf.tidy(() => {
       // β₁ᵗ and β₂ᵗ read and stepped on the device, in their own buffers: no 1 − βᵗ tensor made and uploaded each
       // step (five tfjs ops and a copy), and the dispatches bind the same buffers at every step (their bind groups reused)
-      [self.accBeta1, self.accBeta2].forEach(onDevice); // nothing where the in-place internals are missing
       const powers = [self.accBeta1, self.accBeta2]; // every kernel below reads β₁ᵗ and β₂ᵗ and takes 1 − βᵗ itself
+      powers.forEach(onDevice); // nothing where the in-place internals are missing
       const inPlace: Array<{ m: tf.Variable; v: tf.Variable; value: tf.Variable; gradient: tf.Tensor }> = [];
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name];

@@ -91,13 +91,16 @@ function webgpu(logits: tf.Tensor1D, labels: tf.Tensor1D, weights?: tf.Tensor1D)
         // dy (backprop's seed, 1, when the loss is what is differentiated) as a uniform where tfjs holds it on the CPU:
         // no buffer made and copied for it at every step
         const d = valueOnCpu(dy);
-        const names = ['Z', 'Y', ...(ww ? ['W'] : []), 'T', ...(d === null ? ['D'] : [])];
-        return runProgram(flatProgram(`gatebook_bce_backward_${ww ? 'weighted' : 'unweighted'}${d === null ? '' : '_dy_uniform'}`, zz.shape, zz.size, names, () => `
+        const seed = d === null
+          ? { key: '', names: ['D'], read: 'D[0]', inputs: [dy], options: {}, values: undefined }
+          : { key: '_dy_uniform', names: [], read: 'uniforms.dy', inputs: [], options: { uniforms: 'dy : f32,' }, values: [d] };
+        const names = ['Z', 'Y', ...(ww ? ['W'] : []), 'T', ...seed.names];
+        return runProgram(flatProgram(`gatebook_bce_backward_${ww ? 'weighted' : 'unweighted'}${seed.key}`, zz.shape, zz.size, names, () => `
           fn main(index : i32) {
             if (index < uniforms.zShape) {
-              result[index] = (1.0 / (1.0 + exp(-Z[index])) - Y[index])${ww ? ' * W[index]' : ''} / T[0] * ${d === null ? 'D[0]' : 'uniforms.dy'};
+              result[index] = (1.0 / (1.0 + exp(-Z[index])) - Y[index])${ww ? ' * W[index]' : ''} / T[0] * ${seed.read};
             }
-          }`, d === null ? {} : { uniforms: 'dy : f32,' }), [zz, y, ...(ww ? [ww] : []), sum, ...(d === null ? [dy] : [])], d === null ? undefined : [d]);
+          }`, seed.options), [zz, y, ...(ww ? [ww] : []), sum, ...seed.inputs], seed.values);
       },
     };
   };

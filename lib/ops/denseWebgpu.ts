@@ -139,7 +139,8 @@ function register(): void {
       // x's: dy·wᵀ, plus the kept copy's gradient added in the product's dispatch (tfjs's fused matMul, dKept as its
       // bias), on [rows, ..] views and relabelled x's shape (a gradient function is not taped: no reshape op needed)
       const dx = () => {
-        const product = tf.engine().runKernel(tf._FusedMatMul, { a: view(d, [x.size / w.shape[0], w.shape[1]]), b: w, ...(dKept ? { bias: view(dKept, [x.size / w.shape[0], w.shape[0]]) } : {}) },
+        const rows = x.size / w.shape[0];
+        const product = tf.engine().runKernel(tf._FusedMatMul, { a: view(d, [rows, w.shape[1]]), b: w, ...(dKept ? { bias: view(dKept, [rows, w.shape[0]]) } : {}) },
           { transposeA: false, transposeB: true, activation: null, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap) as tf.Tensor;
         return view(product, x.shape);
       };
